@@ -1,0 +1,58 @@
+/**
+ * Domain types shared by the pure policy core and the layers around it.
+ * Nothing here knows about HTTP, Kubernetes clients or the clock.
+ */
+
+export type Labels = Readonly<Record<string, string>>;
+
+/** A Namespace as the policy needs it. */
+export interface NamespaceFacts {
+  readonly name: string;
+  readonly labels: Labels;
+  readonly annotations: Labels;
+}
+
+/** An Istio `networking.istio.io` Sidecar as the policy needs it. */
+export interface SidecarFacts {
+  readonly namespace: string;
+  readonly name: string;
+  /** `spec.workloadSelector.labels`; undefined for a selector-less (namespace-wide) Sidecar. */
+  readonly workloadSelector?: Labels;
+  /** Every `spec.egress[].hosts[]` entry, flattened. */
+  readonly egressHosts: readonly string[];
+  /** Whether the Sidecar declares `spec.egress` at all (no egress inherits the mesh defaults). */
+  readonly hasEgress: boolean;
+  /** `metadata.creationTimestamp`; Istio gives precedence to the oldest. */
+  readonly creationTimestamp?: string;
+}
+
+/** The cluster facts one admission decision reads. Assembled before the policy runs. */
+export interface ClusterFacts {
+  /** The request's namespace; undefined when the cluster view does not know it. */
+  readonly namespace?: NamespaceFacts;
+  /** Sidecars in the request's namespace. */
+  readonly sidecars: readonly SidecarFacts[];
+  /** Sidecars in the configured root namespace. */
+  readonly rootSidecars: readonly SidecarFacts[];
+}
+
+export interface ContainerResources {
+  readonly requests?: Labels;
+  readonly limits?: Labels;
+}
+
+export interface ContainerView {
+  readonly name: string;
+  readonly resources?: ContainerResources;
+  /** Set on native sidecars (`restartPolicy: Always` init containers). */
+  readonly restartPolicy?: string;
+}
+
+/** A pod, or the pod template of a workload controller, as the policy needs it. */
+export interface PodTemplateView {
+  readonly labels: Labels;
+  readonly annotations: Labels;
+  readonly hostNetwork: boolean;
+  readonly containers: readonly ContainerView[];
+  readonly initContainers: readonly ContainerView[];
+}
