@@ -1,0 +1,7 @@
+import type { Command } from 'commander';
+
+/** Registers one sub-command on the program. Each command lives in its own module. */
+export type RegisterCommand = (program: Command) => void;
+
+/** Every sub-command, in the order `--help` lists them. Add one line per command. */
+export const COMMANDS: readonly RegisterCommand[] = [];

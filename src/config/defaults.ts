@@ -1,0 +1,31 @@
+import type { Config } from './types.js';
+
+/** The embedded default configuration: what `serve` runs with when no `--config` is given. */
+export const DEFAULT_CONFIG: Config = {
+  mode: 'enforce',
+  defaultProfile: 'medium',
+  profiles: {
+    small: { cpu: '50m', cpuLimit: '500m', memory: '64Mi', memoryLimit: '128Mi' },
+    medium: { cpu: '100m', cpuLimit: '1000m', memory: '128Mi', memoryLimit: '256Mi', maxMemoryLimit: '512Mi' },
+    large: { cpu: '200m', cpuLimit: '2000m', memory: '256Mi', memoryLimit: '1Gi' },
+    gateway: { cpu: '500m', cpuLimit: '4000m', memory: '512Mi', memoryLimit: '2Gi' },
+  },
+  rules: [
+    { profile: 'gateway', match: { gateway: true } },
+    { profile: 'gateway', match: { podLabels: { istio: 'ingressgateway' } } },
+    { profile: 'small', match: { namespaces: ['batch-*'] } },
+  ],
+  scope: {
+    acceptRootNamespaceDefault: false,
+    rootNamespace: 'istio-system',
+    suggestedEgressHosts: ['./*', 'istio-system/*'],
+  },
+  exceptions: {
+    allowOn: ['namespace'],
+    maxDays: 90,
+    requireExpiry: false,
+  },
+  cluster: {
+    whenUnsynced: 'allow',
+  },
+};
