@@ -8,7 +8,7 @@ export const SIDECAR_API_VERSIONS: readonly string[] = ['v1', 'v1beta1', 'v1alph
 
 export type ObjectKindName = 'Namespace' | 'Sidecar';
 
-function isRecord(value: unknown): value is Record<string, unknown> {
+export function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
@@ -41,7 +41,14 @@ export function toNamespaceFacts(object: unknown): NamespaceFacts | undefined {
   if (!isRecord(object)) return undefined;
   const metadata = metadataOf(object);
   if (typeof metadata.name !== 'string' || metadata.name === '') return undefined;
-  return { name: metadata.name, labels: toLabels(metadata.labels), annotations: toLabels(metadata.annotations) };
+  const status = isRecord(object.status) ? object.status : {};
+  const terminating = metadata.deletionTimestamp != null || status.phase === 'Terminating';
+  return {
+    name: metadata.name,
+    labels: toLabels(metadata.labels),
+    annotations: toLabels(metadata.annotations),
+    ...(terminating ? { terminating } : {}),
+  };
 }
 
 /**

@@ -10,6 +10,8 @@ export interface NamespaceFacts {
   readonly name: string;
   readonly labels: Labels;
   readonly annotations: Labels;
+  /** Being deleted (`deletionTimestamp` set or phase `Terminating`): its Sidecars go with it. */
+  readonly terminating?: boolean;
 }
 
 /** An Istio `networking.istio.io` Sidecar as the policy needs it. */
@@ -28,6 +30,8 @@ export interface SidecarFacts {
 
 /** The cluster facts one admission decision reads. Assembled before the policy runs. */
 export interface ClusterFacts {
+  /** False while the cluster view has not synced (or has gone stale). */
+  readonly synced: boolean;
   /** The request's namespace; undefined when the cluster view does not know it. */
   readonly namespace?: NamespaceFacts;
   /** Sidecars in the request's namespace. */
@@ -43,6 +47,8 @@ export interface ContainerResources {
 
 export interface ContainerView {
   readonly name: string;
+  /** Position in the pod spec's list, for patch paths. */
+  readonly index: number;
   readonly resources?: ContainerResources;
   /** Set on native sidecars (`restartPolicy: Always` init containers). */
   readonly restartPolicy?: string;
