@@ -1,0 +1,92 @@
+import type { Config, Profile, RuleMatch } from '../config/types.js';
+import { PROFILE } from './annotations.js';
+import { selectorMatches } from './sidecar-scope.js';
+import type { Labels, PodTemplateView } from './types.js';
+
+export type ProfileSource = 'pod-annotation' | 'rule' | 'namespace-annotation' | 'default';
+
+export interface ProfileChoice {
+  readonly name: string;
+  readonly profile: Profile;
+  readonly source: ProfileSource;
+  /** Index into `rules` when a rule chose the profile. */
+  readonly ruleIndex?: number;
+  /** Set when an annotation named a profile that does not exist; `name` is then the default. */
+  readonly unknown?: { readonly requested: string; readonly source: ProfileSource };
+}
+
+export interface ProfileInput {
+  readonly pod: PodTemplateView;
+  readonly namespace: string;
+  readonly namespaceLabels: Labels;
+  readonly namespaceAnnotations: Labels;
+  readonly gateway: boolean;
+}
+
+const globCache = new Map<string, RegExp>();
+
+/** Shell-style glob (`*`, `?`) over a whole namespace name. */
+export function globMatches(glob: string, name: string): boolean {
+  let pattern = globCache.get(glob);
+  if (pattern === undefined) {
+    const body = glob.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
+    pattern = new RegExp(`^${body}$`);
+    globCache.set(glob, pattern);
+  }
+  return pattern.test(name);
+}
+
+/** True when every field the rule gives matches. */
+export function ruleMatches(match: RuleMatch, input: ProfileInput): boolean {
+  if (match.namespaces && !match.namespaces.some((glob) => globMatches(glob, input.namespace))) return false;
+  if (match.namespaceLabels && !selectorMatches(match.namespaceLabels, input.namespaceLabels)) return false;
+  if (match.podLabels && !selectorMatches(match.podLabels, input.pod.labels)) return false;
+  if (match.gateway !== undefined && match.gateway !== input.gateway) return false;
+  return true;
+}
+
+/**
+ * Picks the profile for a workload: its `sidecar-guard.io/profile` annotation, else the first
+ * matching rule, else the namespace's annotation, else `defaultProfile`. An annotation naming
+ * an unknown profile falls back to the default and is reported in `unknown`.
+ *
+ * @example chooseProfile(input, config).name // "small"
+ */
+export function chooseProfile(input: ProfileInput, config: Pick<Config, 'profiles' | 'rules' | 'defaultProfile'>): ProfileChoice {
+  const fallback = (unknown?: ProfileChoice['unknown']): ProfileChoice => ({
+    name: config.defaultProfile,
+    profile: config.profiles[config.defaultProfile] as Profile,
+    source: 'default',
+    ...(unknown ? { unknown } : {}),
+  });
+  const named = (requested: string, source: ProfileSource): ProfileChoice => {
+    const profile = Object.hasOwn(config.profiles, requested) ? config.profiles[requested] : undefined;
+    return profile ? { name: requested, profile, source } : fallback({ requested, source });
+  };
+
+  const podAnnotation = input.pod.annotations[PROFILE]?.trim();
+  if (podAnnotation) return named(podAnnotation, 'pod-annotation');
+  const ruleIndex = config.rules.findIndex((rule) => ruleMatches(rule.match, input));
+  const rule = config.rules[ruleIndex];
+  if (rule) {
+    const profile = config.profiles[rule.profile];
+    if (profile) return { name: rule.profile, profile, source: 'rule', ruleIndex };
+  }
+  const namespaceAnnotation = input.namespaceAnnotations[PROFILE]?.trim();
+  if (namespaceAnnotation) return named(namespaceAnnotation, 'namespace-annotation');
+  return fallback();
+}
+
+/** Where the choice came from, in words. */
+export function describeProfileChoice(choice: ProfileChoice): string {
+  switch (choice.source) {
+    case 'pod-annotation':
+      return `profile "${choice.name}" from the workload's ${PROFILE} annotation`;
+    case 'rule':
+      return `profile "${choice.name}" from rules[${choice.ruleIndex ?? 0}]`;
+    case 'namespace-annotation':
+      return `profile "${choice.name}" from the namespace's ${PROFILE} annotation`;
+    case 'default':
+      return `profile "${choice.name}" (defaultProfile)`;
+  }
+}

@@ -1,0 +1,150 @@
+import type { Profile } from '../config/types.js';
+import { PROXY_CPU, PROXY_CPU_LIMIT, PROXY_MEMORY, PROXY_MEMORY_LIMIT } from './annotations.js';
+import { findProxyContainer, isInjected } from './mesh-membership.js';
+import { compareQuantities, isResourceQuantity } from './quantity.js';
+import type { PodTemplateView } from './types.js';
+
+/** The four proxy resource values. Istio drops its defaults for all when any is set (istio-facts §1.2). */
+export type ResourceKey = 'cpu' | 'cpuLimit' | 'memory' | 'memoryLimit';
+export const RESOURCE_KEYS: readonly ResourceKey[] = ['cpu', 'cpuLimit', 'memory', 'memoryLimit'];
+
+export const ANNOTATION_FOR: Readonly<Record<ResourceKey, string>> = {
+  cpu: PROXY_CPU,
+  cpuLimit: PROXY_CPU_LIMIT,
+  memory: PROXY_MEMORY,
+  memoryLimit: PROXY_MEMORY_LIMIT,
+};
+
+/** Where each value sits in a container's `resources`. */
+export const CONTAINER_FIELD_FOR: Readonly<Record<ResourceKey, readonly ['requests' | 'limits', 'cpu' | 'memory']>> = {
+  cpu: ['requests', 'cpu'],
+  cpuLimit: ['limits', 'cpu'],
+  memory: ['requests', 'memory'],
+  memoryLimit: ['limits', 'memory'],
+};
+
+const CEILING_FOR: Readonly<Record<ResourceKey, keyof Profile>> = {
+  cpu: 'maxCpu',
+  cpuLimit: 'maxCpuLimit',
+  memory: 'maxMemory',
+  memoryLimit: 'maxMemoryLimit',
+};
+
+export type ValueSource = 'annotation' | 'container' | 'profile';
+
+export interface ResourceValue {
+  readonly value: string;
+  readonly source: ValueSource;
+}
+
+export type ResourceViolationCode = 'INVALID_QUANTITY' | 'ABOVE_CEILING' | 'REQUEST_ABOVE_LIMIT';
+
+export interface ResourceViolation {
+  readonly code: ResourceViolationCode;
+  readonly key: ResourceKey;
+  readonly message: string;
+}
+
+/** One value to write into the `istio-proxy` container's resources. */
+export interface ContainerChange {
+  readonly list: 'containers' | 'initContainers';
+  readonly index: number;
+  readonly key: ResourceKey;
+  readonly value: string;
+}
+
+export interface ResourcePlan {
+  readonly effective: Readonly<Record<ResourceKey, ResourceValue>>;
+  readonly violations: readonly ResourceViolation[];
+  /** Annotations to add or replace, by key. Nothing is ever removed. */
+  readonly annotations: Readonly<Record<string, string>>;
+  readonly containerChanges: readonly ContainerChange[];
+}
+
+function explicitValue(pod: PodTemplateView, key: ResourceKey, containerIsExplicit: boolean): ResourceValue | undefined {
+  if (containerIsExplicit) {
+    const [section, resource] = CONTAINER_FIELD_FOR[key];
+    const fromContainer = findProxyContainer(pod)?.container.resources?.[section]?.[resource];
+    if (fromContainer !== undefined) return { value: fromContainer, source: 'container' };
+  }
+  const fromAnnotation = pod.annotations[ANNOTATION_FOR[key]];
+  return fromAnnotation !== undefined ? { value: fromAnnotation, source: 'annotation' } : undefined;
+}
+
+function whereSet(key: ResourceKey, source: ValueSource): string {
+  if (source === 'container') return `istio-proxy resources.${CONTAINER_FIELD_FOR[key].join('.')}`;
+  return ANNOTATION_FOR[key];
+}
+
+/**
+ * Plans the proxy resources of a mesh pod: values the workload sets itself are kept (unless
+ * invalid or above the profile's ceiling), the rest come from the profile. A user-declared
+ * `istio-proxy` container (not yet injected), and any gateway's, is an explicit override whose
+ * values win at injection; an injected one carries the injector's defaults and is resized.
+ *
+ * @example planProxyResources(pod, profiles.medium, { gateway: false }).annotations
+ */
+export function planProxyResources(pod: PodTemplateView, profile: Profile, options: { gateway: boolean }): ResourcePlan {
+  const proxy = findProxyContainer(pod);
+  const containerIsExplicit = proxy !== undefined && (!isInjected(pod) || options.gateway);
+  const violations: ResourceViolation[] = [];
+  const effective = {} as Record<ResourceKey, ResourceValue>;
+
+  for (const key of RESOURCE_KEYS) {
+    const explicit = explicitValue(pod, key, containerIsExplicit);
+    if (explicit === undefined) {
+      effective[key] = { value: profile[key], source: 'profile' };
+      continue;
+    }
+    effective[key] = explicit;
+    if (!isResourceQuantity(explicit.value)) {
+      violations.push({
+        code: 'INVALID_QUANTITY',
+        key,
+        message: `${whereSet(key, explicit.source)}="${explicit.value}" is not a Kubernetes quantity (e.g. 128Mi, 500m)`,
+      });
+      continue;
+    }
+    const ceiling = profile[CEILING_FOR[key]];
+    if (ceiling !== undefined && compareQuantities(explicit.value, ceiling) > 0) {
+      violations.push({
+        code: 'ABOVE_CEILING',
+        key,
+        message: `${whereSet(key, explicit.source)}=${explicit.value} is above the profile ceiling ${CEILING_FOR[key]}=${ceiling}`,
+      });
+    }
+  }
+
+  for (const [request, limit] of [['cpu', 'cpuLimit'], ['memory', 'memoryLimit']] as const) {
+    const r = effective[request];
+    const l = effective[limit];
+    if (isResourceQuantity(r.value) && isResourceQuantity(l.value) && compareQuantities(r.value, l.value) > 0) {
+      violations.push({
+        code: 'REQUEST_ABOVE_LIMIT',
+        key: request,
+        message: `proxy ${request} ${r.value} (${r.source}) is above its limit ${l.value} (${l.source}); Kubernetes rejects request > limit`,
+      });
+    }
+  }
+
+  const annotations: Record<string, string> = {};
+  for (const key of RESOURCE_KEYS) {
+    if (pod.annotations[ANNOTATION_FOR[key]] === undefined) annotations[ANNOTATION_FOR[key]] = effective[key].value;
+  }
+
+  const containerChanges: ContainerChange[] = [];
+  if (proxy) {
+    for (const key of RESOURCE_KEYS) {
+      const [section, resource] = CONTAINER_FIELD_FOR[key];
+      const current = proxy.container.resources?.[section]?.[resource];
+      const wanted = effective[key].value;
+      const same = current !== undefined && isResourceQuantity(current) && isResourceQuantity(wanted) && compareQuantities(current, wanted) === 0;
+      if (current === wanted || same) continue;
+      // An explicit container keeps what it declares; only the gaps are filled.
+      if (containerIsExplicit && current !== undefined) continue;
+      containerChanges.push({ list: proxy.list, index: proxy.container.index, key, value: wanted });
+    }
+  }
+
+  return { effective, violations, annotations, containerChanges };
+}

@@ -1,0 +1,92 @@
+import { stringify } from 'yaml';
+import type { Config } from '../config/types.js';
+import type { ClusterFacts, Labels, SidecarFacts } from './types.js';
+
+// The host "*/*" imports every service exported to the namespace: the same config volume as no Sidecar.
+export const MESH_WIDE_HOST = '*/*';
+
+/** True when the Sidecar declares egress and none of its hosts is the mesh-wide wildcard. */
+export function isScopingSidecar(sidecar: SidecarFacts): boolean {
+  return sidecar.hasEgress && !sidecar.egressHosts.includes(MESH_WIDE_HOST);
+}
+
+/** True when every selector label is on the pod (an empty selector selects every pod, as in Istio). */
+export function selectorMatches(selector: Labels, podLabels: Labels): boolean {
+  return Object.entries(selector).every(([key, value]) => podLabels[key] === value);
+}
+
+/** Istio resolves ties by age, then name (pilot/pkg/model/config.go sortConfigByCreationTime). */
+function byAge(a: SidecarFacts, b: SidecarFacts): number {
+  const at = a.creationTimestamp ?? '';
+  const bt = b.creationTimestamp ?? '';
+  if (at !== bt) return at < bt ? -1 : 1;
+  return a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
+}
+
+export type SidecarSource = 'workload-selector' | 'namespace' | 'root-namespace';
+
+export interface EffectiveSidecar {
+  readonly sidecar: SidecarFacts;
+  readonly source: SidecarSource;
+}
+
+/**
+ * The Sidecar Istio applies to a pod with these labels, in Istio's precedence order
+ * (`doGetSidecarScope`): a selector that matches the pod, else the namespace's selector-less
+ * Sidecar, else the root namespace's selector-less default.
+ */
+export function findEffectiveSidecar(podLabels: Labels, facts: ClusterFacts): EffectiveSidecar | undefined {
+  const local = [...facts.sidecars].sort(byAge);
+  const selected = local.find((s) => s.workloadSelector !== undefined && selectorMatches(s.workloadSelector, podLabels));
+  if (selected) return { sidecar: selected, source: 'workload-selector' };
+  const namespaceWide = local.find((s) => s.workloadSelector === undefined);
+  if (namespaceWide) return { sidecar: namespaceWide, source: 'namespace' };
+  const root = [...facts.rootSidecars].sort(byAge).find((s) => s.workloadSelector === undefined);
+  return root ? { sidecar: root, source: 'root-namespace' } : undefined;
+}
+
+export type ScopeCode = 'SCOPED' | 'NO_SIDECAR' | 'SIDECAR_NOT_SCOPING' | 'ROOT_DEFAULT_NOT_ACCEPTED';
+
+export interface ScopeVerdict {
+  readonly scoped: boolean;
+  readonly code: ScopeCode;
+  readonly sidecar?: EffectiveSidecar;
+}
+
+/** Whether a pod with these labels is covered by a Sidecar that scopes its egress. */
+export function decideScope(podLabels: Labels, facts: ClusterFacts, scope: Config['scope']): ScopeVerdict {
+  const effective = findEffectiveSidecar(podLabels, facts);
+  if (effective === undefined) return { scoped: false, code: 'NO_SIDECAR' };
+  if (!isScopingSidecar(effective.sidecar)) return { scoped: false, code: 'SIDECAR_NOT_SCOPING', sidecar: effective };
+  if (effective.source === 'root-namespace' && !scope.acceptRootNamespaceDefault) {
+    return { scoped: false, code: 'ROOT_DEFAULT_NOT_ACCEPTED', sidecar: effective };
+  }
+  return { scoped: true, code: 'SCOPED', sidecar: effective };
+}
+
+/** A ready-to-apply namespace-wide Sidecar for `namespace`, as YAML. */
+export function suggestSidecarManifest(namespace: string, egressHosts: readonly string[]): string {
+  return stringify({
+    apiVersion: 'networking.istio.io/v1',
+    kind: 'Sidecar',
+    metadata: { name: 'default', namespace },
+    spec: { egress: [{ hosts: [...egressHosts] }] },
+  });
+}
+
+/** Why a scope verdict fails, in one sentence naming the Sidecar involved. */
+export function describeScopeProblem(verdict: ScopeVerdict, namespace: string): string {
+  const name = verdict.sidecar ? `${verdict.sidecar.sidecar.namespace}/${verdict.sidecar.sidecar.name}` : '';
+  switch (verdict.code) {
+    case 'NO_SIDECAR':
+      return `namespace "${namespace}" has no Sidecar that applies to this workload`;
+    case 'SIDECAR_NOT_SCOPING':
+      return verdict.sidecar?.sidecar.hasEgress
+        ? `Sidecar ${name} applies to this workload but its egress hosts include "*/*", which scopes nothing`
+        : `Sidecar ${name} applies to this workload but declares no egress, so it inherits the whole mesh`;
+    case 'ROOT_DEFAULT_NOT_ACCEPTED':
+      return `namespace "${namespace}" has no Sidecar of its own; only the root-namespace default ${name} applies, which this cluster does not accept (scope.acceptRootNamespaceDefault: false)`;
+    case 'SCOPED':
+      return `Sidecar ${name} scopes this workload`;
+  }
+}

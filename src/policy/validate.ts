@@ -1,0 +1,178 @@
+import type { Config } from '../config/types.js';
+import { finding, type Evaluation, type Finding } from './decision.js';
+import { resolveExemptions } from './exemptions.js';
+import { isMeshNamespace } from './mesh-membership.js';
+import { effectiveMode } from './mode.js';
+import type { AdmissionInput } from './request.js';
+import { decideScope, describeScopeProblem, isScopingSidecar, MESH_WIDE_HOST, suggestSidecarManifest } from './sidecar-scope.js';
+import { planSizing } from './sizing.js';
+import type { ClusterFacts, SidecarFacts } from './types.js';
+import { allowUntouched, isEvaluation, prepareWorkload, useExemption, type WorkloadContext } from './workload-context.js';
+import { isPodBearingKind } from './workload-view.js';
+import { toSidecarFacts } from './object-facts.js';
+
+const WHY_SCOPE =
+  'without one, every istio-proxy there receives the configuration of every service in the mesh, so proxy memory grows with the whole cluster until pods are OOM-killed';
+
+function scopeFinding(context: WorkloadContext, facts: ClusterFacts, config: Config): Finding | undefined {
+  const verdict = decideScope(context.template.labels, facts, config.scope);
+  if (verdict.scoped) return undefined;
+  const problem = describeScopeProblem(verdict, context.namespace);
+  const manifest = suggestSidecarManifest(context.namespace, config.scope.suggestedEgressHosts);
+  const code = verdict.code === 'NO_SIDECAR' ? 'MISSING_SIDECAR' : verdict.code;
+  return finding(
+    code,
+    `${context.subject} runs an Istio sidecar (${context.membership.reason}), but ${problem}: ${WHY_SCOPE}.\n` +
+      `Apply a Sidecar that scopes egress to what the workload calls (kubectl apply -f -), or ask for an exemption:\n---\n${manifest}`,
+    `${problem}; apply a Sidecar with egress hosts ${config.scope.suggestedEgressHosts.join(', ')}`,
+  );
+}
+
+function validateWorkload(input: AdmissionInput, facts: ClusterFacts, config: Config, now: Date): Evaluation {
+  if (input.kind.kind === 'Pod' && input.operation !== 'CREATE') return allowUntouched('validate', config.mode, 'POD_UPDATE');
+  if (input.operation !== 'CREATE' && input.operation !== 'UPDATE') return allowUntouched('validate', config.mode, 'OPERATION_NOT_CHECKED');
+  const deleting = (input.object as { metadata?: { deletionTimestamp?: unknown } } | null)?.metadata?.deletionTimestamp;
+  if (deleting != null) return allowUntouched('validate', config.mode, 'BEING_DELETED');
+
+  const prepared = prepareWorkload('validate', input, facts, config, now);
+  if (isEvaluation(prepared)) return prepared;
+  const context = prepared;
+  const violations: Finding[] = [];
+  const notices: Finding[] = [...context.notices];
+  const exemptions = [];
+
+  if (!context.gateway) {
+    const exempt = useExemption(context, 'scope');
+    if (exempt) {
+      exemptions.push(exempt.exemption);
+      notices.push(exempt.notice);
+    } else {
+      const problem = scopeFinding(context, facts, config);
+      if (problem) violations.push(problem);
+    }
+  }
+
+  // Pods are sized by the mutating webhook; controllers are checked here so a bad profile or
+  // an oversized proxy shows at apply time, not as pods that never appear.
+  let profile: string | undefined;
+  if (input.kind.kind !== 'Pod') {
+    const exempt = useExemption(context, 'resources');
+    if (exempt) {
+      exemptions.push(exempt.exemption);
+      notices.push(exempt.notice);
+    } else {
+      const sizing = planSizing(context, config);
+      profile = sizing.choice.name;
+      violations.push(...sizing.violations);
+    }
+  }
+
+  const code = violations[0]?.code ?? (context.gateway ? 'GATEWAY' : exemptions.length > 0 ? 'EXEMPT' : 'SCOPED');
+  return {
+    webhook: 'validate',
+    mode: context.mode,
+    code,
+    violations,
+    notices,
+    exemptions,
+    refusals: context.exemptions.refused,
+    ...(profile ? { profile } : {}),
+  };
+}
+
+function isSidecarRequest(input: AdmissionInput): boolean {
+  return input.kind.group === 'networking.istio.io' && input.kind.kind === 'Sidecar';
+}
+
+function ref(sidecar: SidecarFacts): string {
+  return `${sidecar.namespace}/${sidecar.name}`;
+}
+
+function sidecarObjectFindings(input: AdmissionInput, facts: ClusterFacts, config: Config): Finding[] {
+  if (input.operation === 'DELETE') {
+    const deleted = toSidecarFacts(input.oldObject, input.namespace);
+    const namespace = facts.namespace;
+    if (!deleted || !namespace || namespace.terminating || !isMeshNamespace(namespace.labels)) return [];
+    if (!isScopingSidecar(deleted)) return [];
+    const remaining = facts.sidecars.filter((s) => s.name !== deleted.name && isScopingSidecar(s));
+    const rootDefault = config.scope.acceptRootNamespaceDefault && facts.rootSidecars.some((s) => !s.workloadSelector && isScopingSidecar(s));
+    if (remaining.length > 0 || rootDefault) return [];
+    return [
+      finding(
+        'LAST_SCOPING_SIDECAR',
+        `Sidecar ${ref(deleted)} is the last Sidecar scoping the mesh namespace "${input.namespace}": ${WHY_SCOPE}. ` +
+          'Apply its replacement first, or take the namespace out of the mesh.',
+        `deleting the last scoping Sidecar of mesh namespace "${input.namespace}"`,
+      ),
+    ];
+  }
+  if (input.operation !== 'CREATE' && input.operation !== 'UPDATE') return [];
+  const sidecar = toSidecarFacts(input.object, input.namespace);
+  if (!sidecar) return [];
+  const findings: Finding[] = [];
+  if (sidecar.egressHosts.includes(MESH_WIDE_HOST)) {
+    findings.push(
+      finding(
+        'SIDECAR_WILDCARD_EGRESS',
+        `Sidecar ${ref(sidecar)} has egress host "${MESH_WIDE_HOST}", which imports every service in the mesh and scopes nothing. ` +
+          `List what the workloads call instead, e.g. ${config.scope.suggestedEgressHosts.map((h) => `"${h}"`).join(', ')}.`,
+        `egress host "${MESH_WIDE_HOST}" scopes nothing`,
+      ),
+    );
+  }
+  if (sidecar.workloadSelector === undefined) {
+    const other = facts.sidecars.find((s) => s.name !== sidecar.name && s.workloadSelector === undefined);
+    if (other) {
+      findings.push(
+        finding(
+          'DUPLICATE_NAMESPACE_SIDECAR',
+          `namespace "${sidecar.namespace}" already has the selector-less Sidecar ${ref(other)}; Istio's behaviour with two is undefined (istioctl analyze IST0111). ` +
+            'Edit that one, or give this one a workloadSelector.',
+          `a second selector-less Sidecar in "${sidecar.namespace}" (already: ${other.name})`,
+        ),
+      );
+    }
+  }
+  return findings;
+}
+
+function validateSidecarObject(input: AdmissionInput, facts: ClusterFacts, config: Config, now: Date): Evaluation {
+  const { mode, notice } = effectiveMode(config, facts.namespace);
+  const notices: Finding[] = notice ? [notice] : [];
+  if (mode === 'off') return allowUntouched('validate', mode, 'MODE_OFF');
+  if (!facts.synced) {
+    const unsynced = finding('CLUSTER_VIEW_NOT_SYNCED', `cluster view not synced: the request was not checked (cluster.whenUnsynced: ${config.cluster.whenUnsynced})`);
+    if (config.cluster.whenUnsynced === 'allow') return allowUntouched('validate', mode, 'CLUSTER_VIEW_NOT_SYNCED', [...notices, unsynced]);
+    return { ...allowUntouched('validate', mode, 'CLUSTER_VIEW_NOT_SYNCED', notices), violations: [unsynced] };
+  }
+  const findings = sidecarObjectFindings(input, facts, config);
+  const exemptions = resolveExemptions(facts.namespace?.annotations ?? {}, undefined, config.exceptions, now);
+  notices.push(...exemptions.refused.map((r) => finding(r.code, `exemption not honoured: ${r.message}`)));
+  const scopeExemption = exemptions.honoured.find((e) => e.kinds.includes('scope'));
+  if (findings.length > 0 && scopeExemption) {
+    notices.push(finding('EXEMPT', `Sidecar checks skipped: namespace exemption from scope: ${scopeExemption.reason}`));
+    return { webhook: 'validate', mode, code: 'EXEMPT', violations: [], notices, exemptions: [scopeExemption], refusals: exemptions.refused };
+  }
+  return {
+    webhook: 'validate',
+    mode,
+    code: findings[0]?.code ?? 'SIDECAR_OK',
+    violations: findings,
+    notices,
+    exemptions: [],
+    refusals: exemptions.refused,
+  };
+}
+
+/**
+ * The validating webhook's decision: mesh workloads need a Sidecar that scopes their egress;
+ * Sidecars must scope, not clash, and not leave a mesh namespace unscoped.
+ *
+ * @example evaluateValidation(input, facts, config, now).violations
+ */
+export function evaluateValidation(input: AdmissionInput, facts: ClusterFacts, config: Config, now: Date): Evaluation {
+  if (input.subResource) return allowUntouched('validate', config.mode, 'SUBRESOURCE');
+  if (isSidecarRequest(input)) return validateSidecarObject(input, facts, config, now);
+  if (!isPodBearingKind(input.kind)) return allowUntouched('validate', config.mode, 'NOT_APPLICABLE');
+  return validateWorkload(input, facts, config, now);
+}

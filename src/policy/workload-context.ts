@@ -1,0 +1,93 @@
+import type { Config, Mode } from '../config/types.js';
+import { finding, type Evaluation, type Finding, type Webhook } from './decision.js';
+import { describeExemption, resolveExemptions, type Exemption, type ExemptionKind, type ExemptionSummary } from './exemptions.js';
+import { decideMeshMembership, isGatewayPod, type Membership } from './mesh-membership.js';
+import { effectiveMode } from './mode.js';
+import type { AdmissionInput } from './request.js';
+import type { ClusterFacts, Labels, PodTemplateView } from './types.js';
+import { podTemplateOf, podTemplatePath } from './workload-view.js';
+
+/** Everything both webhooks need to know about a pod-bearing object before their own rules. */
+export interface WorkloadContext {
+  readonly template: PodTemplateView;
+  readonly templatePath: readonly string[];
+  readonly namespace: string;
+  readonly namespaceLabels: Labels;
+  readonly namespaceAnnotations: Labels;
+  readonly mode: Mode;
+  readonly membership: Membership;
+  readonly gateway: boolean;
+  readonly exemptions: ExemptionSummary;
+  /** Notices every outcome carries: refused exemptions, an invalid mode label. */
+  readonly notices: readonly Finding[];
+  /** `Deployment "web"`, or just the kind for a generateName pod. */
+  readonly subject: string;
+}
+
+/** An evaluation that lets the request through untouched. */
+export function allowUntouched(webhook: Webhook, mode: Mode, code: string, notices: readonly Finding[] = []): Evaluation {
+  return { webhook, mode, code, violations: [], notices, exemptions: [], refusals: [] };
+}
+
+function refusalNotices(exemptions: ExemptionSummary): Finding[] {
+  return exemptions.refused.map((r) => finding(r.code, `exemption not honoured: ${r.message}`));
+}
+
+/** The honoured exemption covering `kind`, with the notice that makes it visible. */
+export function useExemption(context: WorkloadContext, kind: ExemptionKind): { exemption: Exemption; notice: Finding } | undefined {
+  const exemption = context.exemptions.honoured.find((e) => e.kinds.includes(kind));
+  if (!exemption) return undefined;
+  const text = `${kind} check skipped: ${describeExemption(exemption)}`;
+  return { exemption, notice: finding('EXEMPT', text) };
+}
+
+/**
+ * Reads the pod template, the mode, mesh membership and exemptions of a pod-bearing request.
+ * Returns an Evaluation instead when the request needs no further look (mode off, not meshed,
+ * view not synced, …).
+ */
+export function prepareWorkload(
+  webhook: Webhook,
+  input: AdmissionInput,
+  facts: ClusterFacts,
+  config: Config,
+  now: Date,
+): WorkloadContext | Evaluation {
+  const groupKind = { group: input.kind.group, kind: input.kind.kind };
+  const template = podTemplateOf(groupKind, input.object);
+  const { mode, notice: modeNotice } = effectiveMode(config, facts.namespace);
+  const baseNotices = modeNotice ? [modeNotice] : [];
+  if (template === undefined) return allowUntouched(webhook, mode, 'NO_POD_TEMPLATE', baseNotices);
+  if (mode === 'off') return allowUntouched(webhook, mode, 'MODE_OFF');
+  if (!facts.synced) {
+    const text = `cluster view not synced: the request was not checked (cluster.whenUnsynced: ${config.cluster.whenUnsynced})`;
+    const unsynced = finding('CLUSTER_VIEW_NOT_SYNCED', text);
+    if (config.cluster.whenUnsynced === 'allow') return allowUntouched(webhook, mode, 'CLUSTER_VIEW_NOT_SYNCED', [...baseNotices, unsynced]);
+    return { ...allowUntouched(webhook, mode, 'CLUSTER_VIEW_NOT_SYNCED', baseNotices), violations: [unsynced] };
+  }
+
+  const namespaceLabels = facts.namespace?.labels ?? {};
+  const membership = decideMeshMembership(template, input.namespace, namespaceLabels);
+  if (!membership.meshed) return allowUntouched(webhook, mode, membership.code, baseNotices);
+
+  const namespaceAnnotations = facts.namespace?.annotations ?? {};
+  const exemptions = resolveExemptions(namespaceAnnotations, template.annotations, config.exceptions, now);
+  const name = input.name || (input.object as { metadata?: { name?: unknown } } | null)?.metadata?.name;
+  return {
+    template,
+    templatePath: podTemplatePath(groupKind) ?? [],
+    namespace: input.namespace,
+    namespaceLabels,
+    namespaceAnnotations,
+    mode,
+    membership,
+    gateway: isGatewayPod(template),
+    exemptions,
+    notices: [...baseNotices, ...refusalNotices(exemptions)],
+    subject: typeof name === 'string' && name !== '' ? `${input.kind.kind} "${name}"` : input.kind.kind,
+  };
+}
+
+export function isEvaluation(value: WorkloadContext | Evaluation): value is Evaluation {
+  return 'webhook' in value;
+}
