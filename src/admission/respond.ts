@@ -1,0 +1,36 @@
+import type { Outcome } from '../policy/enforcement.js';
+import type { JsonPatchOperation } from './patch.js';
+
+export interface AdmissionResponse {
+  uid: string;
+  allowed: boolean;
+  status?: { code: number; reason: string; message: string; status: 'Failure' };
+  patchType?: 'JSONPatch';
+  patch?: string;
+  warnings?: string[];
+  auditAnnotations?: Record<string, string>;
+}
+
+export interface AdmissionReviewResponse {
+  apiVersion: 'admission.k8s.io/v1';
+  kind: 'AdmissionReview';
+  response: AdmissionResponse;
+}
+
+/**
+ * The AdmissionReview to send back: echoes uid, apiVersion and kind; carries the patch only
+ * when there is one (patch and patchType go together, admission-contract §1.3); drops empty
+ * warnings and audit annotations.
+ */
+export function toAdmissionReview(uid: string, outcome: Outcome, patch: readonly JsonPatchOperation[] = []): AdmissionReviewResponse {
+  const response: AdmissionResponse = { uid, allowed: outcome.allowed };
+  if (!outcome.allowed && outcome.status) response.status = { ...outcome.status, status: 'Failure' };
+  if (outcome.allowed && patch.length > 0) {
+    response.patchType = 'JSONPatch';
+    response.patch = Buffer.from(JSON.stringify(patch)).toString('base64');
+  }
+  const warnings = [...new Set(outcome.warnings.filter((w) => w !== ''))];
+  if (warnings.length > 0) response.warnings = warnings;
+  if (Object.keys(outcome.auditAnnotations).length > 0) response.auditAnnotations = { ...outcome.auditAnnotations };
+  return { apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview', response };
+}

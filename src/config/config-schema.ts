@@ -1,0 +1,79 @@
+/** JSON Schema for the configuration file. Every section is optional: missing ones take the defaults. */
+export const QUANTITY_PATTERN =
+  '^(\\+|-)?(([0-9]+(\\.[0-9]*)?)|(\\.[0-9]+))(([KMGTPE]i)|[numkMGTPE]|([eE](\\+|-)?(([0-9]+(\\.[0-9]*)?)|(\\.[0-9]+))))?$';
+
+const quantity = { type: 'string', pattern: QUANTITY_PATTERN } as const;
+const stringMap = { type: 'object', additionalProperties: { type: 'string' } } as const;
+
+export const configSchema = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    mode: { enum: ['enforce', 'audit', 'off'] },
+    defaultProfile: { type: 'string', minLength: 1 },
+    profiles: {
+      type: 'object',
+      minProperties: 1,
+      additionalProperties: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['cpu', 'cpuLimit', 'memory', 'memoryLimit'],
+        properties: {
+          cpu: quantity,
+          cpuLimit: quantity,
+          memory: quantity,
+          memoryLimit: quantity,
+          maxCpu: quantity,
+          maxCpuLimit: quantity,
+          maxMemory: quantity,
+          maxMemoryLimit: quantity,
+        },
+      },
+    },
+    rules: {
+      type: 'array',
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['profile', 'match'],
+        properties: {
+          profile: { type: 'string', minLength: 1 },
+          match: {
+            type: 'object',
+            additionalProperties: false,
+            minProperties: 1,
+            properties: {
+              namespaces: { type: 'array', minItems: 1, items: { type: 'string', minLength: 1 } },
+              namespaceLabels: stringMap,
+              podLabels: stringMap,
+              gateway: { type: 'boolean' },
+            },
+          },
+        },
+      },
+    },
+    scope: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        acceptRootNamespaceDefault: { type: 'boolean' },
+        rootNamespace: { type: 'string', minLength: 1 },
+        suggestedEgressHosts: { type: 'array', minItems: 1, items: { type: 'string', pattern: '^[^/]+/[^/]+$' } },
+      },
+    },
+    exceptions: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        allowOn: { type: 'array', uniqueItems: true, items: { enum: ['namespace', 'workload'] } },
+        maxDays: { type: 'integer', minimum: 1 },
+        requireExpiry: { type: 'boolean' },
+      },
+    },
+    cluster: {
+      type: 'object',
+      additionalProperties: false,
+      properties: { whenUnsynced: { enum: ['allow', 'deny'] } },
+    },
+  },
+} as const;

@@ -1,0 +1,110 @@
+import { Ajv, type ErrorObject } from 'ajv';
+import { parse } from 'yaml';
+import { ConfigError } from '../errors.js';
+import { compareQuantities } from '../policy/quantity.js';
+import { configSchema } from './config-schema.js';
+import { DEFAULT_CONFIG } from './defaults.js';
+import type { Config, Profile } from './types.js';
+
+const ajv = new Ajv({ allErrors: false, strict: true, allowUnionTypes: true });
+const validateConfigShape = ajv.compile(configSchema);
+
+function fieldOf(error: ErrorObject): string {
+  const path = error.instancePath.replace(/^\//, '').replace(/\//g, '.');
+  if (error.keyword === 'additionalProperties') {
+    const extra = String(error.params.additionalProperty);
+    return path ? `${path}.${extra}` : extra;
+  }
+  if (error.keyword === 'required') return path ? `${path}.${String(error.params.missingProperty)}` : String(error.params.missingProperty);
+  return path || '(top level)';
+}
+
+function describe(error: ErrorObject): string {
+  if (error.keyword === 'additionalProperties') return 'is not a known setting';
+  if (error.keyword === 'required') return 'is required';
+  if (error.keyword === 'pattern') return 'must be a Kubernetes quantity (e.g. 128Mi, 500m)';
+  if (error.keyword === 'enum') return `must be one of ${(error.params.allowedValues as unknown[]).join(', ')}`;
+  return error.message ?? 'is invalid';
+}
+
+function checkProfile(name: string, profile: Profile): void {
+  const pairs: [keyof Profile, keyof Profile][] = [
+    ['cpu', 'cpuLimit'],
+    ['memory', 'memoryLimit'],
+    ['cpu', 'maxCpu'],
+    ['cpuLimit', 'maxCpuLimit'],
+    ['memory', 'maxMemory'],
+    ['memoryLimit', 'maxMemoryLimit'],
+  ];
+  for (const [low, high] of pairs) {
+    const lowValue = profile[low];
+    const highValue = profile[high];
+    if (lowValue === undefined || highValue === undefined) continue;
+    if (compareQuantities(lowValue, highValue) > 0) {
+      throw new ConfigError(`profiles.${name}.${low} (${lowValue}) must not exceed ${high} (${highValue})`);
+    }
+  }
+}
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null) {
+    for (const inner of Object.values(value)) deepFreeze(inner);
+    Object.freeze(value);
+  }
+  return value;
+}
+
+/**
+ * Validates a parsed configuration document and fills missing sections from the defaults.
+ * `profiles` and `rules`, when given, replace the defaults whole. Throws ConfigError naming
+ * the field. The result is deep-frozen.
+ *
+ * @example resolveConfig({ mode: 'audit' }).defaultProfile // "medium"
+ */
+export function resolveConfig(document: unknown): Config {
+  const raw = document ?? {};
+  if (!validateConfigShape(raw)) {
+    const error = validateConfigShape.errors?.[0];
+    throw new ConfigError(error ? `${fieldOf(error)} ${describe(error)}` : 'configuration is invalid');
+  }
+  const file = raw as Partial<Config>;
+  const config: Config = structuredClone({
+    mode: file.mode ?? DEFAULT_CONFIG.mode,
+    defaultProfile: file.defaultProfile ?? DEFAULT_CONFIG.defaultProfile,
+    profiles: file.profiles ?? DEFAULT_CONFIG.profiles,
+    rules: file.rules ?? DEFAULT_CONFIG.rules,
+    scope: { ...DEFAULT_CONFIG.scope, ...file.scope },
+    exceptions: { ...DEFAULT_CONFIG.exceptions, ...file.exceptions },
+    cluster: { ...DEFAULT_CONFIG.cluster, ...file.cluster },
+  });
+  const names = Object.keys(config.profiles);
+  if (!Object.hasOwn(config.profiles, config.defaultProfile)) {
+    throw new ConfigError(`defaultProfile "${config.defaultProfile}" is not one of the profiles (${names.join(', ')})`);
+  }
+  config.rules.forEach((rule, index) => {
+    if (!Object.hasOwn(config.profiles, rule.profile)) {
+      throw new ConfigError(`rules[${index}].profile "${rule.profile}" is not one of the profiles (${names.join(', ')})`);
+    }
+  });
+  for (const [name, profile] of Object.entries(config.profiles)) checkProfile(name, profile);
+  return deepFreeze(config);
+}
+
+/** Parses YAML (or JSON) configuration text; `source` names the file in errors. */
+export function parseConfig(text: string, source = 'config'): Config {
+  let document: unknown;
+  try {
+    document = parse(text);
+  } catch (error) {
+    throw new ConfigError(`${source}: not valid YAML: ${(error as Error).message}`, { cause: error });
+  }
+  try {
+    return resolveConfig(document);
+  } catch (error) {
+    if (error instanceof ConfigError) throw new ConfigError(`${source}: ${error.message}`, { cause: error });
+    throw error;
+  }
+}
+
+/** The embedded defaults, validated like a file. */
+export const BUILT_IN_CONFIG: Config = resolveConfig({});

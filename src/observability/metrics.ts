@@ -1,0 +1,53 @@
+import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+export interface WebhookMetrics {
+  readonly registry: Registry;
+  readonly decisions: Counter<'webhook' | 'verdict' | 'reason' | 'mode' | 'dry_run'>;
+  readonly duration: Histogram<'webhook'>;
+  readonly exemptions: Counter<'webhook' | 'target' | 'kind' | 'namespace' | 'dry_run'>;
+  readonly rejectedReviews: Counter<'webhook' | 'code'>;
+  readonly configReloads: Counter<'result'>;
+}
+
+/**
+ * The webhook's Prometheus metrics on their own registry (so tests get fresh ones).
+ * Reason codes are stable SCREAMING_SNAKE values, safe as label values.
+ */
+export function createMetrics(options: { registry?: Registry; defaultMetrics?: boolean } = {}): WebhookMetrics {
+  const registry = options.registry ?? new Registry();
+  if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: registry, prefix: 'sidecar_guard_' });
+  return {
+    registry,
+    decisions: new Counter({
+      name: 'sidecar_guard_decisions_total',
+      help: 'Admission decisions by webhook, verdict (allowed, patched, denied, audit_violation), reason code, mode and dry run.',
+      labelNames: ['webhook', 'verdict', 'reason', 'mode', 'dry_run'],
+      registers: [registry],
+    }),
+    duration: new Histogram({
+      name: 'sidecar_guard_decision_duration_seconds',
+      help: 'Time from a parsed body to an encoded answer.',
+      labelNames: ['webhook'],
+      buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.05, 0.25],
+      registers: [registry],
+    }),
+    exemptions: new Counter({
+      name: 'sidecar_guard_exemptions_total',
+      help: 'Honoured exemptions by target (namespace, workload) and kind (scope, resources).',
+      labelNames: ['webhook', 'target', 'kind', 'namespace', 'dry_run'],
+      registers: [registry],
+    }),
+    rejectedReviews: new Counter({
+      name: 'sidecar_guard_rejected_reviews_total',
+      help: 'Bodies answered 4xx because they were not a usable AdmissionReview.',
+      labelNames: ['webhook', 'code'],
+      registers: [registry],
+    }),
+    configReloads: new Counter({
+      name: 'sidecar_guard_config_reloads_total',
+      help: 'Configuration reloads by result (applied, rejected).',
+      labelNames: ['result'],
+      registers: [registry],
+    }),
+  };
+}
