@@ -1,15 +1,15 @@
 import { once } from 'node:events';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer, request, type Server, type ServerOptions } from 'node:https';
 import type { AddressInfo } from 'node:net';
 
-/** An HTTPS server on 127.0.0.1 answering every request with `ok`; closes itself when the test ends. */
+/** An HTTPS server on 127.0.0.1 (answering `ok` unless given a handler); closes itself when the test ends. */
 export async function startHttpsServer(
   t: { teardown: (fn: () => unknown) => void },
   options: ServerOptions,
+  handler: (req: IncomingMessage, res: ServerResponse) => void = (_req, res) => res.end('ok'),
 ): Promise<{ server: Server; port: number }> {
-  const server = createServer({ minVersion: 'TLSv1.2', ...options }, (_req, res) => {
-    res.end('ok');
-  });
+  const server = createServer({ minVersion: 'TLSv1.2', ...options }, handler);
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
   t.teardown(() => {
