@@ -29,8 +29,8 @@ function scopeFinding(context: WorkloadContext, facts: ClusterFacts, config: Con
 }
 
 function validateWorkload(input: AdmissionInput, facts: ClusterFacts, config: Config, now: Date): Evaluation {
-  if (input.kind.kind === 'Pod' && input.operation !== 'CREATE') return allowUntouched('validate', config.mode, 'POD_UPDATE');
   if (input.operation !== 'CREATE' && input.operation !== 'UPDATE') return allowUntouched('validate', config.mode, 'OPERATION_NOT_CHECKED');
+  if (input.kind.kind === 'Pod' && input.operation !== 'CREATE') return allowUntouched('validate', config.mode, 'POD_UPDATE');
   const deleting = (input.object as { metadata?: { deletionTimestamp?: unknown } } | null)?.metadata?.deletionTimestamp;
   if (deleting != null) return allowUntouched('validate', config.mode, 'BEING_DELETED');
 

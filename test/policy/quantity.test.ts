@@ -1,0 +1,30 @@
+import t from 'tap';
+import { compareQuantities, isResourceQuantity, parseQuantity } from '../../src/policy/quantity.js';
+
+t.test('parses the Kubernetes suffixes', async (t) => {
+  t.equal(parseQuantity('128Mi'), 128 * 1024 * 1024);
+  t.equal(parseQuantity('1Gi'), 1024 ** 3);
+  t.equal(parseQuantity('500m'), 0.5);
+  t.equal(parseQuantity('2'), 2);
+  t.equal(parseQuantity('1k'), 1000);
+  t.equal(parseQuantity('1M'), 1e6);
+  t.equal(parseQuantity('1e3'), 1000);
+  t.equal(parseQuantity('.5'), 0.5);
+  t.equal(parseQuantity('1.5Gi'), 1.5 * 1024 ** 3);
+});
+
+t.test('rejects what is not a quantity', async (t) => {
+  for (const bad of ['', 'abc', '128MB', '1 Gi', '--1', '1Gi\n', 'Mi', '1iM', '0x10']) {
+    t.equal(parseQuantity(bad), undefined, JSON.stringify(bad));
+  }
+  t.notOk(isResourceQuantity('-1'), 'negative resources are invalid');
+  t.ok(isResourceQuantity('0'));
+});
+
+t.test('compares across units', async (t) => {
+  t.equal(compareQuantities('1Gi', '1024Mi'), 0);
+  t.equal(compareQuantities('1000m', '1'), 0);
+  t.ok(compareQuantities('513Mi', '512Mi') > 0);
+  t.ok(compareQuantities('100m', '0.2') < 0);
+  t.throws(() => compareQuantities('lots', '1'));
+});

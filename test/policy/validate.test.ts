@@ -1,0 +1,185 @@
+import t from 'tap';
+import { parse } from 'yaml';
+import { BUILT_IN_CONFIG, resolveConfig } from '../../src/config/load-config.js';
+import type { Config } from '../../src/config/types.js';
+import { applyMode } from '../../src/policy/enforcement.js';
+import { evaluateValidation } from '../../src/policy/validate.js';
+import {
+  CONTROLLER_KINDS,
+  MESH_NS,
+  NOW,
+  SCOPING,
+  controller,
+  facts,
+  injectedPod,
+  input,
+  namespace,
+  pod,
+  sidecar,
+  type Json,
+} from '../support/builders.js';
+
+const config = (overrides: Json = {}): Config => resolveConfig(overrides);
+const validate = (object: Json | null, f = facts({ namespace: MESH_NS }), c: Config = BUILT_IN_CONFIG, options = {}) =>
+  applyMode(evaluateValidation(input(object, options), f, c, NOW));
+
+t.test('a mesh pod in a namespace without a Sidecar is denied with a ready-to-apply manifest', async (t) => {
+  const outcome = validate(pod({ name: 'web', labels: { app: 'web' } }));
+  t.equal(outcome.allowed, false);
+  t.equal(outcome.code, 'MISSING_SIDECAR');
+  t.equal(outcome.status?.code, 403);
+  t.equal(outcome.status?.reason, 'Forbidden');
+  const message = outcome.status?.message ?? '';
+  t.match(message, /namespace "shop"/);
+  t.match(message, /every service in the mesh/);
+  const manifest = parse(message.split('---\n')[1] ?? '');
+  t.same(manifest, {
+    apiVersion: 'networking.istio.io/v1',
+    kind: 'Sidecar',
+    metadata: { name: 'default', namespace: 'shop' },
+    spec: { egress: [{ hosts: ['./*', 'istio-system/*'] }] },
+  });
+});
+
+t.test('the suggested egress hosts come from scope.suggestedEgressHosts', async (t) => {
+  const outcome = validate(pod({ name: 'web' }), undefined, config({ scope: { suggestedEgressHosts: ['./*', 'shared/*'] } }));
+  const manifest = parse(outcome.status?.message.split('---\n')[1] ?? '') as { spec: { egress: { hosts: string[] }[] } };
+  t.same(manifest.spec.egress[0]?.hosts, ['./*', 'shared/*']);
+});
+
+t.test('a selector-less scoping Sidecar admits the pod', async (t) => {
+  const outcome = validate(pod({ name: 'web' }), facts({ namespace: MESH_NS, sidecars: [SCOPING] }));
+  t.equal(outcome.allowed, true);
+  t.equal(outcome.code, 'SCOPED');
+});
+
+t.test('a Sidecar whose workloadSelector matches the pod admits it; one that does not, does not', async (t) => {
+  const selected = sidecar('shop', 'web', { selector: { app: 'web' } });
+  t.equal(validate(pod({ labels: { app: 'web', tier: 'fe' } }), facts({ namespace: MESH_NS, sidecars: [selected] })).allowed, true);
+  const other = validate(pod({ labels: { app: 'api' } }), facts({ namespace: MESH_NS, sidecars: [selected] }));
+  t.equal(other.allowed, false);
+  t.equal(other.code, 'MISSING_SIDECAR');
+});
+
+t.test('a Sidecar with */* egress scopes nothing', async (t) => {
+  const wide = sidecar('shop', 'default', { hosts: ['*/*'] });
+  const outcome = validate(pod({ name: 'web' }), facts({ namespace: MESH_NS, sidecars: [wide] }));
+  t.equal(outcome.allowed, false);
+  t.equal(outcome.code, 'SIDECAR_NOT_SCOPING');
+  t.match(outcome.status?.message, /shop\/default/);
+});
+
+t.test('a Sidecar with no egress inherits the whole mesh and does not count', async (t) => {
+  const ingressOnly = sidecar('shop', 'default', { egress: false });
+  t.equal(validate(pod({}), facts({ namespace: MESH_NS, sidecars: [ingressOnly] })).code, 'SIDECAR_NOT_SCOPING');
+});
+
+t.test('Istio precedence: a matching selector Sidecar wins over the namespace-wide one', async (t) => {
+  const wideForWeb = sidecar('shop', 'web', { selector: { app: 'web' }, hosts: ['*/*'] });
+  const outcome = validate(pod({ labels: { app: 'web' } }), facts({ namespace: MESH_NS, sidecars: [SCOPING, wideForWeb] }));
+  t.equal(outcome.code, 'SIDECAR_NOT_SCOPING', 'the */* selector Sidecar is the one Istio applies');
+});
+
+t.test('the root-namespace default counts only with scope.acceptRootNamespaceDefault', async (t) => {
+  const root = sidecar('istio-system', 'default');
+  const f = facts({ namespace: MESH_NS, rootSidecars: [root] });
+  const refused = validate(pod({}), f);
+  t.equal(refused.code, 'ROOT_DEFAULT_NOT_ACCEPTED');
+  t.equal(validate(pod({}), f, config({ scope: { acceptRootNamespaceDefault: true } })).allowed, true);
+  const rootSelector = sidecar('istio-system', 'x', { selector: { app: 'x' } });
+  const selectorOnly = facts({ namespace: MESH_NS, rootSidecars: [rootSelector] });
+  t.equal(validate(pod({}), selectorOnly, config({ scope: { acceptRootNamespaceDefault: true } })).code, 'MISSING_SIDECAR');
+});
+
+for (const kind of CONTROLLER_KINDS) {
+  t.test(`${kind} pod templates are checked on CREATE and UPDATE`, async (t) => {
+    const workload = controller(kind, 'web', pod({ labels: { app: 'web' } }), 'shop');
+    for (const operation of ['CREATE', 'UPDATE'] as const) {
+      const denied = validate(workload, undefined, BUILT_IN_CONFIG, { operation, oldObject: operation === 'UPDATE' ? workload : null });
+      t.equal(denied.allowed, false, `${operation} denied without a Sidecar`);
+      t.match(denied.status?.message, new RegExp(`${kind} "web"`));
+      const allowed = validate(workload, facts({ namespace: MESH_NS, sidecars: [SCOPING] }), BUILT_IN_CONFIG, { operation });
+      t.equal(allowed.allowed, true, `${operation} allowed with a Sidecar`);
+    }
+    const optedOut = controller(kind, 'web', pod({ labels: { 'sidecar.istio.io/inject': 'false' } }), 'shop');
+    t.equal(validate(optedOut).allowed, true, 'an opted-out template passes');
+  });
+}
+
+t.test('a controller being deleted (finalizers removed) is not blocked', async (t) => {
+  const workload = controller('Deployment', 'web', pod({}), 'shop');
+  (workload.metadata as Json).deletionTimestamp = '2026-11-23T11:00:00Z';
+  t.equal(validate(workload, undefined, BUILT_IN_CONFIG, { operation: 'UPDATE', oldObject: workload }).code, 'BEING_DELETED');
+});
+
+t.test('pods outside the mesh, gateways, pod updates, subresources and deletes pass untouched', async (t) => {
+  const outside = validate(pod({}), facts({ namespace: namespace('shop') }));
+  t.same([outside.allowed, outside.code], [true, 'NOT_IN_MESH']);
+  const gateway = validate(pod({ annotations: { 'inject.istio.io/templates': 'gateway' } }));
+  t.same([gateway.allowed, gateway.code], [true, 'GATEWAY']);
+  const chartGateway = validate(pod({ containers: [{ name: 'istio-proxy', image: 'auto' }] }));
+  t.same([chartGateway.allowed, chartGateway.code], [true, 'GATEWAY']);
+  t.equal(validate(pod({}), undefined, BUILT_IN_CONFIG, { operation: 'UPDATE', oldObject: pod({}) }).code, 'POD_UPDATE');
+  t.equal(validate(pod({}), undefined, BUILT_IN_CONFIG, { operation: 'UPDATE', subResource: 'status', oldObject: pod({}) }).code, 'SUBRESOURCE');
+  t.equal(validate(pod({}), undefined, BUILT_IN_CONFIG, { operation: 'UPDATE', subResource: 'ephemeralcontainers' }).code, 'SUBRESOURCE');
+  t.equal(validate(null, undefined, BUILT_IN_CONFIG, { operation: 'DELETE', oldObject: pod({ name: 'x' }) }).code, 'OPERATION_NOT_CHECKED');
+  const service = { apiVersion: 'v1', kind: 'Service', metadata: { name: 'web' }, spec: {} };
+  t.equal(validate(service).code, 'NOT_APPLICABLE');
+});
+
+t.test('an injected pod is checked from its final shape', async (t) => {
+  t.equal(validate(injectedPod({ name: 'web' }), facts({ namespace: namespace('shop') })).code, 'MISSING_SIDECAR');
+});
+
+t.test('Sidecar objects', async (t) => {
+  const withDefault = facts({ namespace: MESH_NS, sidecars: [SCOPING] });
+  const wildcard = validate(sidecar('shop', 'wide', { hosts: ['./*', '*/*'] }), withDefault);
+  t.same([wildcard.allowed, wildcard.code], [false, 'SIDECAR_WILDCARD_EGRESS']);
+  for (const operation of ['CREATE', 'UPDATE'] as const) {
+    t.equal(validate(sidecar('shop', 'default', { hosts: ['*/*'] }), withDefault, BUILT_IN_CONFIG, { operation }).allowed, false);
+  }
+  const second = validate(sidecar('shop', 'another'), withDefault);
+  t.same([second.allowed, second.code], [false, 'DUPLICATE_NAMESPACE_SIDECAR']);
+  t.match(second.status?.message, /IST0111/);
+  t.equal(validate(sidecar('shop', 'default', { hosts: ['./*'] }), withDefault, BUILT_IN_CONFIG, { operation: 'UPDATE' }).allowed, true, 'updating the same one');
+  t.equal(validate(sidecar('shop', 'web', { selector: { app: 'web' } }), withDefault).allowed, true, 'a selector Sidecar next to the default');
+  for (const apiVersion of ['networking.istio.io/v1beta1', 'networking.istio.io/v1alpha3']) {
+    t.equal(validate(sidecar('shop', 'wide', { hosts: ['*/*'], apiVersion }), withDefault).allowed, false, apiVersion);
+  }
+});
+
+t.test('deleting the last scoping Sidecar of a mesh namespace is denied', async (t) => {
+  const del = (f: ReturnType<typeof facts>, c: Config = BUILT_IN_CONFIG) =>
+    validate(null, f, c, { operation: 'DELETE', oldObject: SCOPING, kind: 'Sidecar', name: 'default' });
+  const last = del(facts({ namespace: MESH_NS, sidecars: [SCOPING] }));
+  t.same([last.allowed, last.code], [false, 'LAST_SCOPING_SIDECAR']);
+  const other = sidecar('shop', 'web', { selector: { app: 'web' } });
+  t.equal(del(facts({ namespace: MESH_NS, sidecars: [SCOPING, other] })).allowed, true, 'another scoping Sidecar remains');
+  t.equal(del(facts({ namespace: namespace('shop'), sidecars: [SCOPING] })).allowed, true, 'not a mesh namespace');
+  const terminating = { ...namespace('shop', { 'istio-injection': 'enabled' }), status: { phase: 'Terminating' } };
+  t.equal(del(facts({ namespace: terminating, sidecars: [SCOPING] })).allowed, true, 'the namespace is being deleted');
+  const root = facts({ namespace: MESH_NS, sidecars: [SCOPING], rootSidecars: [sidecar('istio-system', 'default')] });
+  t.equal(del(root, config({ scope: { acceptRootNamespaceDefault: true } })).allowed, true, 'the accepted root default still scopes');
+  const wide = sidecar('shop', 'default', { hosts: ['*/*'] });
+  t.equal(validate(null, facts({ namespace: MESH_NS, sidecars: [wide] }), BUILT_IN_CONFIG, { operation: 'DELETE', oldObject: wide, kind: 'Sidecar' }).allowed, true, 'a non-scoping one may go');
+});
+
+t.test('controllers are checked for profile and ceiling at apply time', async (t) => {
+  const f = facts({ namespace: MESH_NS, sidecars: [SCOPING] });
+  const unknown = validate(controller('Deployment', 'web', pod({ annotations: { 'sidecar-guard.io/profile': 'huge' } })), f);
+  t.same([unknown.allowed, unknown.code], [false, 'UNKNOWN_PROFILE']);
+  t.match(unknown.status?.message, /valid profiles: gateway, large, medium, small/);
+  const tooBig = validate(controller('Deployment', 'web', pod({ annotations: { 'sidecar.istio.io/proxyMemoryLimit': '1Gi' } })), f);
+  t.same([tooBig.allowed, tooBig.code], [false, 'ABOVE_CEILING']);
+  t.match(tooBig.status?.message, /maxMemoryLimit=512Mi/);
+  t.equal(validate(pod({ annotations: { 'sidecar-guard.io/profile': 'huge' } }), f).allowed, true, 'pods are sized by the mutating webhook');
+});
+
+t.test('whenUnsynced', async (t) => {
+  const unsynced = facts({ namespace: MESH_NS, synced: false });
+  const allowed = validate(pod({}), unsynced);
+  t.equal(allowed.allowed, true);
+  t.match(allowed.warnings.join(' '), /not synced/);
+  const denied = validate(pod({}), unsynced, config({ cluster: { whenUnsynced: 'deny' } }));
+  t.same([denied.allowed, denied.code], [false, 'CLUSTER_VIEW_NOT_SYNCED']);
+});
