@@ -46,6 +46,23 @@ function checkProfile(name: string, profile: Profile): void {
   }
 }
 
+/** YAML reads `cpu: 1` as a number; Kubernetes reads it as the quantity "1", and so do we. */
+function numbersAsQuantities(document: unknown): unknown {
+  const profiles = (document as { profiles?: unknown }).profiles;
+  if (typeof profiles !== 'object' || profiles === null || Array.isArray(profiles)) return document;
+  const normalised: Record<string, unknown> = {};
+  for (const [name, profile] of Object.entries(profiles)) {
+    if (typeof profile !== 'object' || profile === null || Array.isArray(profile)) {
+      normalised[name] = profile;
+      continue;
+    }
+    normalised[name] = Object.fromEntries(
+      Object.entries(profile).map(([key, value]) => [key, typeof value === 'number' && Number.isFinite(value) ? String(value) : value]),
+    );
+  }
+  return { ...(document as object), profiles: normalised };
+}
+
 function deepFreeze<T>(value: T): T {
   if (typeof value === 'object' && value !== null) {
     for (const inner of Object.values(value)) deepFreeze(inner);
@@ -62,7 +79,7 @@ function deepFreeze<T>(value: T): T {
  * @example resolveConfig({ mode: 'audit' }).defaultProfile // "medium"
  */
 export function resolveConfig(document: unknown): Config {
-  const raw = document ?? {};
+  const raw = numbersAsQuantities(document ?? {});
   if (!validateConfigShape(raw)) {
     const error = validateConfigShape.errors?.[0];
     throw new ConfigError(error ? `${fieldOf(error)} ${describe(error)}` : 'configuration is invalid');
