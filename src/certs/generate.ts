@@ -84,7 +84,7 @@ export function generateCertificateAuthority({
     { name: 'subjectKeyIdentifier' },
   ]);
   cert.sign(privateKey, forge.md.sha256.create());
-  return { cert: forge.pki.certificateToPem(cert), key: keyPem, notBefore, notAfter };
+  return { cert: toPem(cert), key: keyPem, notBefore, notAfter };
 }
 
 /**
@@ -130,7 +130,7 @@ export function generateServingCertificate({
     { name: 'authorityKeyIdentifier', keyIdentifier: authorityKeyId(caCert) },
   ]);
   cert.sign(caKey, forge.md.sha256.create());
-  return { cert: forge.pki.certificateToPem(cert), key: keyPem, notBefore: window.notBefore, notAfter };
+  return { cert: toPem(cert), key: keyPem, notBefore: window.notBefore, notAfter };
 }
 
 interface RsaKeyPair {
@@ -152,6 +152,11 @@ function generateRsaKeyPair(): RsaKeyPair {
     privateKey: forgeKey,
     publicKey: forge.pki.setRsaPublicKey(forgeKey.n, forgeKey.e),
   };
+}
+
+// forge writes CRLF line ends; LF matches what Node, openssl and kubectl write.
+function toPem(cert: forge.pki.Certificate): string {
+  return forge.pki.certificateToPem(cert).replace(/\r\n/g, '\n');
 }
 
 function validityWindow(now: Date, validityDays: number): { notBefore: Date; notAfter: Date } {
