@@ -1,7 +1,9 @@
 import type { Command } from 'commander';
+import { registerCertsCommand } from './certs-command.js';
+import { registerServeCommand } from './serve-command.js';
 
 /** Registers one sub-command on the program. Each command lives in its own module. */
 export type RegisterCommand = (program: Command) => void;
 
 /** Every sub-command, in the order `--help` lists them. Add one line per command. */
-export const COMMANDS: readonly RegisterCommand[] = [];
+export const COMMANDS: readonly RegisterCommand[] = [registerServeCommand, registerCertsCommand];

@@ -1,0 +1,54 @@
+import type { Command } from 'commander';
+import { ensureCertDir } from '../certs/cert-dir.js';
+import type { RegisterCommand } from './commands.js';
+
+export interface CertsCommandOptions {
+  out: string;
+  service: string;
+  namespace: string;
+}
+
+export interface CertsCommandIo {
+  stdout: (text: string) => void;
+  stderr: (text: string) => void;
+  now?: Date;
+}
+
+/**
+ * `sidecar-guard certs`: fills `--out` with `ca.crt`, `ca.key`, `tls.crt`, `tls.key` (keeping any
+ * that exist) and prints the base64 caBundle, alone on stdout so it can be captured.
+ *
+ * @example
+ * await runCertsCommand({ out: 'certs', service: 'sidecar-guard', namespace: 'sidecar-guard' }, { stdout, stderr });
+ */
+export async function runCertsCommand(options: CertsCommandOptions, io: CertsCommandIo): Promise<void> {
+  const result = await ensureCertDir(options.out, {
+    service: options.service,
+    namespace: options.namespace,
+    ...(io.now ? { now: io.now } : {}),
+  });
+  if (result.ca === undefined) {
+    throw new Error(`${result.paths.cert} exists without ${result.paths.caCert}: no caBundle to print`);
+  }
+  io.stderr(
+    result.generated
+      ? `wrote ${result.paths.caCert}, ${result.paths.cert} and ${result.paths.key} for ${options.service}.${options.namespace}.svc\n`
+      : `kept the existing certificate in ${result.paths.dir}\n`,
+  );
+  io.stdout(`${Buffer.from(result.ca).toString('base64')}\n`);
+}
+
+export const registerCertsCommand: RegisterCommand = (program: Command) => {
+  program
+    .command('certs')
+    .description('write a CA and serving certificate to a directory and print the base64 caBundle')
+    .requiredOption('--out <dir>', 'directory for ca.crt, ca.key, tls.crt, tls.key (existing files are kept)')
+    .option('--service <name>', 'Service name, for the certificate SANs', 'sidecar-guard')
+    .option('--namespace <name>', 'namespace of the webhook, for the certificate SANs', 'sidecar-guard')
+    .action((options: CertsCommandOptions) =>
+      runCertsCommand(options, {
+        stdout: (text) => process.stdout.write(text),
+        stderr: (text) => process.stderr.write(text),
+      }),
+    );
+};
