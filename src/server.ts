@@ -1,4 +1,4 @@
-import type { FastifyInstance, FastifyServerOptions } from 'fastify';
+import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import type { Server as HttpsServer } from 'node:https';
 import type { ClusterView } from './cluster/cluster-view.js';
 import type { ConfigStore } from './config/config-store.js';
@@ -12,7 +12,7 @@ export interface WebhookServerOptions {
   readonly configStore: ConfigStore;
   readonly view: ClusterView;
   readonly metrics: WebhookMetrics;
-  readonly logger?: FastifyServerOptions['logger'];
+  readonly logger?: FastifyBaseLogger;
   readonly now?: () => Date;
   /** Seconds between SIGTERM (readyz fails) and closing the listener, so endpoints drop us first. */
   readonly drainDelaySeconds?: number;
@@ -45,7 +45,7 @@ export async function startWebhookServer(options: WebhookServerOptions): Promise
         return { ready: true };
       },
     },
-    { tls: options.tls, ...(options.logger !== undefined ? { logger: options.logger } : {}) },
+    { tls: options.tls, ...(options.logger !== undefined ? { loggerInstance: options.logger } : {}) },
   );
   const address = await app.listen({ port: options.port, host: options.host ?? '0.0.0.0' });
   const url = address.replace('0.0.0.0', 'localhost').replace('[::]', 'localhost');

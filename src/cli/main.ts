@@ -9,10 +9,16 @@ const program = new Command('sidecar-guard')
 
 for (const register of COMMANDS) register(program);
 
+// Usage errors exit 2 (commander's own, help exits 0); a command that fails prints why and exits 1.
 program.exitOverride();
 try {
   await program.parseAsync(process.argv);
 } catch (error) {
-  const code = (error as { exitCode?: number }).exitCode;
-  process.exitCode = typeof code === 'number' ? (code === 1 ? 2 : code) : 2;
+  const exitCode = (error as { exitCode?: unknown }).exitCode;
+  if (typeof exitCode === 'number') {
+    process.exitCode = exitCode === 0 ? 0 : 2;
+  } else {
+    process.stderr.write(`sidecar-guard: ${(error as Error).message}\n`);
+    process.exitCode = 1;
+  }
 }

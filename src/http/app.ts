@@ -1,4 +1,4 @@
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import type { ClusterView } from '../cluster/cluster-view.js';
 import type { Config } from '../config/types.js';
 import type { WebhookMetrics } from '../observability/metrics.js';
@@ -21,7 +21,9 @@ export interface AppDependencies {
 
 export interface AppOptions {
   readonly tls?: { key: string; cert: string };
+  /** Pino options (or false); or an existing pino logger via `loggerInstance`. */
   readonly logger?: FastifyServerOptions['logger'];
+  readonly loggerInstance?: FastifyBaseLogger;
 }
 
 /**
@@ -32,8 +34,9 @@ export interface AppOptions {
 export function buildApp(deps: AppDependencies, options: AppOptions = {}): FastifyInstance {
   const base = {
     bodyLimit: BODY_LIMIT_BYTES,
-    logger: options.logger ?? false,
-    disableRequestLogging: true,
+    ...(options.loggerInstance ? { loggerInstance: options.loggerInstance } : { logger: options.logger ?? false }),
+    // One log line per decision (routes/admission.ts), not two per request.
+    logController: new LogController({ disableRequestLogging: true }),
     // The apiserver keeps connections alive; idle ones are closed well after its own 90 s.
     keepAliveTimeout: 90_000,
     return503OnClosing: true,

@@ -1,0 +1,113 @@
+import { readdir, readFile, stat } from 'node:fs/promises';
+import { extname, join } from 'node:path';
+import { parseAllDocuments } from 'yaml';
+import type { NamespaceFacts, SidecarFacts } from '../policy/types.js';
+import type { ClusterView } from './cluster-view.js';
+import { classifyObject, isRecord, toNamespaceFacts, toSidecarFacts } from './objects.js';
+
+const MANIFEST_EXTENSIONS = new Set(['.yaml', '.yml', '.json']);
+
+/** Expands `kind: List` (and `*List`) objects into their items. */
+export function flattenLists(objects: readonly unknown[]): unknown[] {
+  return objects.flatMap((object) =>
+    isRecord(object) && typeof object.kind === 'string' && object.kind.endsWith('List') && Array.isArray(object.items)
+      ? flattenLists(object.items)
+      : [object],
+  );
+}
+
+/** Parses multi-document YAML (JSON is YAML); the error names the source and line. */
+export function parseManifests(text: string, source: string): unknown[] {
+  const documents = parseAllDocuments(text, { prettyErrors: true });
+  const list = Array.isArray(documents) ? documents : [documents];
+  const objects: unknown[] = [];
+  for (const document of list) {
+    const error = document.errors[0];
+    if (error) {
+      const line = error.linePos?.[0]?.line;
+      throw new Error(`${source}${line !== undefined ? `:${line}` : ''}: ${error.message.split('\n')[0]}`);
+    }
+    const object: unknown = document.toJS();
+    if (object !== null && object !== undefined) objects.push(object);
+  }
+  return flattenLists(objects);
+}
+
+async function manifestFiles(path: string): Promise<string[]> {
+  const info = await stat(path);
+  if (!info.isDirectory()) return [path];
+  const entries = await readdir(path, { withFileTypes: true });
+  const nested = await Promise.all(
+    entries
+      .filter((entry) => entry.isDirectory() || MANIFEST_EXTENSIONS.has(extname(entry.name)))
+      .sort((a, b) => a.name.localeCompare(b.name))
+      .map((entry) => manifestFiles(join(path, entry.name))),
+  );
+  return nested.flat();
+}
+
+/** Reads every manifest under `paths` (files or directories, recursively). */
+export async function readManifests(paths: readonly string[]): Promise<unknown[]> {
+  const files = (await Promise.all(paths.map(manifestFiles))).flat();
+  const parsed = await Promise.all(files.map(async (file) => parseManifests(await readFile(file, 'utf8'), file)));
+  return parsed.flat();
+}
+
+/**
+ * The cluster as a set of manifests: Namespaces and Sidecars (networking.istio.io v1, v1beta1,
+ * v1alpha3); everything else is ignored. Used by `serve --cluster-state` and the offline CLI.
+ */
+export class FileClusterView implements ClusterView {
+  readonly #namespaces = new Map<string, NamespaceFacts>();
+  readonly #sidecars = new Map<string, SidecarFacts[]>();
+
+  private constructor() {}
+
+  /** A view over objects already in memory; Sidecars without a namespace go to `defaultNamespace`. */
+  static fromObjects(objects: readonly unknown[], defaultNamespace = 'default'): FileClusterView {
+    const view = new FileClusterView();
+    for (const object of flattenLists(objects)) view.#add(object, defaultNamespace);
+    return view;
+  }
+
+  #add(object: unknown, defaultNamespace: string): void {
+    const kind = classifyObject(object);
+    if (kind === 'Namespace') {
+      const namespace = toNamespaceFacts(object);
+      if (namespace) this.#namespaces.set(namespace.name, namespace);
+    } else if (kind === 'Sidecar') {
+      const sidecar = toSidecarFacts(object, defaultNamespace);
+      if (!sidecar) return;
+      const others = (this.#sidecars.get(sidecar.namespace) ?? []).filter((s) => s.name !== sidecar.name);
+      this.#sidecars.set(sidecar.namespace, [...others, sidecar]);
+    }
+  }
+
+  namespace(name: string): NamespaceFacts | undefined {
+    return this.#namespaces.get(name);
+  }
+
+  sidecars(namespace: string): readonly SidecarFacts[] {
+    return this.#sidecars.get(namespace) ?? [];
+  }
+
+  /** Every namespace the files define. */
+  namespaces(): readonly NamespaceFacts[] {
+    return [...this.#namespaces.values()];
+  }
+
+  isSynced(): boolean {
+    return true;
+  }
+
+  async close(): Promise<void> {}
+}
+
+/**
+ * Loads a FileClusterView from files and directories of YAML/JSON manifests.
+ *
+ * @example const view = await loadFileClusterView(['examples/cluster'])
+ */
+export async function loadFileClusterView(paths: readonly string[], options: { defaultNamespace?: string } = {}): Promise<FileClusterView> {
+  return FileClusterView.fromObjects(await readManifests(paths), options.defaultNamespace ?? 'default');
+}
