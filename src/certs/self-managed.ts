@@ -285,7 +285,8 @@ interface Issuer {
   serving(ca: { cert: string; key: string }): { cert: string; key: string };
 }
 
-interface Material extends ServingMaterial {
+/** Everything the Secret holds: what is served plus the CA key. */
+export interface Material extends ServingMaterial {
   caKey: string;
 }
 
