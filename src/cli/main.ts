@@ -5,12 +5,13 @@ import { COMMANDS } from './commands.js';
 /** `sidecar-guard <command>`: each command module registers itself in ./commands.ts. */
 const program = new Command('sidecar-guard')
   .description('Admission webhook that keeps Istio sidecars scoped and right-sized')
-  .showHelpAfterError();
+  .showHelpAfterError()
+  // Usage errors exit 2 (help exits 0); a command that fails prints why and exits 1. Set before
+  // the commands are added: sub-commands copy this setting when they are created.
+  .exitOverride();
 
 for (const register of COMMANDS) register(program);
 
-// Usage errors exit 2 (commander's own, help exits 0); a command that fails prints why and exits 1.
-program.exitOverride();
 try {
   await program.parseAsync(process.argv);
 } catch (error) {

@@ -33,6 +33,8 @@ export interface Evaluation {
   readonly exemptions: readonly Exemption[];
   readonly refusals: readonly ExemptionRefusal[];
   readonly profile?: string;
+  /** Why that profile: which annotation or rule chose it. */
+  readonly profileReason?: string;
   readonly changes?: PlannedChanges;
 }
 

@@ -1,6 +1,7 @@
 import type { Config } from '../config/types.js';
 import type { Evaluation, Finding } from './decision.js';
 import type { AdmissionInput } from './request.js';
+import { describeProfileChoice } from './profiles.js';
 import { planSizing } from './sizing.js';
 import type { ClusterFacts } from './types.js';
 import { allowUntouched, isEvaluation, prepareWorkload, useExemption } from './workload-context.js';
@@ -42,6 +43,7 @@ export function evaluateMutation(input: AdmissionInput, facts: ClusterFacts, con
     exemptions: [],
     refusals: context.exemptions.refused,
     profile: sizing.choice.name,
+    profileReason: describeProfileChoice(sizing.choice),
     changes: sizing.changes,
   };
 }
