@@ -1,15 +1,12 @@
 import type { PlannedChanges } from '../policy/decision.js';
 import { CONTAINER_FIELD_FOR } from '../policy/proxy-resources.js';
+import { isRecord } from '../policy/object-facts.js';
 
 /** One RFC 6902 operation. sidecar-guard only ever adds or replaces; it never removes. */
 export interface JsonPatchOperation {
   readonly op: 'add' | 'replace';
   readonly path: string;
   readonly value: unknown;
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 /** JSON Pointer escaping (RFC 6901): `~` → `~0`, `/` → `~1`. */

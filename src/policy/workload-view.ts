@@ -1,4 +1,5 @@
 import type { ContainerResources, ContainerView, Labels, PodTemplateView } from './types.js';
+import { isRecord } from './object-facts.js';
 
 /** The Kubernetes kinds whose pods sidecar-guard checks, and where each keeps its pod template. */
 const TEMPLATE_PATHS: Readonly<Record<string, readonly string[]>> = {
@@ -14,10 +15,6 @@ const TEMPLATE_PATHS: Readonly<Record<string, readonly string[]>> = {
 export interface GroupKind {
   readonly group: string;
   readonly kind: string;
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 /** Label/annotation maps keep string values only; anything else cannot be a Kubernetes label. */

@@ -1,36 +1,30 @@
-/** A ClusterView over in-memory objects, for HTTP tests that do not exercise the views themselves. */
+/** A ClusterView over in-memory objects whose sync state a test can flip. */
 import type { ClusterView } from '../../src/cluster/cluster-view.js';
-import { toNamespaceFacts, toSidecarFacts } from '../../src/cluster/objects.js';
+import { FileClusterView } from '../../src/cluster/file-cluster-view.js';
 import type { NamespaceFacts, SidecarFacts } from '../../src/policy/types.js';
 import type { Json } from './builders.js';
 
 export class MemoryView implements ClusterView {
   synced = true;
-  readonly #namespaces = new Map<string, NamespaceFacts>();
-  readonly #sidecars = new Map<string, SidecarFacts[]>();
+  #objects: Json[];
+  #view: FileClusterView;
 
   constructor(objects: Json[] = []) {
-    for (const object of objects) this.put(object);
+    this.#objects = [...objects];
+    this.#view = FileClusterView.fromObjects(this.#objects);
   }
 
   put(object: Json): void {
-    if (object.kind === 'Namespace') {
-      const ns = toNamespaceFacts(object);
-      if (ns) this.#namespaces.set(ns.name, ns);
-    } else if (object.kind === 'Sidecar') {
-      const sidecar = toSidecarFacts(object);
-      if (!sidecar) return;
-      const list = (this.#sidecars.get(sidecar.namespace) ?? []).filter((s) => s.name !== sidecar.name);
-      this.#sidecars.set(sidecar.namespace, [...list, sidecar]);
-    }
+    this.#objects.push(object);
+    this.#view = FileClusterView.fromObjects(this.#objects);
   }
 
   namespace(name: string): NamespaceFacts | undefined {
-    return this.#namespaces.get(name);
+    return this.#view.namespace(name);
   }
 
   sidecars(namespace: string): readonly SidecarFacts[] {
-    return this.#sidecars.get(namespace) ?? [];
+    return this.#view.sidecars(namespace);
   }
 
   isSynced(): boolean {
