@@ -1,0 +1,142 @@
+import type { ClusterUse, MemorySeries, ProxyClusters, ProxyRef, ProxyRequestLabels } from './observations.js';
+import { MEMORY_SIGNALS, MEMORY_SIGNAL_METRICS } from './observations.js';
+import type { Sample } from './prometheus-text.js';
+
+/** One scrape of one proxy's `/stats/prometheus`. */
+export interface StatsSnapshot extends ProxyRef {
+  readonly samples: readonly Sample[];
+}
+
+const proxyKey = (ref: ProxyRef): string => `${ref.namespace}/${ref.pod}`;
+
+/** Snapshots grouped per proxy, keeping their order (oldest first). */
+function byProxy(snapshots: readonly StatsSnapshot[]): Map<string, StatsSnapshot[]> {
+  const groups = new Map<string, StatsSnapshot[]>();
+  for (const snapshot of snapshots) {
+    const key = proxyKey(snapshot);
+    groups.set(key, [...(groups.get(key) ?? []), snapshot]);
+  }
+  return groups;
+}
+
+/**
+ * The memory values each proxy reported, one per snapshot and signal. The working set only
+ * counts from cAdvisor series for the istio-proxy container (a federated dump may hold them).
+ *
+ * @example memoryFromSnapshots([{ namespace: 'ns', pod: 'p', samples }])[0].signal // "physical"
+ */
+export function memoryFromSnapshots(snapshots: readonly StatsSnapshot[]): MemorySeries[] {
+  const series: MemorySeries[] = [];
+  for (const group of byProxy(snapshots).values()) {
+    const first = group[0] as StatsSnapshot;
+    for (const signal of MEMORY_SIGNALS) {
+      const metric = MEMORY_SIGNAL_METRICS[signal];
+      const values = group.flatMap((snapshot) => {
+        const matching = snapshot.samples.filter(
+          (s) => s.name === metric && (s.labels['container'] ?? 'istio-proxy') === 'istio-proxy' && Number.isFinite(s.value),
+        );
+        return matching.length === 0 ? [] : [Math.max(...matching.map((s) => s.value))];
+      });
+      if (values.length > 0) series.push({ namespace: first.namespace, pod: first.pod, signal, values });
+    }
+  }
+  return series;
+}
+
+const CLUSTER_PREFIX = 'envoy_cluster_';
+const REQUESTS = 'envoy_cluster_upstream_rq_total';
+const CONNECTIONS = 'envoy_cluster_upstream_cx_total';
+const ACTIVE_CLUSTERS = 'envoy_cluster_manager_active_clusters';
+
+function countersByCluster(samples: readonly Sample[], metric: string): Map<string, number> {
+  const totals = new Map<string, number>();
+  for (const s of samples) {
+    const cluster = s.labels['cluster_name'];
+    if (s.name !== metric || cluster === undefined) continue;
+    totals.set(cluster, (totals.get(cluster) ?? 0) + s.value);
+  }
+  return totals;
+}
+
+/** A counter's increase between two scrapes; a lower value means Envoy restarted, so count from 0. */
+function increase(first: number | undefined, last: number | undefined): number {
+  if (last === undefined) return 0;
+  if (first === undefined || last < first) return last;
+  return last - first;
+}
+
+/**
+ * The clusters each proxy holds (from its latest snapshot) with their traffic: the counter's
+ * increase between the first and the last snapshot, or its value since the proxy started when
+ * there is only one snapshot.
+ *
+ * @example clustersFromSnapshots(snaps)[0].clusters[0] // { cluster: 'outbound|9080||reviews…', requests: 42, connections: 3 }
+ */
+export function clustersFromSnapshots(snapshots: readonly StatsSnapshot[]): ProxyClusters[] {
+  const proxies: ProxyClusters[] = [];
+  for (const group of byProxy(snapshots).values()) {
+    const first = group[0] as StatsSnapshot;
+    const last = group[group.length - 1] as StatsSnapshot;
+    const single = group.length === 1;
+    const held = new Set<string>();
+    for (const s of last.samples) {
+      const cluster = s.labels['cluster_name'];
+      if (s.name.startsWith(CLUSTER_PREFIX) && cluster !== undefined) held.add(cluster);
+    }
+    const [rqFirst, rqLast, cxFirst, cxLast] = [
+      countersByCluster(first.samples, REQUESTS),
+      countersByCluster(last.samples, REQUESTS),
+      countersByCluster(first.samples, CONNECTIONS),
+      countersByCluster(last.samples, CONNECTIONS),
+    ];
+    const clusters: ClusterUse[] = [...held].sort().map((cluster) => ({
+      cluster,
+      requests: single ? (rqLast.get(cluster) ?? 0) : increase(rqFirst.get(cluster), rqLast.get(cluster)),
+      connections: single ? (cxLast.get(cluster) ?? 0) : increase(cxFirst.get(cluster), cxLast.get(cluster)),
+    }));
+    const active = last.samples.find((s) => s.name === ACTIVE_CLUSTERS);
+    proxies.push({
+      namespace: first.namespace,
+      pod: first.pod,
+      clusters,
+      ...(active === undefined ? {} : { activeClusters: active.value }),
+    });
+  }
+  return proxies;
+}
+
+export const REQUESTS_METRIC = 'istio_requests_total';
+
+/**
+ * Distinct values of each label in `istio_requests_total` per proxy (series seen in any
+ * snapshot), and the `destination_service` values whose namespace is "unknown".
+ *
+ * @example requestLabelsFromSnapshots(snaps, ['destination_service'])[0].distinct // { destination_service: 212 }
+ */
+export function requestLabelsFromSnapshots(snapshots: readonly StatsSnapshot[], labels: readonly string[]): ProxyRequestLabels[] {
+  const proxies: ProxyRequestLabels[] = [];
+  for (const group of byProxy(snapshots).values()) {
+    const first = group[0] as StatsSnapshot;
+    const values = new Map<string, Set<string>>(labels.map((label) => [label, new Set<string>()]));
+    const fallback = new Map<string, { value: string; reporter: string }>();
+    for (const s of group.flatMap((snapshot) => snapshot.samples)) {
+      if (s.name !== REQUESTS_METRIC) continue;
+      for (const label of labels) {
+        const value = s.labels[label];
+        if (value !== undefined) values.get(label)?.add(value);
+      }
+      const destination = s.labels['destination_service'];
+      if (s.labels['destination_service_namespace'] === 'unknown' && destination !== undefined && destination !== 'unknown') {
+        const reporter = s.labels['reporter'] ?? 'unknown';
+        fallback.set(`${reporter}\u0000${destination}`, { value: destination, reporter });
+      }
+    }
+    proxies.push({
+      namespace: first.namespace,
+      pod: first.pod,
+      distinct: Object.fromEntries([...values].map(([label, set]) => [label, set.size])),
+      fallback: [...fallback.values()].sort((a, b) => a.value.localeCompare(b.value) || a.reporter.localeCompare(b.reporter)),
+    });
+  }
+  return proxies;
+}

@@ -1,0 +1,205 @@
+import type { Labels, PodFacts, ProxyClusters, ScopeEvidence } from './observations.js';
+import { podFactsFromName } from './workload-identity.js';
+import type { Workload } from './workloads.js';
+import { groupWorkloads, selectorFor, workloadKey } from './workloads.js';
+
+/** An Envoy cluster Istio built for a service: `outbound|PORT|SUBSET|HOST`. */
+export interface OutboundCluster {
+  readonly port: number;
+  readonly subset: string;
+  readonly host: string;
+}
+
+/**
+ * Reads an Istio outbound cluster name; undefined for anything else (inbound|…, BlackHoleCluster, xds-grpc…).
+ *
+ * @example parseOutboundCluster('outbound|9080|v2|reviews.bookinfo.svc.cluster.local') // { port: 9080, subset: 'v2', host: 'reviews.bookinfo.svc.cluster.local' }
+ */
+export function parseOutboundCluster(name: string): OutboundCluster | undefined {
+  const parts = name.split('|');
+  if (parts.length !== 4 || parts[0] !== 'outbound') return undefined;
+  const [, port = '', subset = '', host = ''] = parts;
+  if (!/^\d+$/.test(port) || host === '') return undefined;
+  return { port: Number(port), subset, host };
+}
+
+/**
+ * The namespace of a Kubernetes service host (`name.namespace.svc.<domain>`); undefined for
+ * ServiceEntry hosts, whose namespace the name does not tell.
+ *
+ * @example hostNamespace('reviews.bookinfo.svc.cluster.local') // "bookinfo"
+ */
+export function hostNamespace(host: string, clusterDomain = 'cluster.local'): string | undefined {
+  const suffix = `.svc.${clusterDomain}`;
+  if (!host.endsWith(suffix)) return undefined;
+  const parts = host.slice(0, -suffix.length).split('.');
+  return parts.length === 2 ? parts[1] : undefined;
+}
+
+/**
+ * The Sidecar egress host (`namespace/dnsName`, istio-facts §4) that imports a host: its own
+ * namespace for a service, `*` (any namespace exporting it) for a ServiceEntry host.
+ *
+ * @example egressHost('ratings.bookinfo.svc.cluster.local') // "bookinfo/ratings.bookinfo.svc.cluster.local"
+ */
+export function egressHost(host: string, clusterDomain = 'cluster.local'): string {
+  return `${hostNamespace(host, clusterDomain) ?? '*'}/${host}`;
+}
+
+/**
+ * True when the egress hosts import this host (`ns/*`, `ns/host`, `*\/host`, `ns/*.suffix`;
+ * `.` is the Sidecar's own namespace).
+ *
+ * @example isImported(['istio-system/*'], 'istiod.istio-system.svc.cluster.local') // true
+ */
+export function isImported(hosts: readonly string[], host: string, clusterDomain = 'cluster.local', ownNamespace?: string): boolean {
+  const namespace = hostNamespace(host, clusterDomain);
+  return hosts.some((entry) => {
+    const [rawNs = '', name = ''] = entry.split('/');
+    const ns = rawNs === '.' ? ownNamespace : rawNs;
+    const namespaceMatches = ns === '*' || (ns !== undefined && ns === namespace);
+    if (!namespaceMatches) return false;
+    if (name === '*' || name === host) return true;
+    return name.startsWith('*.') && host.endsWith(name.slice(1));
+  });
+}
+
+export interface ScopeOptions {
+  /** One Sidecar per namespace, or one per workload with a `workloadSelector`. */
+  readonly per: 'namespace' | 'workload';
+  /** Always imported: the control plane and its telemetry live there. */
+  readonly alwaysInclude: readonly string[];
+  readonly clusterDomain: string;
+}
+
+export const DEFAULT_SCOPE_OPTIONS: ScopeOptions = { per: 'namespace', alwaysInclude: ['istio-system/*'], clusterDomain: 'cluster.local' };
+
+/** A Sidecar to apply, with the before/after cluster counts that justify it. */
+export interface ScopeRecommendation {
+  readonly namespace: string;
+  readonly name: string;
+  /** Set for a per-workload Sidecar. */
+  readonly workload?: string;
+  readonly workloadSelector?: Labels;
+  readonly hosts: readonly string[];
+  readonly proxies: number;
+  /** Outbound clusters with requests or connections above zero over the window. */
+  readonly calledClusters: readonly string[];
+  /** Clusters the busiest-configured proxy holds today, and would hold with this Sidecar. */
+  readonly clustersBefore: number;
+  readonly clustersAfter: number;
+  /** Outbound clusters that would no longer be pushed. */
+  readonly removedClusters: number;
+}
+
+/** A networking.istio.io/v1 Sidecar manifest. */
+export interface SidecarManifest {
+  readonly apiVersion: 'networking.istio.io/v1';
+  readonly kind: 'Sidecar';
+  readonly metadata: { readonly name: string; readonly namespace: string };
+  readonly spec: { readonly workloadSelector?: { readonly labels: Labels }; readonly egress: readonly [{ readonly hosts: readonly string[] }] };
+}
+
+/**
+ * The Sidecar manifest for a recommendation.
+ *
+ * @example toSidecarManifest(rec).spec.egress[0].hosts // ["bookinfo/reviews.bookinfo.svc.cluster.local", "istio-system/*"]
+ */
+export function toSidecarManifest(rec: ScopeRecommendation): SidecarManifest {
+  return {
+    apiVersion: 'networking.istio.io/v1',
+    kind: 'Sidecar',
+    metadata: { name: rec.name, namespace: rec.namespace },
+    spec: {
+      ...(rec.workloadSelector ? { workloadSelector: { labels: { ...rec.workloadSelector } } } : {}),
+      egress: [{ hosts: [...rec.hosts] }],
+    },
+  };
+}
+
+function scopeFor(
+  group: { namespace: string; name: string; workload?: string; workloadSelector?: Labels },
+  proxies: readonly ProxyClusters[],
+  options: ScopeOptions,
+): ScopeRecommendation {
+  const called = new Set<string>();
+  for (const proxy of proxies) {
+    for (const use of proxy.clusters) {
+      if ((use.requests > 0 || use.connections > 0) && parseOutboundCluster(use.cluster)) called.add(use.cluster);
+    }
+  }
+  const calledHosts = new Set([...called].map((c) => (parseOutboundCluster(c) as OutboundCluster).host));
+  const hosts = [...new Set([...calledHosts].map((h) => egressHost(h, options.clusterDomain)))]
+    .filter((h) => !isImported(options.alwaysInclude, h.slice(h.indexOf('/') + 1), options.clusterDomain, group.namespace))
+    .sort();
+  const allHosts = [...hosts, ...options.alwaysInclude];
+  let before = 0;
+  let after = 0;
+  for (const proxy of proxies) {
+    const removed = proxy.clusters.filter((use) => {
+      const outbound = parseOutboundCluster(use.cluster);
+      return outbound !== undefined && !isImported(allHosts, outbound.host, options.clusterDomain, group.namespace);
+    }).length;
+    const held = Math.max(proxy.activeClusters ?? 0, proxy.clusters.length);
+    if (held > before) {
+      before = held;
+      after = held - removed;
+    }
+  }
+  return {
+    ...group,
+    hosts: allHosts,
+    proxies: proxies.length,
+    calledClusters: [...called].sort(),
+    clustersBefore: before,
+    clustersAfter: after,
+    removedClusters: before - after,
+  };
+}
+
+/**
+ * The tightest Sidecars that keep every called service: per namespace (named `default`) or per
+ * workload (named after it, with a `workloadSelector` from its `app`/`version` labels; a
+ * workload whose labels cannot single it out is folded into a namespace Sidecar). Egress hosts
+ * are the called services plus `alwaysInclude`. Counts: a proxy holds
+ * max(active_clusters, listed clusters) today and loses the outbound clusters not imported.
+ *
+ * @example recommendScopes(evidence)[0].hosts // ["bookinfo/details.bookinfo.svc.cluster.local", …, "istio-system/*"]
+ */
+export function recommendScopes(evidence: ScopeEvidence, options: ScopeOptions = DEFAULT_SCOPE_OPTIONS): ScopeRecommendation[] {
+  const known = new Map(evidence.pods.map((p) => [`${p.namespace}/${p.pod}`, p]));
+  const pods: PodFacts[] = evidence.proxies.map((p) => known.get(`${p.namespace}/${p.pod}`) ?? podFactsFromName(p.namespace, p.pod));
+  const proxiesOf = (members: readonly PodFacts[]): ProxyClusters[] => {
+    const keys = new Set(members.map((p) => `${p.namespace}/${p.pod}`));
+    return evidence.proxies.filter((p) => keys.has(`${p.namespace}/${p.pod}`));
+  };
+  const meshPods = pods.filter((p) => !p.gateway);
+  const recommendations: ScopeRecommendation[] = [];
+  const namespaces = [...new Set(meshPods.map((p) => p.namespace))].sort();
+  for (const namespace of namespaces) {
+    const inNamespace = meshPods.filter((p) => p.namespace === namespace);
+    if (options.per === 'namespace') {
+      recommendations.push(scopeFor({ namespace, name: 'default' }, proxiesOf(inNamespace), options));
+      continue;
+    }
+    const workloads = groupWorkloads(inNamespace);
+    const unselectable: Workload[] = [];
+    for (const workload of workloads) {
+      const selector = selectorFor(
+        workload,
+        workloads.filter((w) => workloadKey(w) !== workloadKey(workload)),
+      );
+      if (selector === undefined) {
+        unselectable.push(workload);
+        continue;
+      }
+      recommendations.push(
+        scopeFor({ namespace, name: workload.name, workload: workload.name, workloadSelector: selector }, proxiesOf(workload.pods), options),
+      );
+    }
+    if (unselectable.length > 0) {
+      recommendations.push(scopeFor({ namespace, name: 'default' }, proxiesOf(unselectable.flatMap((w) => w.pods)), options));
+    }
+  }
+  return recommendations;
+}

@@ -1,0 +1,108 @@
+import { roundUpMemory } from './memory-quantity.js';
+import type { Labels, MemoryEvidence, MemorySeries, MemorySignal, PodFacts, WorkloadKind } from './observations.js';
+import { MEMORY_SIGNALS } from './observations.js';
+import { percentile } from './percentile.js';
+import { groupWorkloads, workloadKey } from './workloads.js';
+
+const MI = 2 ** 20;
+
+/** The VPA recommender's memory defaults (vertical-pod-autoscaler recommender flags and model/container.go). */
+export interface SizingOptions {
+  /** `--target-memory-percentile` 0.9. */
+  readonly percentile: number;
+  /** `--recommendation-margin-fraction` 0.15. */
+  readonly headroom: number;
+  /** `OOMBumpUpRatio` 1.2 and `OOMMinBumpUp` 100MB: after an OOM, at least max(L × 1.2, L + 100Mi). */
+  readonly oomBumpRatio: number;
+  readonly oomMinBump: number;
+}
+
+export const DEFAULT_SIZING: SizingOptions = { percentile: 90, headroom: 0.15, oomBumpRatio: 1.2, oomMinBump: 100 * MI };
+
+/** What one workload used and what it should request. All sizes are bytes. */
+export interface WorkloadSizing {
+  readonly namespace: string;
+  readonly workload: string;
+  readonly kind: WorkloadKind;
+  readonly labels: Labels;
+  readonly pods: number;
+  readonly signal: MemorySignal;
+  readonly samples: number;
+  readonly p90: number;
+  readonly peak: number;
+  readonly oomKills: number;
+  readonly currentRequest?: number;
+  readonly currentLimit?: number;
+  /** clean(P × (1 + headroom)), raised to clean(OOM bump) after an OOM: the memory request. */
+  readonly recommended: number;
+  /** clean(peak × (1 + headroom)): the memory limit must not be below it. */
+  readonly limitFloor: number;
+}
+
+export interface SkippedWorkload {
+  readonly namespace: string;
+  readonly workload: string;
+  readonly reason: 'GATEWAY' | 'NO_MEMORY_STATS';
+}
+
+const maxOf = (values: readonly (number | undefined)[]): number | undefined => {
+  const known = values.filter((v): v is number => v !== undefined);
+  return known.length === 0 ? undefined : Math.max(...known);
+};
+
+/**
+ * Sizes every workload from its pods' memory: the preferred signal any of its pods reported,
+ * pooled across pods; P90 plus headroom, rounded up to a clean quantity; raised after an OOM to
+ * the VPA bump of the limit it died at (the observed peak when the limit is unknown).
+ *
+ * @example sizeWorkloads(evidence).sized[0].recommended // 83886080 (80Mi)
+ */
+export function sizeWorkloads(
+  evidence: MemoryEvidence,
+  options: SizingOptions = DEFAULT_SIZING,
+): { sized: WorkloadSizing[]; skipped: SkippedWorkload[] } {
+  const seriesByPod = new Map<string, MemorySeries[]>();
+  for (const s of evidence.series) seriesByPod.set(`${s.namespace}/${s.pod}`, [...(seriesByPod.get(`${s.namespace}/${s.pod}`) ?? []), s]);
+  const sized: WorkloadSizing[] = [];
+  const skipped: SkippedWorkload[] = [];
+  for (const workload of groupWorkloads(evidence.pods)) {
+    const id = { namespace: workload.namespace, workload: workload.name };
+    if (workload.pods.some((p) => p.gateway)) {
+      skipped.push({ ...id, reason: 'GATEWAY' });
+      continue;
+    }
+    const podSeries = workload.pods.flatMap((p) => seriesByPod.get(`${p.namespace}/${p.pod}`) ?? []);
+    const signal = MEMORY_SIGNALS.find((sig) => podSeries.some((s) => s.signal === sig && s.values.length > 0));
+    if (signal === undefined) {
+      skipped.push({ ...id, reason: 'NO_MEMORY_STATS' });
+      continue;
+    }
+    const values = podSeries.filter((s) => s.signal === signal).flatMap((s) => s.values);
+    const p90 = percentile(values, options.percentile);
+    const peak = Math.max(...values);
+    const oomKilled = workload.pods.filter((p: PodFacts) => p.oomKills > 0);
+    let recommended = roundUpMemory(p90 * (1 + options.headroom));
+    if (oomKilled.length > 0) {
+      const diedAt = maxOf(oomKilled.map((p) => p.memoryLimit)) ?? peak;
+      recommended = Math.max(recommended, roundUpMemory(Math.max(diedAt * options.oomBumpRatio, diedAt + options.oomMinBump)));
+    }
+    const currentRequest = maxOf(workload.pods.map((p) => p.memoryRequest));
+    const currentLimit = maxOf(workload.pods.map((p) => p.memoryLimit));
+    sized.push({
+      ...id,
+      kind: workload.kind,
+      labels: workload.labels,
+      pods: workload.pods.length,
+      signal,
+      samples: values.length,
+      p90,
+      peak,
+      oomKills: oomKilled.reduce((sum, p) => sum + p.oomKills, 0),
+      ...(currentRequest === undefined ? {} : { currentRequest }),
+      ...(currentLimit === undefined ? {} : { currentLimit }),
+      recommended,
+      limitFloor: roundUpMemory(peak * (1 + options.headroom)),
+    });
+  }
+  return { sized: sized.sort((a, b) => workloadKey(a).localeCompare(workloadKey(b))), skipped };
+}
