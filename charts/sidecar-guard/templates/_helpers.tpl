@@ -1,0 +1,154 @@
+{{/* Chart name, truncated to the DNS label limit. */}}
+{{- define "sidecar-guard.name" -}}
+{{- default .Chart.Name .Values.nameOverride | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{/* Fully qualified app name: the release name, unless it already contains the chart name. */}}
+{{- define "sidecar-guard.fullname" -}}
+{{- if .Values.fullnameOverride }}
+{{- .Values.fullnameOverride | trunc 63 | trimSuffix "-" }}
+{{- else }}
+{{- $name := default .Chart.Name .Values.nameOverride }}
+{{- if contains $name .Release.Name }}
+{{- .Release.Name | trunc 63 | trimSuffix "-" }}
+{{- else }}
+{{- printf "%s-%s" .Release.Name $name | trunc 63 | trimSuffix "-" }}
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{- define "sidecar-guard.chart" -}}
+{{- printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{/* Selector labels: stable across upgrades. */}}
+{{- define "sidecar-guard.selectorLabels" -}}
+app.kubernetes.io/name: {{ include "sidecar-guard.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+app.kubernetes.io/component: webhook
+{{- end }}
+
+{{/* Kubernetes recommended labels, on every object. */}}
+{{- define "sidecar-guard.labels" -}}
+helm.sh/chart: {{ include "sidecar-guard.chart" . }}
+{{ include "sidecar-guard.selectorLabels" . }}
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+app.kubernetes.io/part-of: sidecar-guard
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+{{- with .Values.commonLabels }}
+{{ toYaml . }}
+{{- end }}
+{{- end }}
+
+{{- define "sidecar-guard.serviceAccountName" -}}
+{{- if .Values.serviceAccount.create }}
+{{- default (include "sidecar-guard.fullname" .) .Values.serviceAccount.name }}
+{{- else }}
+{{- default "default" .Values.serviceAccount.name }}
+{{- end }}
+{{- end }}
+
+{{/* The Secret holding tls.crt/tls.key: created by the webhook (self-managed) or cert-manager, or yours (secret). */}}
+{{- define "sidecar-guard.tlsSecretName" -}}
+{{- if eq .Values.tls.mode "secret" }}
+{{- required "tls.secret.name is required when tls.mode is secret" .Values.tls.secret.name }}
+{{- else }}
+{{- printf "%s-tls" (include "sidecar-guard.fullname" .) }}
+{{- end }}
+{{- end }}
+
+{{/*
+The MutatingWebhookConfiguration's name. kube-apiserver runs mutating configurations sorted by
+metadata.name (Go string order, byte by byte) and Istio's injector configurations are named
+istio-revision-tag-* and istio-sidecar-injector*, with reinvocationPolicy Never. Ours must run
+first so the injector reads the resource annotations we set. "istio-revision-tag" < "istio-sidecar-injector",
+and every name that starts with "istio-revision-tag" is >= "istio-revision-tag", so a name sorts
+before all of Istio's exactly when name < "istio-revision-tag". The default "00-<fullname>" starts
+with "0" (0x30), below every lowercase letter ("i" is 0x69), so it runs before Istio and before
+most other mutating webhooks.
+*/}}
+{{- define "sidecar-guard.mutatingName" -}}
+{{- $name := .Values.webhook.mutating.name | default (printf "00-%s" (include "sidecar-guard.fullname" .)) }}
+{{- if and (not (lt $name "istio-revision-tag")) (not .Values.webhook.mutating.istioReinvocationIfNeeded) }}
+{{- fail (printf "webhook.mutating.name %q sorts after Istio's injector (istio-revision-tag-*, istio-sidecar-injector*): kube-apiserver calls mutating webhook configurations in name order and Istio's injector is not reinvoked, so the proxy resource annotations would be set too late. Choose a name that sorts before \"istio-revision-tag\" (for example \"00-sidecar-guard\"), or, if Istio runs with sidecarInjectorWebhook.reinvocationPolicy=IfNeeded, set webhook.mutating.istioReinvocationIfNeeded=true." $name) }}
+{{- end }}
+{{- $name }}
+{{- end }}
+
+{{- define "sidecar-guard.validatingName" -}}
+{{- .Values.webhook.validating.name | default (include "sidecar-guard.fullname" .) }}
+{{- end }}
+
+{{/* Namespaces never sent to the webhook. */}}
+{{- define "sidecar-guard.excludedNamespaces" -}}
+{{- $list := list "kube-system" .Release.Namespace }}
+{{- range .Values.webhook.excludedNamespaces }}{{ $list = append $list . }}{{ end }}
+{{- toJson (uniq $list) }}
+{{- end }}
+
+{{/*
+Mesh namespaces, as Istio's injector selects them (istio-injection=enabled, or istio.io/rev set
+and no istio-injection label). A label selector ANDs its expressions, so the OR takes two webhook
+entries: "injection" and "revision". They never both match one namespace, so no request is sent
+twice. Both exclude the ignored namespaces and the sidecar-guard.io/ignore label.
+Call with (dict "ctx" $ "kind" "injection"|"revision").
+*/}}
+{{- define "sidecar-guard.namespaceSelector" -}}
+{{- $ctx := .ctx -}}
+namespaceSelector:
+  matchExpressions:
+    {{- if eq .kind "injection" }}
+    - { key: istio-injection, operator: In, values: [enabled] }
+    {{- else }}
+    - { key: istio.io/rev, operator: Exists }
+    - { key: istio-injection, operator: DoesNotExist }
+    {{- end }}
+    - { key: sidecar-guard.io/ignore, operator: DoesNotExist }
+    - key: kubernetes.io/metadata.name
+      operator: NotIn
+      values: {{ include "sidecar-guard.excludedNamespaces" $ctx }}
+{{- end }}
+
+{{/* True (non-empty) when the cluster serves webhook matchConditions (GA in 1.30). */}}
+{{- define "sidecar-guard.matchConditions" -}}
+{{- if and .Values.webhook.matchConditions (semverCompare ">=1.30.0-0" .Capabilities.KubeVersion.Version) }}true{{ end }}
+{{- end }}
+
+{{/* clientConfig for a path. */}}
+{{- define "sidecar-guard.clientConfig" -}}
+{{- $ctx := .ctx -}}
+clientConfig:
+  service:
+    name: {{ include "sidecar-guard.fullname" $ctx }}
+    namespace: {{ $ctx.Release.Namespace }}
+    path: {{ .path }}
+    port: {{ $ctx.Values.service.port }}
+  {{- if and (eq $ctx.Values.tls.mode "secret") $ctx.Values.tls.secret.caBundle }}
+  caBundle: {{ $ctx.Values.tls.secret.caBundle }}
+  {{- end }}
+{{- end }}
+
+{{/* Annotations of both webhook configurations. */}}
+{{- define "sidecar-guard.webhookAnnotations" -}}
+{{- if eq .Values.tls.mode "cert-manager" -}}
+annotations:
+  cert-manager.io/inject-ca-from: {{ printf "%s/%s" .Release.Namespace (include "sidecar-guard.fullname" .) }}
+{{- end }}
+{{- end }}
+
+{{/* Cross-field checks the schema cannot express. */}}
+{{- define "sidecar-guard.validate" -}}
+{{- $profiles := .Values.config.profiles }}
+{{- if not (hasKey $profiles .Values.config.defaultProfile) }}
+{{- fail (printf "config.defaultProfile %q is not one of config.profiles (%s)" .Values.config.defaultProfile (keys $profiles | sortAlpha | join ", ")) }}
+{{- end }}
+{{- range $i, $rule := .Values.config.rules }}
+{{- if not (hasKey $profiles $rule.profile) }}
+{{- fail (printf "config.rules[%d].profile %q is not one of config.profiles (%s)" $i $rule.profile (keys $profiles | sortAlpha | join ", ")) }}
+{{- end }}
+{{- end }}
+{{- $_ := include "sidecar-guard.mutatingName" . }}
+{{- if and (eq .Values.tls.mode "secret") (not .Values.tls.secret.name) }}
+{{- fail "tls.secret.name is required when tls.mode is secret" }}
+{{- end }}
+{{- end }}
