@@ -1,0 +1,217 @@
+import { KubeConfig } from '@kubernetes/client-node';
+import { type Command, InvalidArgumentError, Option } from 'commander';
+import { compareQuantities, isResourceQuantity } from '../policy/quantity.js';
+import { parseDuration } from '../recommend/duration.js';
+import { analyseCardinality, DEFAULT_CARDINALITY_LABELS } from '../recommend/recommend-cardinality.js';
+import { DEFAULT_PROFILE_OPTIONS, recommendProfiles } from '../recommend/recommend-profiles.js';
+import { recommendScopes } from '../recommend/recommend-scope.js';
+import type { OutputFormat } from '../recommend/render-recommendations.js';
+import { renderCardinality, renderProfiles, renderScopes } from '../recommend/render-recommendations.js';
+import { readStatsFiles } from '../recommend/sources/files.js';
+import { scrapePodProxies } from '../recommend/sources/pod-proxy.js';
+import { prometheusSource } from '../recommend/sources/prometheus-api.js';
+import type { RecommendSource } from '../recommend/sources/source.js';
+import { snapshotSource } from '../recommend/sources/source.js';
+import type { RegisterCommand } from './commands.js';
+
+/** Options every `recommend` sub-command takes: where the stats come from and how to print. */
+export interface SourceOptions {
+  prometheus?: string;
+  podProxy?: boolean;
+  fromFiles?: string[];
+  pods?: string;
+  kubeconfig?: string;
+  context?: string;
+  namespace?: string;
+  selector?: string;
+  window: string;
+  step: string;
+  samples: number;
+  interval: string;
+  namespaceLabel: string;
+  podLabel: string;
+  output: OutputFormat;
+}
+
+export interface ProfilesCommandOptions extends SourceOptions {
+  maxProfiles: number;
+  percentile: number;
+  headroom: number;
+  limitRatio: number;
+  cpu: string;
+  cpuLimit: string;
+}
+
+export interface ScopeCommandOptions extends SourceOptions {
+  per: 'namespace' | 'workload';
+  include: string[];
+  clusterDomain: string;
+}
+
+export interface CardinalityCommandOptions extends SourceOptions {
+  threshold: number;
+  labels: string[];
+}
+
+export interface RecommendIo {
+  stdout: (text: string) => void;
+  stderr: (text: string) => void;
+  /** Tests swap the source; the CLI builds it from the options. */
+  source?: RecommendSource;
+  now?: () => Date;
+}
+
+/**
+ * The source the options name: exactly one of --prometheus, --pod-proxy, --from-files.
+ *
+ * @example sourceFromOptions({ fromFiles: ['dumps'], ...defaults })
+ */
+export function sourceFromOptions(options: SourceOptions, now?: () => Date): RecommendSource {
+  const chosen = [options.prometheus !== undefined, options.podProxy === true, options.fromFiles !== undefined].filter(Boolean).length;
+  if (chosen !== 1) throw new Error('give exactly one source: --prometheus URL, --pod-proxy, or --from-files PATH…');
+  if (options.prometheus !== undefined) {
+    return prometheusSource({
+      url: options.prometheus,
+      windowSeconds: parseDuration(options.window),
+      stepSeconds: parseDuration(options.step),
+      namespaceLabel: options.namespaceLabel,
+      podLabel: options.podLabel,
+      ...(options.namespace === undefined ? {} : { namespace: options.namespace }),
+      ...(now ? { now } : {}),
+    });
+  }
+  const warnings: string[] = [];
+  if (options.fromFiles !== undefined) {
+    const paths = options.fromFiles;
+    return snapshotSource(() => readStatsFiles(paths, options.pods === undefined ? {} : { podsFile: options.pods }), warnings);
+  }
+  const kubeConfig = new KubeConfig();
+  if (options.kubeconfig === undefined) kubeConfig.loadFromDefault();
+  else kubeConfig.loadFromFile(options.kubeconfig);
+  if (options.context !== undefined) kubeConfig.setCurrentContext(options.context);
+  return snapshotSource(
+    () =>
+      scrapePodProxies(
+        {
+          kubeConfig,
+          samples: options.samples,
+          intervalMs: parseDuration(options.interval) * 1000,
+          ...(options.namespace === undefined ? {} : { namespace: options.namespace }),
+          ...(options.selector === undefined ? {} : { labelSelector: options.selector }),
+        },
+        warnings,
+      ),
+    warnings,
+  );
+}
+
+function reportWarnings(source: RecommendSource, io: RecommendIo): void {
+  for (const warning of source.warnings) io.stderr(`warning: ${warning}\n`);
+}
+
+/** `recommend profiles`: sizes workloads from memory stats and prints the profile table and rules. */
+export async function runRecommendProfiles(options: ProfilesCommandOptions, io: RecommendIo): Promise<void> {
+  for (const [flag, value] of [['--cpu', options.cpu], ['--cpu-limit', options.cpuLimit]] as const) {
+    if (!isResourceQuantity(value)) throw new Error(`${flag} ${value} is not a Kubernetes quantity`);
+  }
+  if (compareQuantities(options.cpu, options.cpuLimit) > 0) throw new Error(`--cpu ${options.cpu} is above --cpu-limit ${options.cpuLimit}`);
+  const source = io.source ?? sourceFromOptions(options, io.now);
+  const evidence = await source.memory();
+  const rec = recommendProfiles(evidence, {
+    ...DEFAULT_PROFILE_OPTIONS,
+    maxProfiles: options.maxProfiles,
+    percentile: options.percentile,
+    headroom: options.headroom,
+    limitRatio: options.limitRatio,
+    cpu: options.cpu,
+    cpuLimit: options.cpuLimit,
+  });
+  reportWarnings(source, io);
+  if (rec.workloads.length === 0) throw new Error('no istio-proxy memory stats found in the source');
+  io.stdout(renderProfiles(rec, options.output));
+}
+
+/** `recommend scope`: the tightest Sidecars covering the clusters proxies actually used. */
+export async function runRecommendScope(options: ScopeCommandOptions, io: RecommendIo): Promise<void> {
+  const source = io.source ?? sourceFromOptions(options, io.now);
+  const recs = recommendScopes(await source.scope(), { per: options.per, alwaysInclude: options.include, clusterDomain: options.clusterDomain });
+  reportWarnings(source, io);
+  if (recs.length === 0) throw new Error('no upstream cluster stats found in the source');
+  if (recs.every((r) => r.calledClusters.length === 0)) {
+    io.stderr(
+      'warning: no outbound cluster had traffic; per-cluster stats are off by default in Istio: add cluster.outbound to the proxy stats inclusion prefixes (proxyStatsMatcher)\n',
+    );
+  }
+  io.stdout(renderScopes(recs, options.output));
+}
+
+/** `recommend cardinality`: distinct istio_requests_total label values per proxy, causes and fixes. */
+export async function runRecommendCardinality(options: CardinalityCommandOptions, io: RecommendIo): Promise<void> {
+  const source = io.source ?? sourceFromOptions(options, io.now);
+  const report = analyseCardinality(await source.cardinality(options.labels), { labels: options.labels, threshold: options.threshold, fallbackShare: 0.5 });
+  reportWarnings(source, io);
+  io.stdout(renderCardinality(report, options.output, options.labels));
+}
+
+const positiveInt = (value: string): number => {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('must be a positive integer');
+  return n;
+};
+const positiveNumber = (value: string): number => {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError('must be a number >= 0');
+  return n;
+};
+const list = (value: string): string[] => value.split(',').map((s) => s.trim()).filter((s) => s !== '');
+
+function withSourceOptions(command: Command): Command {
+  return command
+    .option('--prometheus <url>', 'read from a Prometheus server (HTTP API query_range/query)')
+    .option('--pod-proxy', "read each istio-proxy's Envoy stats through the API server's pod proxy (port 15090)")
+    .option('--from-files <paths...>', 'read saved /stats/prometheus dumps: <namespace>/<pod>[@n].txt, or files whose samples carry namespace/pod labels')
+    .option('--pods <file>', 'with --from-files: kubectl get pods -o yaml output, for labels, owners, limits and OOM kills')
+    .option('--kubeconfig <path>', 'with --pod-proxy: kubeconfig file (default: KUBECONFIG, ~/.kube/config, in-cluster)')
+    .option('--context <name>', 'with --pod-proxy: kubeconfig context')
+    .option('-n, --namespace <name>', 'only this namespace')
+    .option('-l, --selector <labels>', 'with --pod-proxy: pod label selector')
+    .option('--window <duration>', 'with --prometheus: how far back to look', '7d')
+    .option('--step <duration>', 'with --prometheus: query_range resolution', '5m')
+    .option('--samples <n>', 'with --pod-proxy: scrapes per pod', positiveInt, 1)
+    .option('--interval <duration>', 'with --pod-proxy: time between scrapes', '30s')
+    .option('--namespace-label <name>', 'with --prometheus: label holding the pod namespace', 'namespace')
+    .option('--pod-label <name>', 'with --prometheus: label holding the pod name', 'pod')
+    .addOption(new Option('-o, --output <format>', 'output format').choices(['table', 'yaml', 'json']).default('table'));
+}
+
+const stdio = (): RecommendIo => ({ stdout: (t) => process.stdout.write(t), stderr: (t) => process.stderr.write(t) });
+
+export const registerRecommendCommand: RegisterCommand = (program: Command) => {
+  const recommend = program.command('recommend').description('recommend proxy profiles, Sidecar scopes and metric fixes from what the proxies report');
+  withSourceOptions(
+    recommend
+      .command('profiles')
+      .description('size istio-proxy memory per workload (P90 + 15%, raised after OOM) and print a profile table with rules')
+      .option('--max-profiles <n>', 'at most this many profiles', positiveInt, DEFAULT_PROFILE_OPTIONS.maxProfiles)
+      .option('--percentile <p>', 'percentile of observed memory to size from', positiveNumber, DEFAULT_PROFILE_OPTIONS.percentile)
+      .option('--headroom <fraction>', 'added on top of the percentile', positiveNumber, DEFAULT_PROFILE_OPTIONS.headroom)
+      .option('--limit-ratio <r>', 'memory limit = request × r (at least the observed peak + headroom)', positiveNumber, DEFAULT_PROFILE_OPTIONS.limitRatio)
+      .option('--cpu <quantity>', 'CPU request for every profile', DEFAULT_PROFILE_OPTIONS.cpu)
+      .option('--cpu-limit <quantity>', 'CPU limit for every profile', DEFAULT_PROFILE_OPTIONS.cpuLimit),
+  ).action((options: ProfilesCommandOptions) => runRecommendProfiles(options, stdio()));
+  withSourceOptions(
+    recommend
+      .command('scope')
+      .description('write the tightest Sidecar per namespace (or workload) from the upstream clusters proxies used')
+      .addOption(new Option('--per <unit>', 'one Sidecar per namespace or per workload').choices(['namespace', 'workload']).default('namespace'))
+      .option('--include <hosts>', 'egress hosts every Sidecar keeps (comma-separated)', list, ['istio-system/*'])
+      .option('--cluster-domain <domain>', 'the cluster DNS domain', 'cluster.local'),
+  ).action((options: ScopeCommandOptions) => runRecommendScope(options, stdio()));
+  withSourceOptions(
+    recommend
+      .command('cardinality')
+      .description('count distinct istio_requests_total label values per proxy and name the host-header fallback')
+      .option('--threshold <n>', 'distinct values per proxy above which a label is a finding', positiveInt, 100)
+      .option('--labels <names>', 'labels to count (comma-separated)', list, [...DEFAULT_CARDINALITY_LABELS]),
+  ).action((options: CardinalityCommandOptions) => runRecommendCardinality(options, stdio()));
+};

@@ -1,0 +1,108 @@
+import { stringify } from 'yaml';
+import { describeBytes } from './memory-quantity.js';
+import type { CardinalityReport } from './recommend-cardinality.js';
+import type { ProfileRecommendation } from './recommend-profiles.js';
+import type { ScopeRecommendation } from './recommend-scope.js';
+import { toSidecarManifest } from './recommend-scope.js';
+import { formatTable } from './text-table.js';
+
+export type OutputFormat = 'table' | 'yaml' | 'json';
+
+const bytes = (value: number | undefined): string => (value === undefined ? '-' : describeBytes(value));
+const pair = (a: number | undefined, b: number | undefined): string => `${bytes(a)}/${bytes(b)}`;
+
+/** The `profiles:` and `rules:` block for the config file. */
+export function profilesYaml(rec: ProfileRecommendation): string {
+  return stringify({ profiles: rec.profiles, rules: rec.rules });
+}
+
+/**
+ * `recommend profiles` output: YAML (config block only), JSON (everything), or a table of
+ * workloads followed by the config block.
+ *
+ * @example renderProfiles(rec, 'yaml') // "profiles:\n  small:\n    cpu: 100m\n…"
+ */
+export function renderProfiles(rec: ProfileRecommendation, format: OutputFormat): string {
+  if (format === 'json') return `${JSON.stringify(rec, null, 2)}\n`;
+  if (format === 'yaml') return profilesYaml(rec);
+  const rows = rec.workloads.map((w) => [
+    `${w.namespace}/${w.workload}`,
+    String(w.pods),
+    w.signal,
+    pair(w.currentRequest, w.currentLimit),
+    bytes(w.p90),
+    bytes(w.peak),
+    String(w.oomKills),
+    bytes(w.recommended),
+    `${w.profile} (${pair(w.profileMemory, w.profileMemoryLimit)})`,
+    pair(w.savedRequest, w.savedLimit),
+  ]);
+  const table = formatTable(
+    ['WORKLOAD', 'PODS', 'SIGNAL', 'CURRENT REQ/LIMIT', 'P90', 'PEAK', 'OOM', 'RECOMMENDED', 'PROFILE (REQ/LIMIT)', 'SAVED REQ/LIMIT (ALL PODS)'],
+    rows,
+  );
+  const skipped = rec.skipped.map((s) => `skipped ${s.namespace}/${s.workload}: ${s.reason}\n`).join('');
+  return `${table}${skipped}\n${profilesYaml(rec)}`;
+}
+
+/** Sidecar manifests as multi-document YAML. */
+export function sidecarsYaml(recs: readonly ScopeRecommendation[]): string {
+  return recs.map((r) => stringify(toSidecarManifest(r))).join('---\n');
+}
+
+/**
+ * `recommend scope` output: the Sidecars (YAML), everything (JSON), or a before/after table
+ * followed by the Sidecars.
+ *
+ * @example renderScopes(recs, 'table') // "SIDECAR  PROXIES  CALLED HOSTS  CLUSTERS BEFORE…"
+ */
+export function renderScopes(recs: readonly ScopeRecommendation[], format: OutputFormat): string {
+  if (format === 'json') return `${JSON.stringify(recs.map((r) => ({ ...r, manifest: toSidecarManifest(r) })), null, 2)}\n`;
+  if (format === 'yaml') return sidecarsYaml(recs);
+  const rows = recs.map((r) => {
+    const share = r.clustersBefore === 0 ? '-' : `${Math.round((100 * r.removedClusters) / r.clustersBefore)}%`;
+    return [
+      `${r.namespace}/${r.name}`,
+      r.workloadSelector ? Object.entries(r.workloadSelector).map(([k, v]) => `${k}=${v}`).join(',') : '(namespace)',
+      String(r.proxies),
+      String(r.hosts.length),
+      String(r.clustersBefore),
+      String(r.clustersAfter),
+      share,
+    ];
+  });
+  const table = formatTable(['SIDECAR', 'SELECTOR', 'PROXIES', 'EGRESS HOSTS', 'CLUSTERS NOW', 'CLUSTERS AFTER', 'REDUCTION'], rows);
+  return `${table}\n${sidecarsYaml(recs)}`;
+}
+
+/** Telemetry fixes as multi-document YAML, each preceded by its reasons as comments. */
+export function telemetryYaml(report: CardinalityReport): string {
+  return report.fixes
+    .map((fix) => {
+      const comments = [`${fix.cause} on ${fix.namespace}/${fix.workload}: ${fix.labels.join(', ')}`, ...fix.notes].map((n) => `# ${n}\n`).join('');
+      return `${comments}${stringify(fix.telemetry)}`;
+    })
+    .join('---\n');
+}
+
+/**
+ * `recommend cardinality` output: the Telemetry fixes (YAML), everything (JSON), or a table of
+ * distinct values per proxy, the findings, then the fixes.
+ *
+ * @example renderCardinality(report, 'table', ['destination_service'])
+ */
+export function renderCardinality(report: CardinalityReport, format: OutputFormat, labels: readonly string[]): string {
+  if (format === 'json') return `${JSON.stringify(report, null, 2)}\n`;
+  if (format === 'yaml') return telemetryYaml(report);
+  const rows = report.proxies.map((p) => [`${p.namespace}/${p.pod}`, p.workload, ...labels.map((l) => String(p.distinct[l] ?? 0)), String(p.fallbackValues)]);
+  const table = formatTable(['PROXY', 'WORKLOAD', ...labels.map((l) => l.toUpperCase()), 'HOST-HEADER VALUES'], rows);
+  const findings = report.findings
+    .map((f) => {
+      const base = `${f.namespace}/${f.pod}: ${f.distinct} distinct ${f.label} values`;
+      if (f.cause !== 'HOST_HEADER_FALLBACK') return `${base}: high-cardinality label\n`;
+      return `${base}: host-header fallback (${f.fallbackValues} values with destination_service_namespace="unknown", reporter ${f.reporters.join('+')}; e.g. ${f.examples.join(', ')})\n`;
+    })
+    .join('');
+  if (report.findings.length === 0) return `${table}\nno proxy is above the threshold\n`;
+  return `${table}\n${findings}\n${telemetryYaml(report)}`;
+}

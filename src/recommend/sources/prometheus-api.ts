@@ -1,0 +1,256 @@
+import type {
+  CardinalityEvidence,
+  FallbackValue,
+  MemoryEvidence,
+  MemorySeries,
+  PodFacts,
+  ProxyClusters,
+  ProxyRequestLabels,
+  ScopeEvidence,
+} from '../observations.js';
+import { MEMORY_SIGNALS, MEMORY_SIGNAL_METRICS } from '../observations.js';
+import { parseSampleValue } from '../prometheus-text.js';
+import { podFactsFromName } from '../workload-identity.js';
+import type { RecommendSource } from './source.js';
+
+export interface PrometheusSourceOptions {
+  /** Base URL of the server, e.g. http://prometheus.istio-system:9090. */
+  readonly url: string;
+  /** Look-back window in seconds. */
+  readonly windowSeconds: number;
+  /** query_range resolution in seconds. */
+  readonly stepSeconds: number;
+  /** Only this namespace; every namespace when absent. */
+  readonly namespace?: string;
+  /** Labels the scrape config puts the pod's namespace and name in. */
+  readonly namespaceLabel?: string;
+  readonly podLabel?: string;
+  readonly now?: () => Date;
+  readonly fetch?: typeof fetch;
+}
+
+type Metric = Readonly<Record<string, string>>;
+interface MatrixResult {
+  readonly metric: Metric;
+  readonly values: readonly [number, string][];
+}
+interface VectorResult {
+  readonly metric: Metric;
+  readonly value: readonly [number, string];
+}
+interface ApiResponse {
+  readonly status: 'success' | 'error';
+  readonly data?: { readonly resultType: string; readonly result: readonly unknown[] };
+  readonly errorType?: string;
+  readonly error?: string;
+}
+
+/** kube-state-metrics' `kube_pod_labels` names → pod label keys the rules can select on. */
+const KSM_LABELS: Readonly<Record<string, string>> = {
+  label_app: 'app',
+  label_version: 'version',
+  label_app_kubernetes_io_name: 'app.kubernetes.io/name',
+  label_app_kubernetes_io_version: 'app.kubernetes.io/version',
+  label_istio: 'istio',
+  label_gateway_networking_k8s_io_gateway_name: 'gateway.networking.k8s.io/gateway-name',
+};
+
+/** Escapes a PromQL double-quoted string. */
+const quote = (value: string): string => `"${value.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
+
+/**
+ * Prometheus as a source: memory over the window with `query_range`, everything else with
+ * instant queries at the window's end. Pods are named by `namespace`/`pod` labels (configurable);
+ * workloads come from pod names; labels, memory request/limit and OOM kills come from
+ * kube-state-metrics when it is scraped.
+ *
+ * @example prometheusSource({ url: 'http://localhost:9090', windowSeconds: 7 * 86400, stepSeconds: 300 })
+ */
+export function prometheusSource(options: PrometheusSourceOptions): RecommendSource {
+  const ns = options.namespaceLabel ?? 'namespace';
+  const podLabel = options.podLabel ?? 'pod';
+  const doFetch = options.fetch ?? fetch;
+  const end = (options.now ?? (() => new Date()))();
+  const endSeconds = end.getTime() / 1000;
+  const window = `${options.windowSeconds}s`;
+  const warnings: string[] = [];
+  const selector = (...matchers: string[]): string => {
+    const all = [...(options.namespace === undefined ? [] : [`${ns}=${quote(options.namespace)}`]), ...matchers];
+    return all.length === 0 ? '' : `{${all.join(',')}}`;
+  };
+
+  async function call(path: string, params: Record<string, string>): Promise<readonly unknown[]> {
+    const url = new URL(path, options.url.endsWith('/') ? options.url : `${options.url}/`);
+    const response = await doFetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams(params).toString(),
+    });
+    const text = await response.text();
+    let body: ApiResponse;
+    try {
+      body = JSON.parse(text) as ApiResponse;
+    } catch {
+      throw new Error(`Prometheus ${url.pathname}: HTTP ${response.status}, not JSON: ${text.slice(0, 200)}`);
+    }
+    if (body.status !== 'success' || body.data === undefined) {
+      throw new Error(`Prometheus query ${params['query'] ?? ''} failed: ${body.errorType ?? 'error'}: ${body.error ?? `HTTP ${response.status}`}`);
+    }
+    return body.data.result;
+  }
+
+  const range = async (query: string): Promise<MatrixResult[]> =>
+    (await call('api/v1/query_range', {
+      query,
+      start: String(endSeconds - options.windowSeconds),
+      end: String(endSeconds),
+      step: String(options.stepSeconds),
+    })) as MatrixResult[];
+  const instant = async (query: string): Promise<VectorResult[]> =>
+    (await call('api/v1/query', { query, time: String(endSeconds) })) as VectorResult[];
+
+  const refOf = (metric: Metric): { namespace: string; pod: string } | undefined => {
+    const namespace = metric[ns];
+    const pod = metric[podLabel];
+    return namespace === undefined || pod === undefined ? undefined : { namespace, pod };
+  };
+  const valueOf = (result: VectorResult): number => parseSampleValue(result.value[1]) ?? Number.NaN;
+  const byPod = (results: readonly VectorResult[]): Map<string, number> => {
+    const values = new Map<string, number>();
+    for (const r of results) {
+      const ref = refOf(r.metric);
+      if (ref) values.set(`${ref.namespace}/${ref.pod}`, Math.max(values.get(`${ref.namespace}/${ref.pod}`) ?? 0, valueOf(r)));
+    }
+    return values;
+  };
+
+  async function podFacts(refs: readonly { namespace: string; pod: string }[]): Promise<PodFacts[]> {
+    const proxy = 'container="istio-proxy"';
+    const [requests, limits, ooms, labels] = await Promise.all([
+      instant(`kube_pod_container_resource_requests${selector(proxy, 'resource="memory"')}`),
+      instant(`kube_pod_container_resource_limits${selector(proxy, 'resource="memory"')}`),
+      instant(`max_over_time(kube_pod_container_status_last_terminated_reason${selector(proxy, 'reason="OOMKilled"')}[${window}])`),
+      instant(`kube_pod_labels${selector()}`),
+    ]);
+    const [requestByPod, limitByPod, oomByPod] = [byPod(requests), byPod(limits), byPod(ooms)];
+    const labelsByPod = new Map<string, Record<string, string>>();
+    for (const r of labels) {
+      const ref = refOf(r.metric);
+      if (ref === undefined) continue;
+      const podLabels: Record<string, string> = {};
+      for (const [ksm, key] of Object.entries(KSM_LABELS)) {
+        const value = r.metric[ksm];
+        if (value !== undefined && value !== '') podLabels[key] = value;
+      }
+      labelsByPod.set(`${ref.namespace}/${ref.pod}`, podLabels);
+    }
+    if (requests.length + limits.length + labels.length === 0) {
+      warnings.push('no kube-state-metrics series (kube_pod_labels, kube_pod_container_resource_*): current limits, labels and OOM kills are unknown');
+    }
+    return refs.map((ref) => {
+      const key = `${ref.namespace}/${ref.pod}`;
+      const podLabels = labelsByPod.get(key) ?? {};
+      const memoryRequest = requestByPod.get(key);
+      const memoryLimit = limitByPod.get(key);
+      return podFactsFromName(ref.namespace, ref.pod, {
+        labels: podLabels,
+        oomKills: (oomByPod.get(key) ?? 0) > 0 ? 1 : 0,
+        gateway: /gateway$/.test(podLabels['istio'] ?? '') || podLabels['gateway.networking.k8s.io/gateway-name'] !== undefined,
+        ...(memoryRequest === undefined ? {} : { memoryRequest }),
+        ...(memoryLimit === undefined ? {} : { memoryLimit }),
+      });
+    });
+  }
+
+  const uniqueRefs = (refs: readonly ({ namespace: string; pod: string } | undefined)[]): { namespace: string; pod: string }[] =>
+    [...new Map(refs.filter((r) => r !== undefined).map((r) => [`${r.namespace}/${r.pod}`, r])).values()];
+
+  return {
+    warnings,
+    async memory(): Promise<MemoryEvidence> {
+      const perSignal = await Promise.all(
+        MEMORY_SIGNALS.map(async (signal) => {
+          const metric = MEMORY_SIGNAL_METRICS[signal];
+          const query = signal === 'working_set' ? `${metric}${selector('container="istio-proxy"')}` : `${metric}${selector()}`;
+          return (await range(query)).flatMap((r): MemorySeries[] => {
+            const ref = refOf(r.metric);
+            const values = r.values.map(([, v]) => parseSampleValue(v) ?? Number.NaN).filter(Number.isFinite);
+            return ref === undefined || values.length === 0 ? [] : [{ ...ref, signal, values }];
+          });
+        }),
+      );
+      // cAdvisor can report a pod twice (different `id`s); pool them as one series.
+      const merged = new Map<string, MemorySeries>();
+      for (const s of perSignal.flat()) {
+        const key = `${s.namespace}/${s.pod}/${s.signal}`;
+        const prior = merged.get(key);
+        merged.set(key, prior ? { ...prior, values: [...prior.values, ...s.values] } : s);
+      }
+      const series = [...merged.values()];
+      return { pods: await podFacts(uniqueRefs(series)), series };
+    },
+    async scope(): Promise<ScopeEvidence> {
+      const [rq, cx, active] = await Promise.all([
+        instant(`increase(envoy_cluster_upstream_rq_total${selector()}[${window}])`),
+        instant(`increase(envoy_cluster_upstream_cx_total${selector()}[${window}])`),
+        instant(`envoy_cluster_manager_active_clusters${selector()}`),
+      ]);
+      const proxies = new Map<string, { namespace: string; pod: string; clusters: Map<string, { requests: number; connections: number }> }>();
+      const add = (results: readonly VectorResult[], field: 'requests' | 'connections'): void => {
+        for (const r of results) {
+          const ref = refOf(r.metric);
+          const cluster = r.metric['cluster_name'];
+          if (ref === undefined || cluster === undefined) continue;
+          const key = `${ref.namespace}/${ref.pod}`;
+          const proxy = proxies.get(key) ?? { ...ref, clusters: new Map() };
+          const use = proxy.clusters.get(cluster) ?? { requests: 0, connections: 0 };
+          use[field] += Number.isFinite(valueOf(r)) ? valueOf(r) : 0;
+          proxy.clusters.set(cluster, use);
+          proxies.set(key, proxy);
+        }
+      };
+      add(rq, 'requests');
+      add(cx, 'connections');
+      const activeByPod = byPod(active);
+      const result: ProxyClusters[] = [...proxies.entries()].map(([key, p]) => {
+        const activeClusters = activeByPod.get(key);
+        return {
+          namespace: p.namespace,
+          pod: p.pod,
+          clusters: [...p.clusters.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([cluster, use]) => ({ cluster, ...use })),
+          ...(activeClusters === undefined ? {} : { activeClusters }),
+        };
+      });
+      return { pods: await podFacts(result), proxies: result };
+    },
+    async cardinality(labels): Promise<CardinalityEvidence> {
+      const series = `last_over_time(istio_requests_total${selector()}[${window}])`;
+      const counts = await Promise.all(labels.map((label) => instant(`count by (${ns}, ${podLabel}) (count by (${ns}, ${podLabel}, ${label}) (${series}))`)));
+      const fallbackSeries = `last_over_time(istio_requests_total${selector('destination_service_namespace="unknown"', 'destination_service!="unknown"')}[${window}])`;
+      const fallback = await instant(`group by (${ns}, ${podLabel}, reporter, destination_service) (${fallbackSeries})`);
+      const proxies = new Map<string, { namespace: string; pod: string; distinct: Record<string, number>; fallback: FallbackValue[] }>();
+      const proxyFor = (ref: { namespace: string; pod: string }) => {
+        const key = `${ref.namespace}/${ref.pod}`;
+        const proxy = proxies.get(key) ?? { ...ref, distinct: {}, fallback: [] };
+        proxies.set(key, proxy);
+        return proxy;
+      };
+      labels.forEach((label, i) => {
+        for (const r of counts[i] ?? []) {
+          const ref = refOf(r.metric);
+          if (ref) proxyFor(ref).distinct[label] = valueOf(r);
+        }
+      });
+      for (const r of fallback) {
+        const ref = refOf(r.metric);
+        const value = r.metric['destination_service'];
+        if (ref && value !== undefined) proxyFor(ref).fallback.push({ value, reporter: r.metric['reporter'] ?? 'unknown' });
+      }
+      const result: ProxyRequestLabels[] = [...proxies.values()].map((p) => ({
+        ...p,
+        fallback: [...p.fallback].sort((a, b) => a.value.localeCompare(b.value) || a.reporter.localeCompare(b.reporter)),
+      }));
+      return { pods: await podFacts(result), proxies: result };
+    },
+  };
+}
