@@ -1,0 +1,240 @@
+/**
+ * The webhook configurations: name ordering against Istio's injector (Go byte order), mesh-only
+ * namespace selectors (evaluated against real label sets), rules, policies and matchConditions.
+ */
+import t from 'tap';
+import { asArray, asRecord, get, one, render, template, type K8sObject } from './helm.js';
+
+interface Requirement {
+  key: string;
+  operator: 'In' | 'NotIn' | 'Exists' | 'DoesNotExist';
+  values?: string[];
+}
+
+/** Kubernetes label selector semantics (matchExpressions are ANDed; NotIn matches an absent key). */
+function selects(selector: unknown, labels: Record<string, string>): boolean {
+  const expressions = (get(selector, 'matchExpressions') ?? []) as Requirement[];
+  const matchLabels = (get(selector, 'matchLabels') ?? {}) as Record<string, string>;
+  const byLabels = Object.entries(matchLabels).every(([k, v]) => labels[k] === v);
+  return (
+    byLabels &&
+    expressions.every((r) => {
+      const has = Object.hasOwn(labels, r.key);
+      switch (r.operator) {
+        case 'In':
+          return has && (r.values ?? []).includes(labels[r.key] as string);
+        case 'NotIn':
+          return !has || !(r.values ?? []).includes(labels[r.key] as string);
+        case 'Exists':
+          return has;
+        case 'DoesNotExist':
+          return !has;
+      }
+    })
+  );
+}
+
+/** Go's string < (byte-wise), which kube-apiserver uses to order mutating configurations. */
+const goLess = (a: string, b: string) => Buffer.compare(Buffer.from(a), Buffer.from(b)) < 0;
+
+const webhooksOf = (o: K8sObject) => asArray(o['webhooks']).map((w) => asRecord(w));
+const ns = (name: string, labels: Record<string, string> = {}) => ({ 'kubernetes.io/metadata.name': name, ...labels });
+
+const ISTIO_INJECTORS = [
+  'istio-revision-tag-default',
+  'istio-revision-tag-canary-istio-system',
+  'istio-revision-tag',
+  'istio-sidecar-injector',
+  'istio-sidecar-injector-1-24-2',
+  'istio-sidecar-injector-canary-istio-ops',
+];
+
+t.test('the mutating configuration sorts before every Istio injector configuration', async (t) => {
+  for (const options of [{}, { release: 'guard' }, { values: { fullnameOverride: 'zz-top' } }]) {
+    const name = one(render(options), 'MutatingWebhookConfiguration').metadata.name;
+    t.match(name, /^00-/, `default name ${name}`);
+    for (const istio of ISTIO_INJECTORS) t.ok(goLess(name, istio), `${name} < ${istio}`);
+    // And it is what the apiserver would run first among them.
+    const sorted = [...ISTIO_INJECTORS, name].sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
+    t.equal(sorted[0], name);
+  }
+  t.equal(one(render({ values: { webhook: { mutating: { name: 'istio-proxy-sizer' } } } }), 'MutatingWebhookConfiguration').metadata.name, 'istio-proxy-sizer');
+});
+
+t.test('the chart refuses a mutating name that sorts after (or equal to) an Istio injector', async (t) => {
+  for (const name of ['sidecar-guard', 'istio-revision-tag', 'istio-revision-tag-zz', 'istio-sidecar-injector-0', 'istio-z', 'z']) {
+    const result = template({ values: { webhook: { mutating: { name } } } });
+    t.not(result.code, 0, `${name} is refused`);
+    t.match(result.stderr, `webhook.mutating.name "${name}" sorts after Istio's injector`);
+    t.match(result.stderr, /reinvocationPolicy=IfNeeded/);
+  }
+  for (const name of ['a-sidecar-guard', 'istio-proxy-sizer', 'istio-revision-ta', 'hooks.example.com']) {
+    t.equal(template({ values: { webhook: { mutating: { name } } } }).code, 0, `${name} is accepted`);
+  }
+  const optOut = template({ values: { webhook: { mutating: { name: 'sidecar-guard', istioReinvocationIfNeeded: true } } } });
+  t.equal(optOut.code, 0, 'accepted when Istio reinvokes its injector (IfNeeded)');
+});
+
+t.test('selectors: exactly one entry per rule for mesh namespaces, none for the rest', async (t) => {
+  const objects = render({ namespace: 'guard-system' });
+  const mutating = webhooksOf(one(objects, 'MutatingWebhookConfiguration'));
+  const validating = webhooksOf(one(objects, 'ValidatingWebhookConfiguration'));
+  const cases: [string, Record<string, string>, boolean][] = [
+    ['injection enabled', ns('shop', { 'istio-injection': 'enabled' }), true],
+    ['revision label', ns('pay', { 'istio.io/rev': 'canary' }), true],
+    ['revision and injection enabled', ns('both', { 'istio.io/rev': 'canary', 'istio-injection': 'enabled' }), true],
+    ['injection disabled wins over revision', ns('off', { 'istio.io/rev': 'canary', 'istio-injection': 'disabled' }), false],
+    ['no mesh labels', ns('plain'), false],
+    ['ignored by label', ns('legacy', { 'istio-injection': 'enabled', 'sidecar-guard.io/ignore': 'true' }), false],
+    ['kube-system', ns('kube-system', { 'istio-injection': 'enabled' }), false],
+    ['istio-system', ns('istio-system', { 'istio.io/rev': 'default' }), false],
+    ['the release namespace', ns('guard-system', { 'istio-injection': 'enabled' }), false],
+    ['kube-public', ns('kube-public', { 'istio-injection': 'enabled' }), false],
+  ];
+  for (const [groupName, entries] of [
+    ['mutating pods', mutating],
+    ['validating pods', validating.filter((w) => String(w['name']).includes('.pods.'))],
+    ['validating workloads', validating.filter((w) => String(w['name']).includes('.workloads.'))],
+    ['validating sidecars', validating.filter((w) => String(w['name']).includes('.sidecars.'))],
+  ] as const) {
+    t.equal(entries.length, 2, `${groupName}: an injection and a revision entry`);
+    for (const [label, labels, meshed] of cases) {
+      const matching = entries.filter((w) => selects(w['namespaceSelector'], labels));
+      t.equal(matching.length, meshed ? 1 : 0, `${groupName}: ${label}`);
+    }
+  }
+});
+
+t.test('mutating entries: pods CREATE, opted-out pods skipped, Ignore by default', async (t) => {
+  const entries = webhooksOf(one(render(), 'MutatingWebhookConfiguration'));
+  t.same(
+    entries.map((w) => w['name']),
+    ['injection.pods.mutate.sidecar-guard.io', 'revision.pods.mutate.sidecar-guard.io'],
+  );
+  for (const w of entries) {
+    t.same(w['rules'], [{ apiGroups: [''], apiVersions: ['v1'], resources: ['pods'], operations: ['CREATE'], scope: 'Namespaced' }]);
+    t.equal(get(w, 'clientConfig', 'service', 'path'), '/mutate');
+    t.equal(w['failurePolicy'], 'Ignore');
+    t.equal(w['reinvocationPolicy'], 'Never');
+    t.equal(w['sideEffects'], 'None');
+    t.same(w['admissionReviewVersions'], ['v1']);
+    t.equal(w['timeoutSeconds'], 5);
+    t.notOk(selects(w['objectSelector'], { 'sidecar.istio.io/inject': 'false' }), 'opted-out pod skipped');
+    t.ok(selects(w['objectSelector'], {}), 'unlabelled pod called');
+    t.ok(selects(w['objectSelector'], { 'sidecar.istio.io/inject': 'true' }), 'opted-in pod called');
+  }
+});
+
+t.test('validating entries: pods, workload controllers and Sidecars, Fail by default', async (t) => {
+  const entries = webhooksOf(one(render(), 'ValidatingWebhookConfiguration'));
+  const byName = new Map(entries.map((w) => [String(w['name']), w]));
+  t.same(
+    [...byName.keys()].sort(),
+    ['pods', 'workloads', 'sidecars'].flatMap((r) => [`injection.${r}.validate.sidecar-guard.io`, `revision.${r}.validate.sidecar-guard.io`]).sort(),
+  );
+  for (const kind of ['injection', 'revision']) {
+    t.same(get(byName.get(`${kind}.pods.validate.sidecar-guard.io`), 'rules'), [
+      { apiGroups: [''], apiVersions: ['v1'], resources: ['pods'], operations: ['CREATE'], scope: 'Namespaced' },
+    ]);
+    t.same(get(byName.get(`${kind}.workloads.validate.sidecar-guard.io`), 'rules'), [
+      { apiGroups: ['apps'], apiVersions: ['v1'], resources: ['deployments', 'statefulsets', 'daemonsets', 'replicasets'], operations: ['CREATE', 'UPDATE'], scope: 'Namespaced' },
+      { apiGroups: ['batch'], apiVersions: ['v1'], resources: ['jobs', 'cronjobs'], operations: ['CREATE', 'UPDATE'], scope: 'Namespaced' },
+    ]);
+    t.same(get(byName.get(`${kind}.sidecars.validate.sidecar-guard.io`), 'rules'), [
+      { apiGroups: ['networking.istio.io'], apiVersions: ['v1', 'v1beta1', 'v1alpha3'], resources: ['sidecars'], operations: ['CREATE', 'UPDATE', 'DELETE'], scope: 'Namespaced' },
+    ]);
+  }
+  for (const w of entries) {
+    t.equal(w['failurePolicy'], 'Fail', `${w['name']} fails closed`);
+    t.equal(w['sideEffects'], 'None');
+    t.same(w['admissionReviewVersions'], ['v1']);
+    t.notOk('reinvocationPolicy' in w, 'validating entries have no reinvocationPolicy');
+    t.equal(get(w, 'clientConfig', 'service', 'path'), '/validate');
+    t.notOk('objectSelector' in w, 'validating entries see every object in mesh namespaces');
+  }
+});
+
+t.test('entry names are DNS subdomains with at least three segments, unique per configuration', async (t) => {
+  for (const kind of ['MutatingWebhookConfiguration', 'ValidatingWebhookConfiguration']) {
+    const names = webhooksOf(one(render(), kind)).map((w) => String(w['name']));
+    t.equal(new Set(names).size, names.length);
+    for (const name of names) t.match(name, /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?){2,}$/);
+  }
+});
+
+t.test('clientConfig points at the chart Service and its port', async (t) => {
+  const objects = render({ release: 'guard', namespace: 'platform' });
+  const service = one(objects, 'Service');
+  const port = get(service, 'spec', 'ports', 0, 'port');
+  for (const kind of ['MutatingWebhookConfiguration', 'ValidatingWebhookConfiguration']) {
+    for (const w of webhooksOf(one(objects, kind))) {
+      t.same(get(w, 'clientConfig', 'service', 'name'), service.metadata.name);
+      t.same(get(w, 'clientConfig', 'service', 'namespace'), 'platform');
+      t.same(get(w, 'clientConfig', 'service', 'port'), port);
+      t.notOk(get(w, 'clientConfig', 'caBundle'), 'no caBundle rendered in self-managed mode (the pods own it; helm upgrades keep it)');
+    }
+  }
+});
+
+t.test('values drive names, failure policies, timeouts, reinvocation and Sidecar versions', async (t) => {
+  const objects = render({
+    values: {
+      webhook: {
+        timeoutSeconds: 3,
+        mutating: { name: 'istio-proxy-sizer', failurePolicy: 'Fail', reinvocationPolicy: 'IfNeeded' },
+        validating: { name: 'guard-validation', failurePolicy: 'Ignore' },
+        sidecarApiVersions: ['v1'],
+        excludedNamespaces: ['ops'],
+      },
+    },
+  });
+  const mutating = one(objects, 'MutatingWebhookConfiguration', 'istio-proxy-sizer');
+  const validating = one(objects, 'ValidatingWebhookConfiguration', 'guard-validation');
+  for (const w of webhooksOf(mutating)) {
+    t.equal(w['failurePolicy'], 'Fail');
+    t.equal(w['reinvocationPolicy'], 'IfNeeded');
+    t.equal(w['timeoutSeconds'], 3);
+  }
+  for (const w of webhooksOf(validating)) {
+    t.equal(w['failurePolicy'], 'Ignore');
+    t.equal(w['timeoutSeconds'], 3);
+    t.notOk(selects(w['namespaceSelector'], ns('ops', { 'istio-injection': 'enabled' })), 'ops excluded');
+    t.ok(selects(w['namespaceSelector'], ns('istio-system', { 'istio-injection': 'enabled' })) || String(w['name']).startsWith('revision'), 'istio-system no longer excluded when the list is replaced');
+    t.notOk(selects(w['namespaceSelector'], ns('kube-system', { 'istio-injection': 'enabled' })), 'kube-system is always excluded');
+  }
+  const sidecarEntry = webhooksOf(validating).find((w) => String(w['name']).includes('.sidecars.'));
+  t.same(get(sidecarEntry, 'rules', 0, 'apiVersions'), ['v1']);
+  // The self-managed pods are told the configured names.
+  const env = asArray(get(one(objects, 'Deployment'), 'spec', 'template', 'spec', 'containers', 0, 'env')).map((e) => asRecord(e));
+  t.equal(env.find((e) => e['name'] === 'SIDECAR_GUARD_MUTATING_WEBHOOK_CONFIGURATION')?.['value'], 'istio-proxy-sizer');
+  t.equal(env.find((e) => e['name'] === 'SIDECAR_GUARD_VALIDATING_WEBHOOK_CONFIGURATION')?.['value'], 'guard-validation');
+});
+
+t.test('matchConditions: rendered from Kubernetes 1.30, never on pods, guarded against errors', async (t) => {
+  const on = webhooksOf(one(render({ kubeVersion: '1.30.0' }), 'ValidatingWebhookConfiguration'));
+  for (const w of on) {
+    const name = String(w['name']);
+    const conditions = (w['matchConditions'] ?? []) as { name: string; expression: string }[];
+    if (name.includes('.pods.')) {
+      t.same(conditions, [], `${name}: every pod CREATE is checked`);
+      continue;
+    }
+    t.equal(conditions.length, 1, `${name} has one matchCondition`);
+    const expression = conditions[0]?.expression ?? '';
+    t.match(expression, /^request\.operation != 'UPDATE' \|\|/, 'CREATE and DELETE always call the webhook');
+    t.match(expression, /!has\(object\.spec\) \|\| !has\(oldObject\.spec\)/, 'missing specs call the webhook instead of erroring');
+    if (name.includes('.workloads.')) {
+      t.match(expression, /object\.spec\.template != oldObject\.spec\.template/);
+      t.match(expression, /object\.spec\.jobTemplate != oldObject\.spec\.jobTemplate/, 'CronJobs compare their job template');
+    } else {
+      t.match(expression, /object\.spec != oldObject\.spec/);
+    }
+  }
+  for (const w of webhooksOf(one(render({ kubeVersion: '1.30.0' }), 'MutatingWebhookConfiguration'))) t.notOk('matchConditions' in w);
+  for (const w of webhooksOf(one(render({ kubeVersion: '1.29.9' }), 'ValidatingWebhookConfiguration'))) {
+    t.notOk('matchConditions' in w, `${w['name']}: none before 1.30`);
+  }
+  for (const w of webhooksOf(one(render({ values: { webhook: { matchConditions: false } } }), 'ValidatingWebhookConfiguration'))) {
+    t.notOk('matchConditions' in w, `${w['name']}: none when switched off`);
+  }
+});
