@@ -1,0 +1,98 @@
+import { fileURLToPath } from 'node:url';
+import t from 'tap';
+import { egressHost, hostNamespace, isImported, parseOutboundCluster, recommendScopes, toSidecarManifest } from '../../src/recommend/recommend-scope.js';
+import { readStatsFiles } from '../../src/recommend/sources/files.js';
+import { snapshotSource } from '../../src/recommend/sources/source.js';
+
+const fixtures = fileURLToPath(new URL('../fixtures/envoy-stats/', import.meta.url));
+const D = '.bookinfo.svc.cluster.local';
+
+t.test('cluster names, host namespaces and egress hosts', async (t) => {
+  t.same(parseOutboundCluster(`outbound|9080|v2|reviews${D}`), { port: 9080, subset: 'v2', host: `reviews${D}` });
+  t.equal(parseOutboundCluster('inbound|9080||'), undefined);
+  t.equal(parseOutboundCluster('outbound|http||x'), undefined);
+  t.equal(parseOutboundCluster('BlackHoleCluster'), undefined);
+  t.equal(hostNamespace(`reviews${D}`), 'bookinfo');
+  t.equal(hostNamespace('reviews.bookinfo.svc.corp.example', 'corp.example'), 'bookinfo');
+  t.equal(hostNamespace('api.stripe.com'), undefined);
+  t.equal(egressHost('api.stripe.com'), '*/api.stripe.com');
+  t.ok(isImported(['istio-system/*'], 'istiod.istio-system.svc.cluster.local'));
+  t.ok(isImported(['./*'], `ratings${D}`, 'cluster.local', 'bookinfo'));
+  t.notOk(isImported(['./*'], `ratings${D}`, 'cluster.local', 'shop'));
+  t.ok(isImported(['*/*.stripe.com'], 'api.stripe.com'));
+  t.notOk(isImported(['bookinfo/ratings.bookinfo.svc.cluster.local'], `reviews${D}`));
+});
+
+const evidence = () => snapshotSource(() => readStatsFiles([`${fixtures}bookinfo`], { podsFile: `${fixtures}bookinfo-pods.yaml` })).scope();
+
+t.test('per namespace: the services called in the window, plus istio-system/*', async (t) => {
+  const [rec, ...rest] = recommendScopes(await evidence());
+  t.equal(rest.length, 0);
+  // Increases between scrape @1 and @2 (requests or connections > 0):
+  //   productpage → details, reviews v1/v2/v3 subsets; reviews-v2/v3 → ratings; details → api.stripe.com (TCP: connections only).
+  //   reviews-v1 shows 17 requests to ratings in both scrapes: called before the window, so not counted.
+  t.same(rec?.hosts, [
+    '*/api.stripe.com',
+    `bookinfo/details${D}`,
+    `bookinfo/ratings${D}`,
+    `bookinfo/reviews${D}`,
+    'istio-system/*',
+  ]);
+  t.same(rec?.calledClusters, [
+    'outbound|443||api.stripe.com',
+    `outbound|9080|v1|reviews${D}`,
+    `outbound|9080|v2|reviews${D}`,
+    `outbound|9080|v3|reviews${D}`,
+    `outbound|9080||details${D}`,
+    `outbound|9080||ratings${D}`,
+  ]);
+  // Each proxy: envoy_cluster_manager_active_clusters 26 (19 listed: 18 outbound + xds-grpc).
+  // Not imported: productpage.bookinfo (only the gateway calls it), httpbin.sandbox, orders-db/cart/checkout.shop,
+  // kube-dns.kube-system = 6 → 26 − 6 = 20.
+  t.equal(rec?.clustersBefore, 26);
+  t.equal(rec?.clustersAfter, 20);
+  t.equal(rec?.removedClusters, 6);
+  t.equal(rec?.proxies, 7);
+  t.same(toSidecarManifest(rec as NonNullable<typeof rec>), {
+    apiVersion: 'networking.istio.io/v1',
+    kind: 'Sidecar',
+    metadata: { name: 'default', namespace: 'bookinfo' },
+    spec: { egress: [{ hosts: rec?.hosts }] },
+  });
+});
+
+t.test('per workload: a workloadSelector each, from app (+ version when app is shared)', async (t) => {
+  const recs = recommendScopes(await evidence(), { per: 'workload', alwaysInclude: ['istio-system/*'], clusterDomain: 'cluster.local' });
+  const byName = new Map(recs.map((r) => [r.name, r]));
+  t.same([...byName.keys()], ['details-v1', 'productpage-v1', 'ratings-v1', 'reviews-v1', 'reviews-v2', 'reviews-v3']);
+  const productpage = byName.get('productpage-v1');
+  t.same(productpage?.workloadSelector, { app: 'productpage' });
+  t.same(productpage?.hosts, [`bookinfo/details${D}`, `bookinfo/reviews${D}`, 'istio-system/*']);
+  // Removed: productpage, ratings, httpbin, orders-db, cart, checkout, kube-dns, stripe = 8 → 26 − 8 = 18.
+  t.equal(productpage?.clustersAfter, 18);
+  const reviewsV1 = byName.get('reviews-v1');
+  t.same(reviewsV1?.workloadSelector, { app: 'reviews', version: 'v1' });
+  t.same(reviewsV1?.hosts, ['istio-system/*'], 'called nothing in the window');
+  // Keeps only the 5 istio-system clusters of the 18 outbound: 26 − 13 = 13.
+  t.equal(reviewsV1?.clustersAfter, 13);
+  t.equal(reviewsV1?.proxies, 2);
+  t.same(toSidecarManifest(reviewsV1 as NonNullable<typeof reviewsV1>).spec.workloadSelector, { labels: { app: 'reviews', version: 'v1' } });
+});
+
+t.test('workloads the labels cannot single out share a namespace Sidecar; gateways get none', async (t) => {
+  const pods = [
+    { namespace: 'ns', pod: 'a-0', workload: 'a', workloadKind: 'StatefulSet' as const, labels: { app: 'x' }, oomKills: 0, gateway: false },
+    { namespace: 'ns', pod: 'b-0', workload: 'b', workloadKind: 'StatefulSet' as const, labels: { app: 'x' }, oomKills: 0, gateway: false },
+    { namespace: 'ns', pod: 'gw-0', workload: 'gw', workloadKind: 'StatefulSet' as const, labels: {}, oomKills: 0, gateway: true },
+  ];
+  const proxies = pods.map((p) => ({
+    namespace: p.namespace,
+    pod: p.pod,
+    clusters: [{ cluster: 'outbound|80||web.ns.svc.cluster.local', requests: 1, connections: 1 }],
+  }));
+  const recs = recommendScopes({ pods, proxies }, { per: 'workload', alwaysInclude: ['./*', 'istio-system/*'], clusterDomain: 'cluster.local' });
+  t.equal(recs.length, 1);
+  t.equal(recs[0]?.name, 'default');
+  t.equal(recs[0]?.proxies, 2);
+  t.same(recs[0]?.hosts, ['./*', 'istio-system/*'], 'own-namespace hosts are covered by ./*');
+});
