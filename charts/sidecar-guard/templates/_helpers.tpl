@@ -152,3 +152,8 @@ annotations:
 {{- fail "tls.secret.name is required when tls.mode is secret" }}
 {{- end }}
 {{- end }}
+
+{{/* config.mode as a string: Helm reads an unquoted `off` as the YAML 1.1 boolean false. */}}
+{{- define "sidecar-guard.mode" -}}
+{{- if eq (toString .Values.config.mode) "false" }}off{{ else }}{{ .Values.config.mode }}{{ end }}
+{{- end }}
