@@ -1,5 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import t from 'tap';
+import type { PodFacts } from '../../src/recommend/observations.js';
 import { egressHost, hostNamespace, isImported, parseOutboundCluster, recommendScopes, toSidecarManifest } from '../../src/recommend/recommend-scope.js';
 import { readStatsFiles } from '../../src/recommend/sources/files.js';
 import { snapshotSource } from '../../src/recommend/sources/source.js';
@@ -80,7 +81,7 @@ t.test('per workload: a workloadSelector each, from app (+ version when app is s
 });
 
 t.test('workloads the labels cannot single out share a namespace Sidecar; gateways get none', async (t) => {
-  const pods = [
+  const pods: PodFacts[] = [
     { namespace: 'ns', pod: 'a-0', workload: 'a', workloadKind: 'StatefulSet' as const, labels: { app: 'x' }, oomKills: 0, gateway: false },
     { namespace: 'ns', pod: 'b-0', workload: 'b', workloadKind: 'StatefulSet' as const, labels: { app: 'x' }, oomKills: 0, gateway: false },
     { namespace: 'ns', pod: 'gw-0', workload: 'gw', workloadKind: 'StatefulSet' as const, labels: {}, oomKills: 0, gateway: true },
