@@ -1,0 +1,95 @@
+import { fileURLToPath } from 'node:url';
+import t from 'tap';
+import { parse, parseAllDocuments } from 'yaml';
+import { runCli } from '../support/run-cli.js';
+import { startFakePodProxy } from '../support/fake-pod-proxy.js';
+import { startFakePrometheus } from '../support/fake-prometheus.js';
+import { runRecommendProfiles, type ProfilesCommandOptions } from '../../src/cli/recommend-command.js';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
+
+// End to end: each command runs as a child process on the sources (test/support/run-cli.ts, tsx), no build step.
+const fixtures = fileURLToPath(new URL('../fixtures/envoy-stats/', import.meta.url));
+const files = ['--from-files', `${fixtures}bookinfo`, '--pods', `${fixtures}bookinfo-pods.yaml`];
+
+t.test('recommend profiles -o yaml prints a profiles/rules block the config accepts', async (t) => {
+  const result = await runCli(['recommend', 'profiles', ...files, '-o', 'yaml']);
+  t.equal(result.code, 0, result.stderr);
+  const config = parse(result.stdout) as { profiles: Record<string, { memory: string; memoryLimit: string }>; rules: unknown[] };
+  // Hand-computed in recommend-profiles.test.ts.
+  t.same(Object.keys(config.profiles), ['small', 'medium', 'large']);
+  t.equal(config.profiles['large']?.memory, '256Mi');
+  t.equal(config.rules.length, 3);
+});
+
+t.test('recommend profiles (table) shows workload, current, peak, profile and saving, then the YAML', async (t) => {
+  const result = await runCli(['recommend', 'profiles', ...files, '--max-profiles', '2']);
+  t.equal(result.code, 0, result.stderr);
+  // Two levels over 40×2, 80×3, 128×1, 256×1: {80, 256} (see choose-levels.test.ts).
+  t.match(result.stdout, /WORKLOAD\s+PODS\s+SIGNAL\s+CURRENT REQ\/LIMIT\s+P90\s+PEAK\s+OOM\s+RECOMMENDED\s+PROFILE \(REQ\/LIMIT\)\s+SAVED/);
+  t.match(result.stdout, /bookinfo\/reviews-v1\s+2\s+physical\s+128\.0Mi\/1024\.0Mi\s+56\.0Mi\s+56\.0Mi\s+0\s+80\.0Mi\s+small \(80\.0Mi\/160\.0Mi\)\s+96\.0Mi\/1728\.0Mi/);
+  t.match(result.stdout, /bookinfo\/reviews-v2 .* large \(256\.0Mi\/512\.0Mi\)/);
+  t.match(result.stdout, /\nprofiles:\n {2}small:/);
+});
+
+t.test('recommend scope against a stand-in Prometheus prints the Sidecars', async (t) => {
+  const ref = { namespace: 'shop', pod: 'cart-7c6b5d9f8c-r9nwm' };
+  const prom = await startFakePrometheus({
+    canned: {
+      'increase(envoy_cluster_upstream_rq_total[86400s])': [
+        { metric: { ...ref, cluster_name: 'outbound|8080||checkout.shop.svc.cluster.local' }, value: 3 },
+        { metric: { ...ref, cluster_name: 'outbound|80||web.other.svc.cluster.local' }, value: 0 },
+      ],
+    },
+  });
+  t.teardown(() => prom.close());
+  const result = await runCli(['recommend', 'scope', '--prometheus', prom.url, '--window', '1d', '-o', 'yaml']);
+  t.equal(result.code, 0, result.stderr);
+  const [sidecar] = parseAllDocuments(result.stdout).map((d) => d.toJS() as { metadata: { namespace: string }; spec: { egress: { hosts: string[] }[] } });
+  t.equal(sidecar?.metadata.namespace, 'shop');
+  t.same(sidecar?.spec.egress[0]?.hosts, ['shop/checkout.shop.svc.cluster.local', 'istio-system/*']);
+  t.match(result.stderr, /no kube-state-metrics/);
+});
+
+t.test('recommend scope --pod-proxy reads a kubeconfig and prints the before/after table', async (t) => {
+  const pods = (parse(readFileSync(`${fixtures}bookinfo-pods.yaml`, 'utf8')) as { items: { metadata: { name: string; namespace: string } }[] }).items;
+  const server = await startFakePodProxy({ pods, stats: (ns, pod) => readFileSync(`${fixtures}${ns}/${pod}@2.txt`, 'utf8'), token: 'tok' });
+  t.teardown(() => server.close());
+  const kubeconfig = join(t.testdir(), 'kubeconfig');
+  await writeFile(
+    kubeconfig,
+    `apiVersion: v1\nkind: Config\nclusters: [{name: fake, cluster: {server: "${server.url}", insecure-skip-tls-verify: true}}]\nusers: [{name: me, user: {token: tok}}]\ncontexts: [{name: fake, context: {cluster: fake, user: me}}]\ncurrent-context: fake\n`,
+  );
+  const result = await runCli(['recommend', 'scope', '--pod-proxy', '--kubeconfig', kubeconfig, '-n', 'bookinfo', '--per', 'workload']);
+  t.equal(result.code, 0, result.stderr);
+  // One scrape (@2): productpage keeps details and reviews: 26 − 8 = 18 (recommend-scope.test.ts).
+  t.match(result.stdout, /bookinfo\/productpage-v1\s+app=productpage\s+1\s+3\s+26\s+18\s+31%/);
+  t.match(result.stdout, /kind: Sidecar/);
+});
+
+t.test('recommend cardinality names the host-header fallback and prints the Telemetry fix', async (t) => {
+  const result = await runCli(['recommend', 'cardinality', '--from-files', `${fixtures}shop`, '--labels', 'destination_service']);
+  t.equal(result.code, 0, result.stderr);
+  t.match(result.stdout, /shop\/web-frontend-6d9f7c8b5b-tq4zx\s+web-frontend\s+144\s+140/);
+  t.match(result.stdout, /144 distinct destination_service values: host-header fallback \(140 values with destination_service_namespace="unknown", reporter source/);
+  t.match(result.stdout, /kind: Telemetry[\s\S]*mode: CLIENT[\s\S]*destination_service:\n\s+operation: REMOVE/);
+});
+
+t.test('usage errors', async (t) => {
+  const none = await runCli(['recommend', 'profiles']);
+  t.equal(none.code, 1);
+  t.match(none.stderr, /give exactly one source/);
+  const badCpu = await runCli(['recommend', 'profiles', ...files, '--cpu', '2', '--cpu-limit', '1']);
+  t.match(badCpu.stderr, /--cpu 2 is above --cpu-limit 1/);
+  const badFormat = await runCli(['recommend', 'scope', ...files, '-o', 'xml']);
+  t.equal(badFormat.code, 2);
+});
+
+t.test('the action function, in process, with an injected source', async (t) => {
+  const out: string[] = [];
+  const options = { output: 'json', maxProfiles: 3, percentile: 90, headroom: 0.15, limitRatio: 2, cpu: '100m', cpuLimit: '1000m' } as ProfilesCommandOptions;
+  const source = { warnings: ['w1'], memory: async () => ({ pods: [], series: [] }), scope: async () => ({ pods: [], proxies: [] }), cardinality: async () => ({ pods: [], proxies: [] }) };
+  await t.rejects(runRecommendProfiles(options, { stdout: (s) => out.push(s), stderr: (s) => out.push(s), source }), /no istio-proxy memory stats/);
+  t.same(out, ['warning: w1\n']);
+});
