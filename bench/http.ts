@@ -1,0 +1,154 @@
+/**
+ * Throughput and latency over HTTPS with keep-alive: the real sidecar-guard against a bare
+ * Fastify HTTPS server that only parses the same bodies, in the same run, rounds alternated
+ * (A B B A …) so background load hits both alike. Each server runs in its own process; its CPU
+ * time per request is read from /proc, which is steadier than req/s on a shared machine.
+ */
+import type { ChildProcess } from 'node:child_process';
+import { mkdtemp, readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import autocannon from 'autocannon';
+import { ensureCertDir } from '../src/certs/cert-dir.js';
+import { postJson } from '../test/support/https-client.js';
+import { processCpuSeconds, processRssBytes, spawnBench, waitForLine } from './child.js';
+import { emitResult } from './stats.js';
+import { benchReviews, weightedMix } from './workload.js';
+
+export interface RoundResult {
+  server: 'guard' | 'bare';
+  requestsPerSecond: number;
+  p50Ms: number;
+  p99Ms: number;
+  requests: number;
+  non2xx: number;
+  errors: number;
+  serverCpuMicrosPerRequest: number;
+  serverCpuShare: number;
+  clientCpuShare: number;
+}
+
+export interface HttpResult {
+  section: 'http';
+  connections: number;
+  durationSeconds: number;
+  rounds: RoundResult[];
+  totals: Record<'guard' | 'bare', { requestsPerSecond: number; p50Ms: number; p99Ms: number; cpuMicrosPerRequest: number; rssMb: number }>;
+  throughputRatio: number;
+  cpuRatio: number;
+}
+
+interface Running {
+  child: ChildProcess;
+  url: string;
+}
+
+async function start(kind: 'guard' | 'bare', certDir: string): Promise<Running> {
+  const child = spawnBench('http-server.ts', [kind, certDir]);
+  const line = await waitForLine(child, 'listening ');
+  return { child, url: line.split(' ')[0] as string };
+}
+
+function stop(running: Running): Promise<void> {
+  return new Promise((resolve) => {
+    running.child.once('exit', () => resolve());
+    running.child.kill('SIGTERM');
+  });
+}
+
+const REQUESTS = weightedMix(benchReviews()).map((r) => ({
+  method: 'POST',
+  path: `/${r.webhook}`,
+  headers: { 'content-type': 'application/json', accept: 'application/json, */*', 'user-agent': 'kube-apiserver-admission' },
+  body: JSON.stringify(r.body),
+}));
+
+/** Sends every review once and checks the real webhook's verdict, so the timed run measures the right work. */
+async function verify(running: Running, kind: 'guard' | 'bare', ca: string): Promise<void> {
+  for (const review of benchReviews()) {
+    const answer = await postJson(running.url, `/${review.webhook}`, review.body, { ca, servername: 'localhost' });
+    if (answer.status !== 200) throw new Error(`${kind} ${review.label}: HTTP ${answer.status} ${answer.body}`);
+    const json = JSON.parse(answer.body) as { response: { uid: string; auditAnnotations?: Record<string, string> } };
+    if (json.response.uid !== (review.body.request as { uid: string }).uid) throw new Error(`${kind} ${review.label}: uid not echoed`);
+    const decision = json.response.auditAnnotations?.decision;
+    const expected = review.expect === 'audit_violation' ? 'would-deny' : review.expect;
+    if (kind === 'guard' && decision !== expected) throw new Error(`${review.label}: expected ${expected}, got ${decision}`);
+  }
+}
+
+async function round(running: Running, kind: 'guard' | 'bare', ca: string, connections: number, duration: number): Promise<RoundResult> {
+  const pid = running.child.pid as number;
+  const cpuBefore = processCpuSeconds(pid);
+  const clientBefore = process.cpuUsage();
+  const started = process.hrtime.bigint();
+  const result = await autocannon({ url: running.url, connections, pipelining: 1, duration, requests: REQUESTS, servername: 'localhost', tlsOptions: { ca } });
+  const wall = Number(process.hrtime.bigint() - started) / 1e9;
+  const serverCpu = processCpuSeconds(pid) - cpuBefore;
+  const client = process.cpuUsage(clientBefore);
+  const requests = result.requests.total;
+  return {
+    server: kind,
+    requestsPerSecond: requests / result.duration,
+    p50Ms: result.latency.p50,
+    p99Ms: result.latency.p99,
+    requests,
+    non2xx: result.non2xx,
+    errors: result.errors,
+    serverCpuMicrosPerRequest: (serverCpu * 1e6) / requests,
+    serverCpuShare: serverCpu / wall,
+    clientCpuShare: (client.user + client.system) / 1e6 / wall,
+  };
+}
+
+export async function runHttpBench(options: { connections?: number; duration?: number; rounds?: number } = {}): Promise<HttpResult> {
+  const connections = options.connections ?? Number(process.env.BENCH_CONNECTIONS ?? 8);
+  const duration = options.duration ?? Number(process.env.BENCH_DURATION ?? 8);
+  const pairs = options.rounds ?? Number(process.env.BENCH_ROUNDS ?? 2);
+  const certDir = await mkdtemp(join(tmpdir(), 'sg-bench-'));
+  await ensureCertDir(certDir, { service: 'sidecar-guard', namespace: 'sidecar-guard' });
+  const ca = await readFile(join(certDir, 'ca.crt'), 'utf8');
+  const servers = { guard: await start('guard', certDir), bare: await start('bare', certDir) };
+  try {
+    await verify(servers.guard, 'guard', ca);
+    await verify(servers.bare, 'bare', ca);
+    // Warm-up: JIT, TLS session setup, connection pools.
+    await round(servers.guard, 'guard', ca, connections, 3);
+    await round(servers.bare, 'bare', ca, connections, 3);
+    const rounds: RoundResult[] = [];
+    for (let i = 0; i < pairs; i++) {
+      const order: ('guard' | 'bare')[] = i % 2 === 0 ? ['guard', 'bare'] : ['bare', 'guard'];
+      for (const kind of order) {
+        const r = await round(servers[kind], kind, ca, connections, duration);
+        process.stderr.write(`  [http] ${kind.padEnd(5)} ${r.requestsPerSecond.toFixed(0)} req/s, p50 ${r.p50Ms} ms, p99 ${r.p99Ms} ms, server CPU ${r.serverCpuMicrosPerRequest.toFixed(0)} µs/req (${(100 * r.serverCpuShare).toFixed(0)}% of a core), client ${(100 * r.clientCpuShare).toFixed(0)}%\n`);
+        if (r.non2xx > 0 || r.errors > 0) throw new Error(`${kind}: ${r.non2xx} non-2xx answers, ${r.errors} errors`);
+        rounds.push(r);
+      }
+    }
+    const total = (kind: 'guard' | 'bare') => {
+      const mine = rounds.filter((r) => r.server === kind);
+      const requests = mine.reduce((s, r) => s + r.requests, 0);
+      const avg = (f: (r: RoundResult) => number) => mine.reduce((s, r) => s + f(r), 0) / mine.length;
+      return {
+        requestsPerSecond: avg((r) => r.requestsPerSecond),
+        p50Ms: avg((r) => r.p50Ms),
+        p99Ms: avg((r) => r.p99Ms),
+        cpuMicrosPerRequest: mine.reduce((s, r) => s + r.serverCpuMicrosPerRequest * r.requests, 0) / requests,
+        rssMb: processRssBytes(servers[kind].child.pid as number) / 1024 / 1024,
+      };
+    };
+    const totals = { guard: total('guard'), bare: total('bare') };
+    return {
+      section: 'http',
+      connections,
+      durationSeconds: duration,
+      rounds,
+      totals,
+      throughputRatio: totals.guard.requestsPerSecond / totals.bare.requestsPerSecond,
+      cpuRatio: totals.bare.cpuMicrosPerRequest / totals.guard.cpuMicrosPerRequest,
+    };
+  } finally {
+    await Promise.all([stop(servers.guard), stop(servers.bare)]);
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) emitResult(await runHttpBench());

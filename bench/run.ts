@@ -1,0 +1,75 @@
+/**
+ * `npm run bench`: every benchmark, each in its own process, then one summary table.
+ * Sections: decision, http, cluster, soak (all by default; `npm run bench -- http soak` for some).
+ * Knobs (env): BENCH_DURATION (s per HTTP round, 8), BENCH_ROUNDS (A/B pairs, 2),
+ * BENCH_CONNECTIONS (8), BENCH_DECISIONS (200000), BENCH_SOAK_REVIEWS (1000000),
+ * BENCH_NAMESPACES / BENCH_SIDECARS (10000 / 20000), BENCH_NODE_FLAGS (e.g. --cpu-prof).
+ * Numbers are printed, never asserted: this machine is shared and noisy.
+ */
+import { cpus, totalmem } from 'node:os';
+import { runSection } from './child.js';
+import type { HttpResult } from './http.js';
+
+interface Summary { count: number; mean: number; p50: number; p90: number; p99: number; max: number }
+interface DecisionResult { iterations: number; perSecond: number; meanRequestBytes: number; all: Summary; byLabel: ({ label: string } & Summary)[] }
+interface ClusterResult {
+  namespaces: number; sidecars: number; listBytes: number; indexBuildSeconds: number; fileLoadSeconds: number;
+  baselineRssMb: number; rssWithViewMb: number; heapWithViewMb: number; lookupMicros: Summary; decisionMs: Summary;
+  watch: { status: string; seconds?: number; rssMb?: number };
+}
+interface SoakResult { reviews: number; seconds: number; samples: { reviews: number; rssMb: number; heapUsedMb: number }[]; rssGrowth: number; heapGrowth: number }
+
+const ALL = ['decision', 'http', 'cluster', 'soak'] as const;
+type Section = (typeof ALL)[number];
+const wanted = process.argv.slice(2).filter((a): a is Section => (ALL as readonly string[]).includes(a));
+const sections: readonly Section[] = wanted.length > 0 ? wanted : ALL;
+
+const rows: [string, string, string, string][] = [];
+const row = (what: string, value: string, target: string, met: boolean | undefined) => rows.push([what, value, target, met === undefined ? '' : met ? 'met' : 'NOT met']);
+const f = (n: number, digits = 1) => n.toFixed(digits);
+
+const cpu = cpus()[0]?.model ?? 'unknown CPU';
+process.stderr.write(`sidecar-guard benchmarks on ${cpus().length} × ${cpu}, ${f(totalmem() / 2 ** 30, 0)} GiB, Node ${process.version}\n`);
+
+if (sections.includes('decision')) {
+  process.stderr.write('decision cost in process …\n');
+  const d = await runSection<DecisionResult>('decision.ts');
+  for (const l of d.byLabel) process.stderr.write(`  ${l.label.padEnd(52)} p50 ${f(l.p50 * 1000, 0).padStart(4)} µs  p99 ${f(l.p99 * 1000, 0).padStart(4)} µs\n`);
+  row(`decision per review (decode+decide+patch+encode, ${d.meanRequestBytes} B mean body)`, `p50 ${f(d.all.p50 * 1000, 0)} µs, p99 ${f(d.all.p99 * 1000, 0)} µs, ${f(d.perSecond, 0)}/s on one core`, 'p99 < 200 µs', d.all.p99 < 0.2);
+}
+
+if (sections.includes('http')) {
+  process.stderr.write('HTTPS throughput, sidecar-guard vs bare Fastify, rounds alternated …\n');
+  const h = await runSection<HttpResult>('http.ts');
+  const g = h.totals.guard;
+  const b = h.totals.bare;
+  row(`HTTPS sidecar-guard (${h.connections} keep-alive connections)`, `${f(g.requestsPerSecond, 0)} req/s, p50 ${f(g.p50Ms)} ms, p99 ${f(g.p99Ms)} ms, ${f(g.cpuMicrosPerRequest, 0)} µs CPU/req`, '', undefined);
+  row('HTTPS bare Fastify (parse + fixed answer)', `${f(b.requestsPerSecond, 0)} req/s, p50 ${f(b.p50Ms)} ms, p99 ${f(b.p99Ms)} ms, ${f(b.cpuMicrosPerRequest, 0)} µs CPU/req`, '', undefined);
+  row('throughput ratio sidecar-guard / bare', `${f(h.throughputRatio, 2)} (CPU-per-request ratio ${f(h.cpuRatio, 2)})`, '>= 0.90', h.throughputRatio >= 0.9);
+}
+
+if (sections.includes('cluster')) {
+  process.stderr.write('cluster scale …\n');
+  const c = await runSection<ClusterResult>('cluster-scale.ts', ['--expose-gc']);
+  row(`index build, ${c.namespaces} Namespaces + ${c.sidecars} Sidecars in memory`, `${f(c.indexBuildSeconds, 2)} s`, 'sync < 3 s', c.indexBuildSeconds < 3);
+  row(`same cluster from a ${f(c.listBytes / 2 ** 20)} MB file (serve --cluster-state)`, `${f(c.fileLoadSeconds, 2)} s`, '', undefined);
+  row('watch-backed sync from the stand-in API server', c.watch.seconds !== undefined ? `${f(c.watch.seconds, 2)} s` : c.watch.status, 'sync < 3 s', c.watch.seconds !== undefined ? c.watch.seconds < 3 : undefined);
+  row('process RSS holding the view (after GC)', `${f(c.rssWithViewMb)} MB (heap ${f(c.heapWithViewMb)} MB; empty process ${f(c.baselineRssMb)} MB)`, '< 150 MB', c.rssWithViewMb < 150);
+  row('lookup (readClusterFacts) on the big view', `p50 ${f(c.lookupMicros.p50, 2)} µs, p99 ${f(c.lookupMicros.p99, 2)} µs`, '', undefined);
+  row('mutate decision on the big view', `p50 ${f(c.decisionMs.p50 * 1000, 0)} µs, p99 ${f(c.decisionMs.p99 * 1000, 0)} µs`, '', undefined);
+}
+
+if (sections.includes('soak')) {
+  process.stderr.write('memory over time …\n');
+  const s = await runSection<SoakResult>('soak.ts', ['--expose-gc']);
+  const first = s.samples[0];
+  const last = s.samples.at(-1);
+  row(`RSS after ${s.reviews.toLocaleString('en')} reviews vs after ${first?.reviews.toLocaleString('en')}`, `${f(last?.rssMb ?? NaN)} MB vs ${f(first?.rssMb ?? NaN)} MB (${s.rssGrowth >= 0 ? '+' : ''}${f(100 * s.rssGrowth)}%; heap ${f(last?.heapUsedMb ?? NaN)} vs ${f(first?.heapUsedMb ?? NaN)} MB)`, 'within 5%', Math.abs(s.rssGrowth) <= 0.05 || s.rssGrowth < 0);
+}
+
+const widths = [0, 1, 2, 3].map((i) => Math.max(...[['measure', 'result', 'target', ''], ...rows].map((r) => (r[i] ?? '').length)));
+const line = (r: readonly string[]) => `| ${r.map((c, i) => c.padEnd(widths[i] ?? 0)).join(' | ')} |`;
+console.log(`\nsidecar-guard benchmarks — ${cpus().length} × ${cpu}, ${f(totalmem() / 2 ** 30, 0)} GiB, Node ${process.version}\n`);
+console.log(line(['measure', 'result', 'target', '']));
+console.log(line(widths.map((w) => '-'.repeat(w))));
+for (const r of rows) console.log(line(r));
