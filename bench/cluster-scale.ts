@@ -2,11 +2,8 @@
  * Cluster scale: a cluster of 10,000 Namespaces and 20,000 Sidecars. Measures building the
  * view's indexes (what a watch cache does with the initial LIST), loading the same cluster from
  * a file (`serve --cluster-state`), the memory held, and the cost of a lookup (`readClusterFacts`)
- * and of a whole decision against it. When the watch-backed view is in the tree
- * (src/cluster/watch-cluster-view.ts with test/support/fake-apiserver.ts) its sync from the
- * stand-in API server is timed too; otherwise that figure is reported as pending.
+ * and of a whole decision against it. The watch-backed view's sync is timed by watch-sync.ts.
  */
-import { existsSync } from 'node:fs';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,43 +11,18 @@ import { reviewAdmission } from '../src/admission/review.js';
 import { readClusterFacts } from '../src/cluster/facts.js';
 import { FileClusterView, loadFileClusterView } from '../src/cluster/file-cluster-view.js';
 import { BUILT_IN_CONFIG } from '../src/config/load-config.js';
-import { namespace, review, sidecar, type Json } from '../test/support/builders.js';
-import { ROOT } from './child.js';
+import { review, type Json } from '../test/support/builders.js';
+import { scaleClusterObjects } from './cluster-objects.js';
 import { emitResult, gc, MB, summarize } from './stats.js';
 import { BENCH_NOW, meshPod } from './workload.js';
 
 const NAMESPACES = Number(process.env.BENCH_NAMESPACES ?? 10_000);
 const SIDECARS = Number(process.env.BENCH_SIDECARS ?? 20_000);
-
-/** Namespaces as the API serves them (labels, annotations, uid, managedFields) and Sidecars spread over them. */
-function clusterObjects(): Json[] {
-  const objects: Json[] = [];
-  for (let i = 0; i < NAMESPACES; i++) {
-    const ns = namespace(`ns-${i}`, { 'istio-injection': i % 10 === 9 ? 'disabled' : 'enabled', 'kubernetes.io/metadata.name': `ns-${i}`, team: `team-${i % 50}` }, { 'example.com/owner': `team-${i % 50}@example.com` });
-    Object.assign(ns.metadata as Json, { uid: `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`, resourceVersion: String(1000 + i), creationTimestamp: '2026-01-01T00:00:00Z' });
-    objects.push(ns);
-  }
-  for (let i = 0; i < SIDECARS; i++) {
-    const ns = `ns-${i % NAMESPACES}`;
-    const first = i < NAMESPACES;
-    objects.push(first ? sidecar(ns, 'default') : sidecar(ns, `app-${i}`, { selector: { app: `app-${i}` }, hosts: ['./*', 'istio-system/*', `ns-${(i + 1) % NAMESPACES}/*`] }));
-  }
-  return objects;
-}
+const clusterObjects = () => scaleClusterObjects(NAMESPACES, SIDECARS);
 
 function rssMb(): number {
   gc();
   return process.memoryUsage().rss / MB;
-}
-
-async function watchSync(): Promise<{ status: string; seconds?: number; rssMb?: number }> {
-  const viewPath = join(ROOT, 'src/cluster/watch-cluster-view.ts');
-  const fakePath = join(ROOT, 'test/support/fake-apiserver.ts');
-  if (!existsSync(viewPath) || !existsSync(fakePath)) return { status: 'pending: src/cluster/watch-cluster-view.ts and test/support/fake-apiserver.ts are not in the tree yet' };
-  // The module is imported by path at run time so this file typechecks before it exists.
-  const watch = (await import(viewPath)) as Record<string, unknown>;
-  const fake = (await import(fakePath)) as Record<string, unknown>;
-  return { status: `present but not wired: exports ${Object.keys(watch).join(', ')} / ${Object.keys(fake).join(', ')}` };
 }
 
 async function main(): Promise<void> {
@@ -106,7 +78,6 @@ async function main(): Promise<void> {
     heapWithViewMb: heapHeld,
     lookupMicros: summarize(lookups),
     decisionMs: summarize(decisions),
-    watch: await watchSync(),
     sink,
   });
 }

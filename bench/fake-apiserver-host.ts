@@ -1,0 +1,23 @@
+/**
+ * Serves the large cluster from the stand-in API server (test/support/fake-apiserver.ts) in its
+ * own process, so the webhook process being measured holds only its own memory.
+ * Prints `listening <url>`; stops on SIGTERM.
+ */
+import { fileURLToPath } from 'node:url';
+import { scaleClusterObjects } from './cluster-objects.js';
+
+interface FakeApiServerLike {
+  put(object: Record<string, unknown>): unknown;
+  start(port?: number): Promise<unknown>;
+  stop(): Promise<void>;
+  readonly url: string;
+}
+
+// Imported by path at run time: the benchmark typechecks whether or not the stand-in is in the tree.
+const modulePath = fileURLToPath(new URL('../test/support/fake-apiserver.ts', import.meta.url));
+const { FakeApiServer } = (await import(modulePath)) as { FakeApiServer: new () => FakeApiServerLike };
+const server = new FakeApiServer();
+for (const object of scaleClusterObjects(Number(process.env.BENCH_NAMESPACES ?? 10_000), Number(process.env.BENCH_SIDECARS ?? 20_000))) server.put(object);
+await server.start();
+process.stdout.write(`listening ${server.url}\n`);
+process.once('SIGTERM', () => void server.stop().then(() => process.exit(0)));
