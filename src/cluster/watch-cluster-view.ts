@@ -1,0 +1,218 @@
+import { CoreV1Api, CustomObjectsApi, Watch, type KubeConfig } from '@kubernetes/client-node';
+import { Counter, Gauge, type Registry } from 'prom-client';
+import type { NamespaceFacts, SidecarFacts } from '../policy/types.js';
+import { ResourceWatcher, type Clock, type ListPage, type RestartReason } from '../kube/resource-watcher.js';
+import type { ClusterView } from './cluster-view.js';
+import { ISTIO_NETWORKING_GROUP, toNamespaceFacts, toSidecarFacts } from './objects.js';
+
+export interface WatchClusterViewOptions {
+  readonly kubeConfig: KubeConfig;
+  readonly registry?: Registry;
+  /** A watch silent for this long (no event, no bookmark) is restarted; default 5 minutes. */
+  readonly staleAfterMs?: number;
+  readonly backoff?: { initialMs: number; maxMs: number };
+  readonly pageSize?: number;
+  readonly clock?: Clock;
+  readonly onRestart?: (resource: string, reason: RestartReason, error?: unknown) => void;
+}
+
+interface RawList {
+  metadata?: { resourceVersion?: string; _continue?: string; continue?: string };
+  items?: unknown[];
+}
+
+function toPage(list: RawList): ListPage {
+  const token = list.metadata?._continue ?? list.metadata?.continue;
+  return { items: list.items ?? [], resourceVersion: list.metadata?.resourceVersion ?? '', ...(token ? { continueToken: token } : {}) };
+}
+
+/**
+ * The served version of `networking.istio.io` Sidecars: v1 (Istio >= 1.22), else v1beta1
+ * (istio-facts §4), found by a one-item LIST so no discovery permission is needed.
+ */
+export async function discoverSidecarVersion(api: CustomObjectsApi): Promise<string> {
+  let lastError: unknown;
+  for (const version of ['v1', 'v1beta1']) {
+    try {
+      await api.listClusterCustomObject({ group: ISTIO_NETWORKING_GROUP, version, plural: 'sidecars', limit: 1 });
+      return version;
+    } catch (error) {
+      lastError = error;
+      if ((error as { code?: number }).code !== 404) throw error;
+    }
+  }
+  throw new Error(`neither networking.istio.io/v1 nor v1beta1 Sidecars are served (is Istio installed?): ${String(lastError)}`);
+}
+
+/**
+ * The cluster view of a live cluster: Namespaces and Sidecars kept current by supervised
+ * watches. Lookups read in-memory maps (O(1) by namespace); admission never calls the API.
+ */
+export class WatchClusterView implements ClusterView {
+  readonly #namespaces = new Map<string, NamespaceFacts>();
+  readonly #sidecars = new Map<string, Map<string, SidecarFacts>>();
+  readonly #watchers: ResourceWatcher[];
+  readonly sidecarVersion: string;
+
+  private constructor(options: WatchClusterViewOptions, sidecarVersion: string) {
+    this.sidecarVersion = sidecarVersion;
+    const core = options.kubeConfig.makeApiClient(CoreV1Api);
+    const custom = options.kubeConfig.makeApiClient(CustomObjectsApi);
+    const watch = new Watch(options.kubeConfig);
+    const metrics = options.registry ? viewMetrics(options.registry, { counts: () => this.#counts(), ages: () => this.#ages() }) : undefined;
+    const common = {
+      watch,
+      ...(options.staleAfterMs !== undefined ? { staleAfterMs: options.staleAfterMs } : {}),
+      ...(options.backoff ? { backoff: options.backoff } : {}),
+      ...(options.pageSize ? { pageSize: options.pageSize } : {}),
+      ...(options.clock ? { clock: options.clock } : {}),
+    };
+    const restarted = (resource: string) => (reason: RestartReason, error?: unknown) => {
+      metrics?.restarts.inc({ resource, reason });
+      options.onRestart?.(resource, reason, error);
+    };
+    const namespaces = new ResourceWatcher({
+      ...common,
+      resource: 'namespaces',
+      path: '/api/v1/namespaces',
+      list: async ({ limit, continueToken }) => toPage((await core.listNamespace({ limit, ...(continueToken ? { _continue: continueToken } : {}) })) as RawList),
+      events: {
+        onReplace: (items) => {
+          this.#namespaces.clear();
+          for (const item of items) this.#putNamespace(item);
+        },
+        onEvent: (type, object) => (type === 'DELETED' ? this.#deleteNamespace(object) : this.#putNamespace(object)),
+        onRestart: restarted('namespaces'),
+      },
+    });
+    const sidecars = new ResourceWatcher({
+      ...common,
+      resource: 'sidecars',
+      path: `/apis/${ISTIO_NETWORKING_GROUP}/${sidecarVersion}/sidecars`,
+      list: async ({ limit, continueToken }) =>
+        toPage(
+          (await custom.listClusterCustomObject({
+            group: ISTIO_NETWORKING_GROUP,
+            version: sidecarVersion,
+            plural: 'sidecars',
+            limit,
+            ...(continueToken ? { _continue: continueToken } : {}),
+          })) as RawList,
+        ),
+      events: {
+        onReplace: (items) => {
+          this.#sidecars.clear();
+          for (const item of items) this.#putSidecar(item);
+        },
+        onEvent: (type, object) => (type === 'DELETED' ? this.#deleteSidecar(object) : this.#putSidecar(object)),
+        onRestart: restarted('sidecars'),
+      },
+    });
+    this.#watchers = [namespaces, sidecars];
+  }
+
+  #counts(): Record<string, number> {
+    let sidecars = 0;
+    for (const map of this.#sidecars.values()) sidecars += map.size;
+    return { namespaces: this.#namespaces.size, sidecars };
+  }
+
+  #ages(): Record<string, number> {
+    return Object.fromEntries(this.#watchers.map((w) => [w.resource, w.sinceLastActivity() / 1000]));
+  }
+
+  /** Discovers the Sidecar version and starts both watches; does not wait for the sync. */
+  static async start(options: WatchClusterViewOptions): Promise<WatchClusterView> {
+    const version = await discoverSidecarVersion(options.kubeConfig.makeApiClient(CustomObjectsApi));
+    const view = new WatchClusterView(options, version);
+    for (const watcher of view.#watchers) watcher.start();
+    return view;
+  }
+
+  #putNamespace(object: unknown): void {
+    const facts = toNamespaceFacts(object);
+    if (facts) this.#namespaces.set(facts.name, facts);
+  }
+
+  #deleteNamespace(object: unknown): void {
+    const facts = toNamespaceFacts(object);
+    if (facts) this.#namespaces.delete(facts.name);
+  }
+
+  #putSidecar(object: unknown): void {
+    const facts = toSidecarFacts(object);
+    if (!facts) return;
+    let map = this.#sidecars.get(facts.namespace);
+    if (!map) this.#sidecars.set(facts.namespace, (map = new Map()));
+    map.set(facts.name, facts);
+  }
+
+  #deleteSidecar(object: unknown): void {
+    const facts = toSidecarFacts(object);
+    if (!facts) return;
+    const map = this.#sidecars.get(facts.namespace);
+    map?.delete(facts.name);
+    if (map?.size === 0) this.#sidecars.delete(facts.namespace);
+  }
+
+  namespace(name: string): NamespaceFacts | undefined {
+    return this.#namespaces.get(name);
+  }
+
+  sidecars(namespace: string): readonly SidecarFacts[] {
+    const map = this.#sidecars.get(namespace);
+    return map ? [...map.values()] : [];
+  }
+
+  isSynced(): boolean {
+    return this.#watchers.every((w) => w.isSynced());
+  }
+
+  /** Resolves once both watches have listed, or rejects after `timeoutMs`. */
+  async waitForSync(timeoutMs = 30_000, pollMs = 20): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (!this.isSynced()) {
+      if (Date.now() > deadline) throw new Error(`cluster view not synced after ${timeoutMs} ms`);
+      await new Promise((resolve) => setTimeout(resolve, pollMs));
+    }
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.#watchers.map((w) => w.stop()));
+  }
+}
+
+/** Removes a metric of that name first, so a view can be rebuilt on one registry (tests, restarts). */
+function fresh(registry: Registry, name: string): void {
+  if (registry.getSingleMetric(name)) registry.removeSingleMetric(name);
+}
+
+function viewMetrics(registry: Registry, view: { counts(): Record<string, number>; ages(): Record<string, number> }) {
+  for (const name of ['sidecar_guard_cache_objects', 'sidecar_guard_cache_last_event_age_seconds', 'sidecar_guard_watch_restarts_total']) fresh(registry, name);
+  new Gauge({
+    name: 'sidecar_guard_cache_objects',
+    help: 'Objects held in the watch cache.',
+    labelNames: ['resource'],
+    registers: [registry],
+    collect() {
+      for (const [resource, count] of Object.entries(view.counts())) this.set({ resource }, count);
+    },
+  });
+  new Gauge({
+    name: 'sidecar_guard_cache_last_event_age_seconds',
+    help: 'Seconds since the last list, event, bookmark or watch connection, per resource.',
+    labelNames: ['resource'],
+    registers: [registry],
+    collect() {
+      for (const [resource, age] of Object.entries(view.ages())) this.set({ resource }, age);
+    },
+  });
+  return {
+    restarts: new Counter({
+      name: 'sidecar_guard_watch_restarts_total',
+      help: 'Watch restarts by resource and reason (gone, error, closed, stale, list-error).',
+      labelNames: ['resource', 'reason'],
+      registers: [registry],
+    }),
+  };
+}

@@ -1,0 +1,130 @@
+import t, { type Test } from 'tap';
+import { Registry } from 'prom-client';
+import { WatchClusterView } from '../../src/cluster/watch-cluster-view.js';
+import { BUILT_IN_CONFIG } from '../../src/config/load-config.js';
+import { buildApp } from '../../src/http/app.js';
+import { createMetrics } from '../../src/observability/metrics.js';
+import { NOW, namespace, pod, review, sidecar, type Json } from '../support/builders.js';
+import { eventually } from '../support/eventually.js';
+import { FakeApiServer } from '../support/fake-apiserver.js';
+import { clusterViewContract } from './cluster-view-contract.js';
+
+async function startServer(t: Test, objects: Json[] = [], options = {}) {
+  const server = await new FakeApiServer(options).start();
+  t.teardown(() => server.stop());
+  for (const object of objects) server.put(object);
+  return server;
+}
+
+async function startView(t: Test, server: FakeApiServer, options: Partial<Parameters<typeof WatchClusterView.start>[0]> = {}) {
+  const view = await WatchClusterView.start({ kubeConfig: server.kubeConfig(), backoff: { initialMs: 20, maxMs: 200 }, ...options });
+  t.teardown(() => view.close());
+  return view;
+}
+
+t.test('contract: watch-backed view over the stand-in API server', async (t) => {
+  clusterViewContract(t, async (t, objects) => {
+    const server = await startServer(t, objects.filter((o) => o.kind !== 'ConfigMap'));
+    const view = await startView(t, server);
+    await view.waitForSync(10_000);
+    return view;
+  });
+});
+
+t.test('a change in the cluster reaches decisions', async (t) => {
+  const server = await startServer(t, [namespace('shop', { 'istio-injection': 'enabled' })]);
+  const view = await startView(t, server);
+  await view.waitForSync();
+  const app = buildApp({ config: () => BUILT_IN_CONFIG, view, metrics: createMetrics({ defaultMetrics: false }), now: () => NOW, readiness: () => ({ ready: view.isSynced() }) });
+  const decide = async () => (await app.inject({ method: 'POST', url: '/validate', payload: review(pod({ name: 'web' })) })).json().response.allowed as boolean;
+  t.equal(await decide(), false, 'no Sidecar yet');
+  const added = server.put(sidecar('shop', 'default'));
+  await eventually(() => view.sidecars('shop').length === 1, 'the Sidecar to arrive');
+  t.equal(await decide(), true, 'the new Sidecar admits the pod');
+  server.remove(added);
+  await eventually(() => view.sidecars('shop').length === 0, 'the deletion to arrive');
+  t.equal(await decide(), false);
+  server.put(namespace('shop', { 'istio-injection': 'disabled' }));
+  await eventually(() => view.namespace('shop')?.labels['istio-injection'] === 'disabled', 'the label change');
+  t.equal(await decide(), true, 'out of the mesh now');
+});
+
+t.test('lists are paged and v1beta1 is used where v1 is not served', async (t) => {
+  const objects = [...Array.from({ length: 7 }, (_, i) => namespace(`ns-${i}`)), sidecar('ns-1', 'default', { apiVersion: 'networking.istio.io/v1beta1' })];
+  const server = await startServer(t, objects, { served: ['v1', 'networking.istio.io/v1beta1', 'networking.istio.io/v1alpha3'] });
+  const view = await startView(t, server, { pageSize: 3 });
+  await view.waitForSync();
+  t.equal(view.sidecarVersion, 'v1beta1');
+  t.equal(view.namespace('ns-6')?.name, 'ns-6', 'every page read');
+  t.equal(view.sidecars('ns-1').length, 1);
+  t.ok(server.requests.some((r) => r.startsWith('GET /api/v1/namespaces?') && r.includes('continue=')), 'a continue token was followed');
+  t.ok(server.requests.some((r) => r.includes('allowWatchBookmarks=true')), 'watches ask for bookmarks');
+});
+
+t.test('the view survives a restart of the API server', async (t) => {
+  const registry = new Registry();
+  const server = await startServer(t, [namespace('shop')]);
+  const view = await startView(t, server, { registry });
+  await view.waitForSync();
+  await server.stop();
+  server.put(sidecar('shop', 'default'));
+  await server.restart();
+  await eventually(() => view.sidecars('shop').length === 1, 'the change made while it was down');
+  server.put(namespace('tools'));
+  await eventually(() => view.namespace('tools') !== undefined, 'a change after the restart');
+  t.ok(view.isSynced());
+  t.match(await registry.metrics(), /sidecar_guard_watch_restarts_total\{resource="(namespaces|sidecars)",reason="(error|list-error|closed)"\} [1-9]/);
+});
+
+t.test('a silent watch is restarted and catches up', async (t) => {
+  const registry = new Registry();
+  const server = await startServer(t, [namespace('shop')]);
+  const view = await startView(t, server, { registry, staleAfterMs: 200 });
+  await view.waitForSync();
+  server.silence(true);
+  server.put(sidecar('shop', 'default'));
+  await eventually(() => view.sidecars('shop').length === 1, 'the restarted watch to deliver the missed event');
+  const metrics = await registry.metrics();
+  t.match(metrics, /sidecar_guard_watch_restarts_total\{resource="sidecars",reason="stale"\} [1-9]/);
+  t.match(metrics, /sidecar_guard_cache_objects\{resource="namespaces"\} 1/);
+  t.match(metrics, /sidecar_guard_cache_last_event_age_seconds\{resource="sidecars"\} [0-9.]+/);
+});
+
+t.test('410 Gone re-lists; dropped connections resume', async (t) => {
+  const registry = new Registry();
+  const server = await startServer(t, [namespace('shop'), sidecar('shop', 'old')]);
+  const view = await startView(t, server, { registry });
+  await view.waitForSync();
+  server.dropWatches();
+  server.put(sidecar('shop', 'after-drop'));
+  await eventually(() => view.sidecars('shop').some((s) => s.name === 'after-drop'), 'an event after the drop');
+  // Delete while the watches hear nothing, then lose the history: resuming from the old
+  // resourceVersion gets 410 Gone, and only a re-list can notice the deletion.
+  server.silence(true);
+  server.remove(sidecar('shop', 'old'));
+  server.silence(false);
+  server.compact();
+  server.endWatches();
+  await eventually(() => !view.sidecars('shop').some((s) => s.name === 'old'), 'the re-list to drop what was deleted while history was lost');
+  t.match(await registry.metrics(), /sidecar_guard_watch_restarts_total\{resource="sidecars",reason="gone"\} [1-9]/);
+});
+
+t.test('until synced, the view says so and decisions follow cluster.whenUnsynced', async (t) => {
+  const server = await new FakeApiServer().start();
+  const kubeConfig = server.kubeConfig();
+  server.put(namespace('shop', { 'istio-injection': 'enabled' }));
+  const view = await WatchClusterView.start({ kubeConfig, backoff: { initialMs: 20, maxMs: 100 } });
+  t.teardown(() => view.close());
+  await server.stop();
+  t.teardown(() => server.stop());
+  // The first list may have raced the stop; a view that never listed is not synced.
+  if (!view.isSynced()) {
+    const app = buildApp({ config: () => BUILT_IN_CONFIG, view, metrics: createMetrics({ defaultMetrics: false }), now: () => NOW, readiness: () => ({ ready: view.isSynced() }) });
+    const answer = (await app.inject({ method: 'POST', url: '/validate', payload: review(pod({})) })).json();
+    t.equal(answer.response.allowed, true);
+    t.match(answer.response.warnings.join(' '), /not synced/);
+  }
+  await server.restart();
+  await view.waitForSync();
+  t.ok(view.isSynced());
+});
