@@ -1,7 +1,7 @@
 import t, { type Test } from 'tap';
 import { Registry } from 'prom-client';
 import { WatchClusterView } from '../../src/cluster/watch-cluster-view.js';
-import { BUILT_IN_CONFIG } from '../../src/config/load-config.js';
+import { BUILT_IN_CONFIG, resolveConfig } from '../../src/config/load-config.js';
 import { buildApp } from '../../src/http/app.js';
 import { createMetrics } from '../../src/observability/metrics.js';
 import { NOW, namespace, pod, review, sidecar, type Json } from '../support/builders.js';
@@ -110,21 +110,19 @@ t.test('410 Gone re-lists; dropped connections resume', async (t) => {
 });
 
 t.test('until synced, the view says so and decisions follow cluster.whenUnsynced', async (t) => {
-  const server = await new FakeApiServer().start();
-  const kubeConfig = server.kubeConfig();
-  server.put(namespace('shop', { 'istio-injection': 'enabled' }));
-  const view = await WatchClusterView.start({ kubeConfig, backoff: { initialMs: 20, maxMs: 100 } });
-  t.teardown(() => view.close());
-  await server.stop();
-  t.teardown(() => server.stop());
-  // The first list may have raced the stop; a view that never listed is not synced.
-  if (!view.isSynced()) {
-    const app = buildApp({ config: () => BUILT_IN_CONFIG, view, metrics: createMetrics({ defaultMetrics: false }), now: () => NOW, readiness: () => ({ ready: view.isSynced() }) });
-    const answer = (await app.inject({ method: 'POST', url: '/validate', payload: review(pod({})) })).json();
-    t.equal(answer.response.allowed, true);
-    t.match(answer.response.warnings.join(' '), /not synced/);
-  }
-  await server.restart();
-  await view.waitForSync();
-  t.ok(view.isSynced());
+  // Namespaces cannot be listed (core v1 not served): the view can never sync.
+  const server = await startServer(t, [], { served: ['networking.istio.io/v1'] });
+  const restarts: string[] = [];
+  const view = await startView(t, server, { onRestart: (resource, reason) => restarts.push(`${resource}:${reason}`) });
+  await eventually(() => restarts.includes('namespaces:list-error'), 'a failed list to be retried');
+  t.equal(view.isSynced(), false);
+  const app = buildApp({ config: () => BUILT_IN_CONFIG, view, metrics: createMetrics({ defaultMetrics: false }), now: () => NOW, readiness: () => ({ ready: view.isSynced() }) });
+  t.equal((await app.inject('/readyz')).statusCode, 503);
+  const allowed = (await app.inject({ method: 'POST', url: '/validate', payload: review(pod({})) })).json();
+  t.equal(allowed.response.allowed, true);
+  t.match(allowed.response.warnings.join(' '), /cluster view not synced.*whenUnsynced: allow/);
+  const strict = resolveConfig({ cluster: { whenUnsynced: 'deny' } });
+  const denyingApp = buildApp({ config: () => strict, view, metrics: createMetrics({ defaultMetrics: false }), now: () => NOW, readiness: () => ({ ready: false }) });
+  const denied = (await denyingApp.inject({ method: 'POST', url: '/validate', payload: review(pod({})) })).json();
+  t.same([denied.response.allowed, denied.response.status.code], [false, 403]);
 });
