@@ -1,26 +1,38 @@
 import type { Command } from 'commander';
-import { pino } from 'pino';
+import { pino, type Logger } from 'pino';
 import { ensureCertDir } from '../certs/cert-dir.js';
 import { CertificateReloader } from '../certs/reload.js';
+import { SelfManagedCertificates } from '../certs/self-managed.js';
+import { createKubeSelfManagedApi } from '../certs/self-managed-kube.js';
 import type { ClusterView } from '../cluster/cluster-view.js';
 import { loadFileClusterView } from '../cluster/file-cluster-view.js';
+import { WatchClusterView } from '../cluster/watch-cluster-view.js';
 import { ConfigStore } from '../config/config-store.js';
+import { loadKubeConfig } from '../kube/kubeconfig.js';
 import { createMetrics } from '../observability/metrics.js';
-import { startWebhookServer } from '../server.js';
+import { startWebhookServer, type WebhookServer } from '../server.js';
 import type { RegisterCommand } from './commands.js';
 
 export interface ServeOptions {
   port: string;
   host: string;
   certDir: string;
+  tlsMode: string;
+  tlsSecret?: string;
+  mutatingWebhookConfiguration?: string;
+  validatingWebhookConfiguration?: string;
   config?: string;
   clusterState?: string;
+  kubeconfig?: string;
   service: string;
   namespace: string;
   logLevel: string;
+  staleAfterSeconds: string;
   drainDelaySeconds: string;
   shutdownGraceSeconds: string;
 }
+
+const TLS_MODES = ['files', 'self-managed'] as const;
 
 function integer(value: string, flag: string, min: number, max: number): number {
   const parsed = Number(value);
@@ -28,10 +40,79 @@ function integer(value: string, flag: string, min: number, max: number): number 
   return parsed;
 }
 
+interface TlsSource {
+  readonly initial: { cert: string; key: string };
+  /** Keeps the served certificate current once the server runs; returns a stop function. */
+  follow(server: WebhookServer): () => void;
+}
+
+async function filesTls(options: ServeOptions, logger: Logger): Promise<TlsSource> {
+  const tls = await ensureCertDir(options.certDir, { service: options.service, namespace: options.namespace });
+  if (tls.generated) logger.info({ certDir: options.certDir }, 'generated a CA and serving certificate');
+  return {
+    initial: { cert: tls.cert, key: tls.key },
+    follow: (server) => {
+      const reloader = new CertificateReloader(server.tlsServer, {
+        initial: { cert: tls.cert, key: tls.key },
+        onReload: () => logger.info({ certDir: options.certDir }, 'serving certificate reloaded'),
+        onError: (error) => logger.warn({ reason: (error as Error).message }, 'certificate reload failed; still serving the previous one'),
+      }).watchFiles({ certFile: tls.paths.cert, keyFile: tls.paths.key });
+      return () => reloader.stop();
+    },
+  };
+}
+
+async function selfManagedTls(options: ServeOptions, logger: Logger): Promise<TlsSource> {
+  const kubeConfig = loadKubeConfig(options.kubeconfig !== undefined ? { kubeconfigPath: options.kubeconfig } : {});
+  let reloader: CertificateReloader | undefined;
+  const certs = new SelfManagedCertificates({
+    api: createKubeSelfManagedApi(kubeConfig),
+    service: options.service,
+    namespace: options.namespace,
+    ...(options.tlsSecret ? { secretName: options.tlsSecret } : {}),
+    webhookConfigurations: {
+      ...(options.mutatingWebhookConfiguration ? { mutating: options.mutatingWebhookConfiguration } : {}),
+      ...(options.validatingWebhookConfiguration ? { validating: options.validatingWebhookConfiguration } : {}),
+    },
+    onChange: (material) => {
+      if (reloader?.update(material)) logger.info({ secret: certs.secretName }, 'serving certificate rotated');
+    },
+    onError: (error) => logger.warn({ reason: (error as Error).message }, 'certificate sync failed; retrying'),
+  });
+  const initial = await certs.sync();
+  logger.info({ secret: `${options.namespace}/${certs.secretName}` }, 'serving certificate from the shared Secret');
+  return {
+    initial: { cert: initial.cert, key: initial.key },
+    follow: (server) => {
+      reloader = new CertificateReloader(server.tlsServer, { initial: { cert: initial.cert, key: initial.key } });
+      certs.start();
+      return () => certs.stop();
+    },
+  };
+}
+
+async function clusterView(options: ServeOptions, logger: Logger, registry: import('prom-client').Registry): Promise<ClusterView> {
+  if (options.clusterState !== undefined) {
+    const view = await loadFileClusterView([options.clusterState]);
+    logger.info({ clusterState: options.clusterState }, 'cluster view loaded from files');
+    return view;
+  }
+  const kubeConfig = loadKubeConfig(options.kubeconfig !== undefined ? { kubeconfigPath: options.kubeconfig } : {});
+  const view = await WatchClusterView.start({
+    kubeConfig,
+    registry,
+    staleAfterMs: integer(options.staleAfterSeconds, '--stale-after-seconds', 10, 86_400) * 1000,
+    onRestart: (resource, reason, error) => logger.warn({ resource, reason, error: error ? String(error) : undefined }, 'watch restarted'),
+  });
+  logger.info({ server: kubeConfig.getCurrentCluster()?.server, sidecarVersion: view.sidecarVersion }, 'watching Namespaces and Sidecars');
+  return view;
+}
+
 /** `sidecar-guard serve`: the webhook over HTTPS. */
 export async function serve(options: ServeOptions): Promise<void> {
   const logger = pino({ level: options.logLevel, name: 'sidecar-guard' });
   const port = integer(options.port, '--port', 0, 65535);
+  if (!(TLS_MODES as readonly string[]).includes(options.tlsMode)) throw new Error(`--tls-mode must be one of ${TLS_MODES.join(', ')}`);
   const metrics = createMetrics();
   const configStore = await ConfigStore.open(options.config, {
     onReload: () => {
@@ -44,22 +125,12 @@ export async function serve(options: ServeOptions): Promise<void> {
     },
   });
   configStore.watch();
-
-  let view: ClusterView;
-  if (options.clusterState !== undefined) {
-    view = await loadFileClusterView([options.clusterState]);
-    logger.info({ clusterState: options.clusterState }, 'cluster view loaded from files');
-  } else {
-    const { startLiveClusterView } = await import('./live-cluster.js');
-    view = await startLiveClusterView({ registry: metrics.registry, logger });
-  }
-
-  const tls = await ensureCertDir(options.certDir, { service: options.service, namespace: options.namespace });
-  if (tls.generated) logger.info({ certDir: options.certDir }, 'generated a CA and serving certificate');
+  const view = await clusterView(options, logger, metrics.registry);
+  const tls = options.tlsMode === 'self-managed' ? await selfManagedTls(options, logger) : await filesTls(options, logger);
   const server = await startWebhookServer({
     port,
     host: options.host,
-    tls: { key: tls.key, cert: tls.cert },
+    tls: tls.initial,
     configStore,
     view,
     metrics,
@@ -67,16 +138,12 @@ export async function serve(options: ServeOptions): Promise<void> {
     drainDelaySeconds: integer(options.drainDelaySeconds, '--drain-delay-seconds', 0, 300),
     shutdownGraceSeconds: integer(options.shutdownGraceSeconds, '--shutdown-grace-seconds', 1, 600),
   });
-  const reloader = new CertificateReloader(server.tlsServer, {
-    initial: { cert: tls.cert, key: tls.key },
-    onReload: () => logger.info({ certDir: options.certDir }, 'serving certificate reloaded'),
-    onError: (error) => logger.warn({ reason: (error as Error).message }, 'certificate reload failed; still serving the previous one'),
-  }).watchFiles({ certFile: tls.paths.cert, keyFile: tls.paths.key });
-  logger.info({ url: server.url, mode: configStore.current().mode, config: options.config ?? 'built-in defaults' }, 'sidecar-guard is serving');
+  const stopTls = tls.follow(server);
+  logger.info({ url: server.url, mode: configStore.current().mode, config: options.config ?? 'built-in defaults', tlsMode: options.tlsMode }, 'sidecar-guard is serving');
 
   const stop = (signal: string) => {
     logger.info({ signal }, 'shutting down: readyz fails now, in-flight requests finish');
-    reloader.stop();
+    stopTls();
     void server.shutdown().then(() => logger.info('stopped'));
   };
   process.once('SIGTERM', () => stop('SIGTERM'));
@@ -84,17 +151,24 @@ export async function serve(options: ServeOptions): Promise<void> {
 }
 
 export const registerServeCommand: RegisterCommand = (program: Command) => {
+  const env = process.env;
   program
     .command('serve')
     .description('serve the validating (/validate) and mutating (/mutate) webhooks over HTTPS')
     .option('--port <port>', 'HTTPS port', '8443')
     .option('--host <host>', 'address to listen on', '0.0.0.0')
-    .option('--cert-dir <dir>', 'tls.crt/tls.key (generated with a CA when absent)', 'certs')
+    .option('--tls-mode <mode>', 'files: tls.crt/tls.key in --cert-dir (generated with a CA when absent), reloaded on change; self-managed: a shared Secret, caBundle patched', 'files')
+    .option('--cert-dir <dir>', 'directory of tls.crt/tls.key (and ca.crt)', 'certs')
+    .option('--tls-secret <name>', 'self-managed: the Secret (default <service>-tls)', env.SIDECAR_GUARD_TLS_SECRET)
+    .option('--mutating-webhook-configuration <name>', 'self-managed: whose caBundle to keep current', env.SIDECAR_GUARD_MUTATING_WEBHOOK_CONFIGURATION)
+    .option('--validating-webhook-configuration <name>', 'self-managed: whose caBundle to keep current', env.SIDECAR_GUARD_VALIDATING_WEBHOOK_CONFIGURATION)
     .option('--config <file>', 'configuration YAML (reloaded on change); built-in defaults when absent')
-    .option('--cluster-state <dir>', 'read Namespaces and Sidecars from YAML files instead of a live cluster')
-    .option('--service <name>', 'Service name, for the certificate SANs', 'sidecar-guard')
-    .option('--namespace <name>', 'namespace of the webhook, for the certificate SANs', 'sidecar-guard')
+    .option('--cluster-state <dir>', 'read Namespaces and Sidecars from YAML files instead of watching a cluster')
+    .option('--kubeconfig <file>', 'kubeconfig (default: in-cluster service account, then KUBECONFIG or ~/.kube/config)')
+    .option('--service <name>', 'Service name, for the certificate SANs', env.SIDECAR_GUARD_SERVICE ?? 'sidecar-guard')
+    .option('--namespace <name>', 'namespace of the webhook', env.SIDECAR_GUARD_NAMESPACE ?? 'sidecar-guard')
     .option('--log-level <level>', 'pino log level', 'info')
+    .option('--stale-after-seconds <n>', 'restart a watch silent for this long; the view counts as unsynced meanwhile', '300')
     .option('--drain-delay-seconds <n>', 'after SIGTERM, seconds /readyz fails before the listener closes', '5')
     .option('--shutdown-grace-seconds <n>', 'after SIGTERM, exit within this many seconds', '25')
     .action(serve);

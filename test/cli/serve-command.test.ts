@@ -1,0 +1,115 @@
+import { readFile, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { Agent } from 'node:https';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import t from 'tap';
+import { stringify } from 'yaml';
+import { X509Certificate } from 'node:crypto';
+import { namespace, pod, review, sidecar } from '../support/builders.js';
+import { eventually, eventuallyAsync } from '../support/eventually.js';
+import { FakeApiServer } from '../support/fake-apiserver.js';
+import { postJson } from '../support/https-client.js';
+import { spawnServe } from '../support/spawn-server.js';
+
+async function tempDir(t: { teardown: (fn: () => Promise<void>) => void }): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'sg-serve-'));
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+t.test('serve --cluster-state answers the examples over TLS and drains on SIGTERM', async (t) => {
+  const certDir = await tempDir(t);
+  const server = await spawnServe(['--cluster-state', 'examples/cluster', '--cert-dir', certDir, '--drain-delay-seconds', '1']);
+  t.teardown(() => void server.child.kill('SIGKILL'));
+  const ca = await readFile(join(certDir, 'ca.crt'), 'utf8');
+  const body = JSON.parse(await readFile('examples/reviews/deployment-create-payments.json', 'utf8'));
+  const denied = await postJson(server.url, '/validate', body, { ca });
+  t.equal(JSON.parse(denied.body).response.allowed, false);
+  const patched = await postJson(server.url, '/mutate', JSON.parse(await readFile('examples/reviews/pod-create-shop.json', 'utf8')), { ca });
+  t.equal(JSON.parse(patched.body).response.patchType, 'JSONPatch');
+
+  // Continuous requests on keep-alive connections while SIGTERM arrives: none in flight may fail.
+  const agent = new Agent({ keepAlive: true, maxSockets: 4 });
+  const failures: string[] = [];
+  let answered = 0;
+  let stopping = false;
+  const worker = async () => {
+    while (!stopping) {
+      try {
+        const answer = await postJson(server.url, '/validate', body, { ca, agent });
+        if (answer.status !== 200) failures.push(`status ${answer.status}`);
+        else answered += 1;
+      } catch (error) {
+        if (!stopping) failures.push(String(error));
+        return;
+      }
+    }
+  };
+  const workers = Array.from({ length: 4 }, worker);
+  await eventually(() => answered >= 20, 'requests to flow');
+  const before = answered;
+  server.child.kill('SIGTERM');
+  await eventually(() => server.logs.some((l) => l.includes('shutting down')), 'shutdown to start');
+  await eventually(() => answered >= before + 10, 'requests during the drain delay to be answered');
+  stopping = true;
+  await Promise.all(workers);
+  agent.destroy();
+  t.same(failures, [], 'no request failed while draining');
+  t.equal(await server.exited, 0, 'exits cleanly');
+  t.ok(server.logs.some((l) => l.includes('"msg":"stopped"')));
+});
+
+t.test('serve watches a live cluster (kubeconfig) and manages its certificate in a Secret', async (t) => {
+  const api = await new FakeApiServer().start();
+  t.teardown(() => api.stop());
+  api.put(namespace('shop', { 'istio-injection': 'enabled' }));
+  for (const kind of ['MutatingWebhookConfiguration', 'ValidatingWebhookConfiguration']) {
+    api.put({
+      apiVersion: 'admissionregistration.k8s.io/v1',
+      kind,
+      metadata: { name: kind === 'MutatingWebhookConfiguration' ? '00-sidecar-guard' : 'sidecar-guard' },
+      webhooks: [{ name: 'pods.sidecar-guard.io', clientConfig: { service: { name: 'sidecar-guard', namespace: 'sidecar-guard' } }, sideEffects: 'None', admissionReviewVersions: ['v1'] }],
+    });
+  }
+  const dir = await tempDir(t);
+  const kubeconfig = join(dir, 'kubeconfig.yaml');
+  await writeFile(
+    kubeconfig,
+    stringify({
+      apiVersion: 'v1',
+      kind: 'Config',
+      clusters: [{ name: 'fake', cluster: { server: api.url, 'insecure-skip-tls-verify': true } }],
+      users: [{ name: 'me', user: { token: 'x' } }],
+      contexts: [{ name: 'fake', context: { cluster: 'fake', user: 'me' } }],
+      'current-context': 'fake',
+    }),
+  );
+  const server = await spawnServe(['--kubeconfig', kubeconfig, '--tls-mode', 'self-managed', '--drain-delay-seconds', '0'], {
+    SIDECAR_GUARD_MUTATING_WEBHOOK_CONFIGURATION: '00-sidecar-guard',
+    SIDECAR_GUARD_VALIDATING_WEBHOOK_CONFIGURATION: 'sidecar-guard',
+  });
+  t.teardown(() => void server.child.kill('SIGKILL'));
+
+  const secret = api.get('v1', 'Secret', 'sidecar-guard-tls', 'sidecar-guard') as { data: Record<string, string> } | undefined;
+  t.ok(secret, 'the Secret was created');
+  const caBundle = Buffer.from(secret?.data['ca.crt'] ?? '', 'base64').toString('utf8');
+  const webhooks = api.get('admissionregistration.k8s.io/v1', 'ValidatingWebhookConfiguration', 'sidecar-guard') as { webhooks: { clientConfig: { caBundle?: string } }[] };
+  const published = Buffer.from(webhooks.webhooks[0]?.clientConfig.caBundle ?? '', 'base64').toString('utf8');
+  t.ok(published.includes(caBundle.trim()), 'the caBundle of the webhook configuration trusts the CA');
+  t.ok(new X509Certificate(caBundle).ca, 'it is a CA');
+
+  await eventually(() => server.logs.some((l) => l.includes('watching Namespaces and Sidecars')), 'the watch to start');
+  const decide = async () => JSON.parse((await postJson(server.url, '/validate', review(pod({ name: 'web' })), { ca: caBundle })).body).response.allowed as boolean;
+  // Until the first sync, whenUnsynced: allow answers; once synced, the missing Sidecar denies.
+  await eventuallyAsync(async () => !(await decide()), 'the synced view to deny a pod without a Sidecar');
+  api.put(sidecar('shop', 'default'));
+  await eventuallyAsync(decide, 'the new Sidecar to reach the decision');
+  t.pass('decisions followed the watched cluster');
+  server.child.kill('SIGTERM');
+  t.equal(await server.exited, 0);
+});
+
+t.test('serve refuses bad flags with a clear message', async (t) => {
+  await t.rejects(spawnServe(['--tls-mode', 'magic', '--cluster-state', 'examples/cluster']), /--tls-mode must be one of files, self-managed/);
+  await t.rejects(spawnServe(['--config', 'package.json', '--cluster-state', 'examples/cluster']), /is not a known setting/);
+});
