@@ -75,6 +75,13 @@ export interface AuditInput {
   readonly namespaces: readonly string[];
   readonly config: Config;
   readonly now: Date;
+  /** A running pod per workload (`namespace/Kind/name`), whose istio-proxy shows the current resources. */
+  readonly runningPods?: ReadonlyMap<string, Record<string, unknown>>;
+}
+
+/** The key `runningPods` is indexed by. */
+export function workloadKey(namespace: string, kind: string, name: string): string {
+  return `${namespace}/${kind}/${name}`;
 }
 
 function statusOf(reading: ExemptionReading): ExemptionStatus | undefined {
@@ -141,7 +148,10 @@ function auditWorkload(workload: WorkloadObject, input: AuditInput): WorkloadRep
   const facts = factsFor(workload.namespace);
   const podView = podTemplateOf(pod, pod.object);
   const membership = podView ? decideMeshMembership(podView, workload.namespace, facts.namespace?.labels ?? {}) : undefined;
-  const { current, source } = currentResources(workload);
+  const running = input.runningPods?.get(workloadKey(workload.namespace, workload.kind, workload.name));
+  const { current, source } = currentResources(
+    running ? { group: '', version: 'v1', kind: 'Pod', namespace: workload.namespace, name: workload.name, object: running } : workload,
+  );
   const target = targetResources(pod, mutation, current);
   const exemptions = [
     statusOf(readExemption(facts.namespace?.annotations ?? {}, 'namespace', config.exceptions, input.now)),

@@ -19,6 +19,7 @@ export interface AuditOptions {
   output: string;
   fix?: boolean;
   kubeconfig?: string;
+  pageSize?: string;
 }
 
 export interface CommandIo {
@@ -114,7 +115,8 @@ export const registerAuditCommand: RegisterCommand = (program: Command) => {
     .option('--config <file>', 'configuration YAML (built-in defaults when absent)')
     .option('-o, --output <format>', 'table, json or yaml', 'table')
     .option('--fix', 'print the Sidecars that would make every scope finding pass (for kubectl apply -f -)')
-    .option('--kubeconfig <file>', 'kubeconfig for a live audit')
+    .option('--kubeconfig <file>', 'kubeconfig for a live audit (default: in-cluster, KUBECONFIG, ~/.kube/config)')
+    .option('--page-size <n>', 'objects per LIST page in a live audit', '500')
     .action(async (options: AuditOptions) => {
       process.exitCode = await runAudit(options, PROCESS_IO);
     });

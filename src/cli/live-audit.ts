@@ -1,9 +1,23 @@
+import { CustomObjectsApi } from '@kubernetes/client-node';
 import type { AuditReport } from '../audit/audit.js';
+import { auditLiveCluster } from '../audit/live.js';
 import type { ClusterView } from '../cluster/cluster-view.js';
+import { discoverSidecarVersion } from '../cluster/watch-cluster-view.js';
+import { ConfigStore } from '../config/config-store.js';
 import type { Config } from '../config/types.js';
+import { loadKubeConfig } from '../kube/kubeconfig.js';
 import type { AuditOptions, CommandIo } from './audit-command.js';
 
-/** Audits a live cluster through paged lists. */
-export async function liveAudit(_options: AuditOptions, _io: CommandIo): Promise<{ report: AuditReport; view: ClusterView; config: Config }> {
-  throw new Error('a live audit is not available in this build; pass -f with manifests');
+/** `audit` without `-f`: the live cluster of the kubeconfig, with progress on stderr. */
+export async function liveAudit(options: AuditOptions, io: CommandIo): Promise<{ report: AuditReport; view: ClusterView; config: Config }> {
+  const config = (await ConfigStore.open(options.config)).current();
+  const kubeConfig = loadKubeConfig(options.kubeconfig !== undefined ? { kubeconfigPath: options.kubeconfig } : {});
+  const sidecarVersion = await discoverSidecarVersion(kubeConfig.makeApiClient(CustomObjectsApi));
+  const { report, view } = await auditLiveCluster(kubeConfig, config, {
+    now: io.now(),
+    sidecarVersion,
+    ...(options.pageSize ? { pageSize: Number(options.pageSize) } : {}),
+    progress: (text) => io.stderr(`${text}\n`),
+  });
+  return { report, view, config };
 }

@@ -1,6 +1,5 @@
-import http from 'node:http';
-import https from 'node:https';
 import { CoreV1Api, type KubeConfig, type V1Pod } from '@kubernetes/client-node';
+import { getFromApiServer } from '../../kube/api-get.js';
 import type { StatsSnapshot } from '../envoy-snapshot.js';
 import { parsePrometheusText } from '../prometheus-text.js';
 import { hasProxy, podFactsFromPod } from '../workload-identity.js';
@@ -21,35 +20,6 @@ export interface PodProxyOptions {
   readonly sleep?: (ms: number) => Promise<void>;
   /** Pods scraped at once. */
   readonly concurrency?: number;
-}
-
-/**
- * GETs a path on the API server with the kubeconfig's credentials. node:http(s) rather than
- * fetch: client-node hands its TLS material (CA, client certificate) over as an Agent, which
- * Node's global fetch cannot take, and the generated connect…ProxyWithPath client
- * percent-encodes the `/` in the proxied path.
- */
-export async function getFromApiServer(kubeConfig: KubeConfig, path: string): Promise<string> {
-  const cluster = kubeConfig.getCurrentCluster();
-  if (cluster === null) throw new Error('the kubeconfig has no current cluster');
-  const url = new URL(path, cluster.server.endsWith('/') ? cluster.server : `${cluster.server}/`);
-  const options: https.RequestOptions = { method: 'GET', headers: { Accept: 'text/plain' } };
-  await kubeConfig.applyToHTTPSOptions(options);
-  const request = url.protocol === 'http:' ? http.request : https.request;
-  return new Promise<string>((resolve, reject) => {
-    const req = request(url, options, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (chunk: Buffer) => chunks.push(chunk));
-      res.on('end', () => {
-        const body = Buffer.concat(chunks).toString('utf8');
-        if ((res.statusCode ?? 0) >= 200 && (res.statusCode ?? 0) < 300) resolve(body);
-        else reject(new Error(`GET ${url.pathname}: HTTP ${res.statusCode ?? '?'} ${body.slice(0, 200).trim()}`));
-      });
-      res.on('error', reject);
-    });
-    req.on('error', reject);
-    req.end();
-  });
 }
 
 /** The pod-proxy path to a pod's Envoy stats: /api/v1/namespaces/NS/pods/POD:15090/proxy/stats/prometheus. */
@@ -93,7 +63,7 @@ export async function scrapePodProxies(options: PodProxyOptions, warnings: strin
     if (round > 0) await sleep(options.intervalMs ?? 30_000);
     const scraped = await mapLimited(facts, options.concurrency ?? 8, async (pod): Promise<StatsSnapshot | undefined> => {
       try {
-        const text = await getFromApiServer(options.kubeConfig, statsPath(pod.namespace, pod.pod));
+        const text = await getFromApiServer(options.kubeConfig, statsPath(pod.namespace, pod.pod), 'text/plain');
         return { namespace: pod.namespace, pod: pod.pod, samples: parsePrometheusText(text) };
       } catch (error) {
         warnings.push(`${pod.namespace}/${pod.pod}: ${(error as Error).message}`);
