@@ -1,4 +1,3 @@
-import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { auditCluster, hasDenials, type AuditReport } from '../audit/audit.js';
 import { planFix, renderFix } from '../audit/fix.js';
@@ -105,14 +104,21 @@ function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
 }
 
-export const registerAuditCommand: RegisterCommand = (program: Command) => {
-  program
-    .command('audit')
-    .description('report what enforce would decide, for manifests (-f) or a live cluster; exit 1 when it would deny something')
+/** The manifest-input options `audit` and `explain` share, named as kubectl names them. */
+export function withManifestInputs(command: Command): Command {
+  return command
     .option('-f, --filename <path>', 'file, directory or - (stdin); repeatable', collect, [])
     .option('-n, --namespace <name>', 'namespace for documents without one', 'default')
     .option('--cluster-state <dir>', 'more Namespaces and Sidecars to take as the cluster')
-    .option('--config <file>', 'configuration YAML (built-in defaults when absent)')
+    .option('--config <file>', 'configuration YAML (built-in defaults when absent)');
+}
+
+export const registerAuditCommand: RegisterCommand = (program: Command) => {
+  withManifestInputs(
+    program
+      .command('audit')
+      .description('report what enforce would decide, for manifests (-f) or a live cluster; exit 1 when it would deny something'),
+  )
     .option('-o, --output <format>', 'table, json or yaml', 'table')
     .option('--fix', 'print the Sidecars that would make every scope finding pass (for kubectl apply -f -)')
     .option('--kubeconfig <file>', 'kubeconfig for a live audit (default: in-cluster, KUBECONFIG, ~/.kube/config)')
@@ -121,8 +127,3 @@ export const registerAuditCommand: RegisterCommand = (program: Command) => {
       process.exitCode = await runAudit(options, PROCESS_IO);
     });
 };
-
-/** Reads a file (or stdin for `-`) as text. */
-export async function readText(path: string, io: CommandIo): Promise<string> {
-  return path === '-' ? io.readStdin() : readFile(path, 'utf8');
-}

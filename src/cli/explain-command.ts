@@ -6,10 +6,9 @@ import { FileClusterView, readManifests } from '../cluster/file-cluster-view.js'
 import { ConfigStore } from '../config/config-store.js';
 import { podTemplatePath } from '../policy/workload-view.js';
 import { createInputFor, findWorkloads, podFromTemplate, type WorkloadObject } from '../audit/workloads.js';
-import { EXIT_CLEAN, EXIT_DENIALS, EXIT_USAGE, PROCESS_IO, readInputs, type CommandIo } from './audit-command.js';
+import { EXIT_CLEAN, EXIT_DENIALS, EXIT_USAGE, PROCESS_IO, readInputs, withManifestInputs, type CommandIo } from './audit-command.js';
 import type { RegisterCommand } from './commands.js';
-import { toSidecarFacts } from '../cluster/objects.js';
-import { isRecord } from '../cluster/objects.js';
+import { isRecord, toSidecarFacts } from '../cluster/objects.js';
 
 export interface ExplainOptions {
   filename: string[];
@@ -139,13 +138,9 @@ export async function runExplain(options: ExplainOptions, io: CommandIo): Promis
 }
 
 export const registerExplainCommand: RegisterCommand = (program: Command) => {
-  program
-    .command('explain')
-    .description('show each webhook decision, the profile and why, the exact JSON patch and the object after it')
-    .option('-f, --filename <path>', 'file, directory or - (stdin); repeatable', (v: string, p: string[]) => [...p, v], [])
-    .option('-n, --namespace <name>', 'namespace for documents without one', 'default')
-    .option('--cluster-state <dir>', 'Namespaces and Sidecars to take as the cluster')
-    .option('--config <file>', 'configuration YAML (built-in defaults when absent)')
+  withManifestInputs(
+    program.command('explain').description('show each webhook decision, the profile and why, the exact JSON patch and the object after it'),
+  )
     .option('-o, --output <format>', 'text, json or yaml', 'text')
     .action(async (options: ExplainOptions) => {
       process.exitCode = await runExplain(options, PROCESS_IO);
