@@ -23,7 +23,6 @@ const AUDIT_VALUE_MAX = 1024;
 
 /** kube-apiserver drops warnings with control characters or invalid UTF-8 (admission-contract §1.5). */
 export function toWarning(text: string): string {
-  // eslint-disable-next-line no-control-regex
   const clean = (WARNING_PREFIX + text).replace(/[\u0000-\u001f\u007f-\u009f]+/g, ' ').trim();
   return clean.length > WARNING_MAX ? `${clean.slice(0, WARNING_MAX - 1)}…` : clean;
 }
