@@ -1,17 +1,38 @@
 /** Running bench sections and servers as child processes, and reading their CPU time. */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { RESULT_MARKER } from './stats.js';
 
-export const ROOT = fileURLToPath(new URL('../', import.meta.url));
+/** The repository root (also when running from the compiled copy: its paths mirror the sources). */
+export const ROOT = fileURLToPath(new URL(import.meta.url.endsWith('.ts') ? '../' : '../../../../', import.meta.url));
+/** Extension of sibling sources at run time: `.ts` under tsx, `.js` in the compiled copy. */
+export const EXT = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
+/**
+ * Where `npm run bench` compiles src/, test/ and bench/ (plain `tsc`), so the measured processes
+ * run the same JavaScript as `npm start` without the tsx loader (which alone adds ~35-70 MB RSS).
+ * Inside node_modules so package imports resolve; ignored by git.
+ */
+export const BUILD_DIR = join(ROOT, 'node_modules/.cache/sidecar-guard-bench');
 
-/** Starts `bench/<script>` under tsx with extra node flags; stderr passes through. */
+/** Compiles the project into BUILD_DIR (type errors elsewhere in the tree do not block emission). */
+export function compileBench(): void {
+  rmSync(BUILD_DIR, { recursive: true, force: true });
+  spawnSync(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json', '--noEmit', 'false', '--outDir', BUILD_DIR, '--sourceMap', 'false', '--incremental', 'false'], { cwd: ROOT, stdio: 'ignore' });
+  if (!existsSync(join(BUILD_DIR, 'bench/run.js'))) throw new Error('tsc did not emit the benchmarks');
+  writeFileSync(join(BUILD_DIR, 'package.json'), '{"type":"module"}\n');
+}
+
+/** Starts `bench/<script>` (under tsx, or compiled) with extra node flags; stderr passes through. */
 export function spawnBench(script: string, args: readonly string[] = [], nodeFlags: readonly string[] = []): ChildProcess {
   // BENCH_NODE_FLAGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof") profiles every child.
-  const extra = (process.env.BENCH_NODE_FLAGS ?? "").split(" ").filter((f) => f !== "");
-  return spawn(process.execPath, [...extra, ...nodeFlags, '--import', 'tsx', `bench/${script}`, ...args], {
+  const extra = (process.env.BENCH_NODE_FLAGS ?? '').split(' ').filter((f) => f !== '');
+  // SG_BENCH_COMPILED=1 (set by run.ts after compileBench) runs the compiled copy with plain node.
+  const entry = process.env.SG_BENCH_COMPILED === '1' ? [join(BUILD_DIR, 'bench', script.replace(/\.ts$/, '.js'))] : ['--import', 'tsx', `bench/${script}`];
+  return spawn(process.execPath, [...extra, ...nodeFlags, ...entry, ...args], {
     cwd: ROOT,
     stdio: ['ignore', 'pipe', 'inherit'],
     env: process.env,

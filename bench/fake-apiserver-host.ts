@@ -4,6 +4,7 @@
  * Prints `listening <url>`; stops on SIGTERM.
  */
 import { fileURLToPath } from 'node:url';
+import { EXT } from './child.js';
 import { scaleClusterObjects } from './cluster-objects.js';
 
 interface FakeApiServerLike {
@@ -14,7 +15,7 @@ interface FakeApiServerLike {
 }
 
 // Imported by path at run time: the benchmark typechecks whether or not the stand-in is in the tree.
-const modulePath = fileURLToPath(new URL('../test/support/fake-apiserver.ts', import.meta.url));
+const modulePath = fileURLToPath(new URL(`../test/support/fake-apiserver${EXT}`, import.meta.url));
 const { FakeApiServer } = (await import(modulePath)) as { FakeApiServer: new () => FakeApiServerLike };
 const server = new FakeApiServer();
 for (const object of scaleClusterObjects(Number(process.env.BENCH_NAMESPACES ?? 10_000), Number(process.env.BENCH_SIDECARS ?? 20_000))) server.put(object);

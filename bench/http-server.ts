@@ -1,6 +1,7 @@
 /**
  * One HTTPS server for the throughput benchmark, in its own process so its CPU can be measured:
  * `guard` is the real sidecar-guard (startWebhookServer, production logger and metrics),
+ * `guard-quiet` is the same with the decision log off,
  * `bare` is a Fastify HTTPS server that parses the same bodies and answers a fixed "allowed".
  * Prints `listening <url>` when ready; stops on SIGTERM.
  */
@@ -25,7 +26,8 @@ const tls = await ensureCertDir(certDir, { service: 'sidecar-guard', namespace: 
 async function startGuard(): Promise<{ url: string; stop: () => Promise<void> }> {
   // As `serve` runs it: pino at info (one decision line per request), default metrics on.
   // The log goes to /dev/null so its serialisation is paid but no terminal slows it down.
-  const logLevel = process.env.BENCH_LOG_LEVEL ?? 'info';
+  // `guard-quiet` is the same server with the decision log off, to show what logging costs.
+  const logLevel = kind === 'guard-quiet' ? 'silent' : (process.env.BENCH_LOG_LEVEL ?? 'info');
   const logger = pino({ level: logLevel, name: 'sidecar-guard' }, pino.destination({ dest: '/dev/null', sync: false }));
   const server = await startWebhookServer({
     port: 0,
@@ -52,7 +54,7 @@ async function startBare(): Promise<{ url: string; stop: () => Promise<void> }> 
   return { url, stop: () => app.close() };
 }
 
-if (kind !== 'guard' && kind !== 'bare') throw new Error('usage: http-server.ts guard|bare [certDir]');
-const server = kind === 'guard' ? await startGuard() : await startBare();
+if (kind !== 'guard' && kind !== 'guard-quiet' && kind !== 'bare') throw new Error('usage: http-server.ts guard|guard-quiet|bare [certDir]');
+const server = kind === 'bare' ? await startBare() : await startGuard();
 process.stdout.write(`listening ${server.url} ${join(certDir, 'ca.crt')}\n`);
 process.once('SIGTERM', () => void server.stop().then(() => process.exit(0)));

@@ -1,7 +1,7 @@
 /**
  * Throughput and latency over HTTPS with keep-alive: the real sidecar-guard against a bare
  * Fastify HTTPS server that only parses the same bodies, in the same run, rounds alternated
- * (A B B A …) so background load hits both alike. Each server runs in its own process; its CPU
+ * (A B C C B A …; C is sidecar-guard with its decision log off) so background load hits both alike. Each server runs in its own process; its CPU
  * time per request is read from /proc, which is steadier than req/s on a shared machine.
  */
 import type { ChildProcess } from 'node:child_process';
@@ -15,8 +15,11 @@ import { processCpuSeconds, processRssBytes, spawnBench, waitForLine } from './c
 import { emitResult } from './stats.js';
 import { benchReviews, weightedMix } from './workload.js';
 
+export type Kind = 'guard' | 'guard-quiet' | 'bare';
+const KINDS: readonly Kind[] = ['guard', 'guard-quiet', 'bare'];
+
 export interface RoundResult {
-  server: 'guard' | 'bare';
+  server: Kind;
   requestsPerSecond: number;
   p50Ms: number;
   p99Ms: number;
@@ -33,9 +36,10 @@ export interface HttpResult {
   connections: number;
   durationSeconds: number;
   rounds: RoundResult[];
-  totals: Record<'guard' | 'bare', { requestsPerSecond: number; p50Ms: number; p99Ms: number; cpuMicrosPerRequest: number; rssMb: number }>;
+  totals: Record<Kind, { requestsPerSecond: number; p50Ms: number; p99Ms: number; cpuMicrosPerRequest: number; rssMb: number }>;
   throughputRatio: number;
   cpuRatio: number;
+  quietThroughputRatio: number;
 }
 
 interface Running {
@@ -43,7 +47,7 @@ interface Running {
   url: string;
 }
 
-async function start(kind: 'guard' | 'bare', certDir: string): Promise<Running> {
+async function start(kind: Kind, certDir: string): Promise<Running> {
   const child = spawnBench('http-server.ts', [kind, certDir]);
   const line = await waitForLine(child, 'listening ');
   return { child, url: line.split(' ')[0] as string };
@@ -64,7 +68,7 @@ const REQUESTS = weightedMix(benchReviews()).map((r) => ({
 }));
 
 /** Sends every review once and checks the real webhook's verdict, so the timed run measures the right work. */
-async function verify(running: Running, kind: 'guard' | 'bare', ca: string): Promise<void> {
+async function verify(running: Running, kind: Kind, ca: string): Promise<void> {
   for (const review of benchReviews()) {
     const answer = await postJson(running.url, `/${review.webhook}`, review.body, { ca, servername: 'localhost' });
     if (answer.status !== 200) throw new Error(`${kind} ${review.label}: HTTP ${answer.status} ${answer.body}`);
@@ -76,7 +80,7 @@ async function verify(running: Running, kind: 'guard' | 'bare', ca: string): Pro
   }
 }
 
-async function round(running: Running, kind: 'guard' | 'bare', ca: string, connections: number, duration: number): Promise<RoundResult> {
+async function round(running: Running, kind: Kind, ca: string, connections: number, duration: number): Promise<RoundResult> {
   const pid = running.child.pid as number;
   const cpuBefore = processCpuSeconds(pid);
   const clientBefore = process.cpuUsage();
@@ -107,24 +111,22 @@ export async function runHttpBench(options: { connections?: number; duration?: n
   const certDir = await mkdtemp(join(tmpdir(), 'sg-bench-'));
   await ensureCertDir(certDir, { service: 'sidecar-guard', namespace: 'sidecar-guard' });
   const ca = await readFile(join(certDir, 'ca.crt'), 'utf8');
-  const servers = { guard: await start('guard', certDir), bare: await start('bare', certDir) };
+  const servers: Record<Kind, Running> = { guard: await start('guard', certDir), 'guard-quiet': await start('guard-quiet', certDir), bare: await start('bare', certDir) };
   try {
-    await verify(servers.guard, 'guard', ca);
-    await verify(servers.bare, 'bare', ca);
+    for (const kind of KINDS) await verify(servers[kind], kind, ca);
     // Warm-up: JIT, TLS session setup, connection pools.
-    await round(servers.guard, 'guard', ca, connections, 3);
-    await round(servers.bare, 'bare', ca, connections, 3);
+    for (const kind of KINDS) await round(servers[kind], kind, ca, connections, 3);
     const rounds: RoundResult[] = [];
     for (let i = 0; i < pairs; i++) {
-      const order: ('guard' | 'bare')[] = i % 2 === 0 ? ['guard', 'bare'] : ['bare', 'guard'];
+      const order: Kind[] = i % 2 === 0 ? [...KINDS] : [...KINDS].reverse();
       for (const kind of order) {
         const r = await round(servers[kind], kind, ca, connections, duration);
-        process.stderr.write(`  [http] ${kind.padEnd(5)} ${r.requestsPerSecond.toFixed(0)} req/s, p50 ${r.p50Ms} ms, p99 ${r.p99Ms} ms, server CPU ${r.serverCpuMicrosPerRequest.toFixed(0)} µs/req (${(100 * r.serverCpuShare).toFixed(0)}% of a core), client ${(100 * r.clientCpuShare).toFixed(0)}%\n`);
+        process.stderr.write(`  [http] ${kind.padEnd(11)} ${r.requestsPerSecond.toFixed(0)} req/s, p50 ${r.p50Ms} ms, p99 ${r.p99Ms} ms, server CPU ${r.serverCpuMicrosPerRequest.toFixed(0)} µs/req (${(100 * r.serverCpuShare).toFixed(0)}% of a core), client ${(100 * r.clientCpuShare).toFixed(0)}%\n`);
         if (r.non2xx > 0 || r.errors > 0) throw new Error(`${kind}: ${r.non2xx} non-2xx answers, ${r.errors} errors`);
         rounds.push(r);
       }
     }
-    const total = (kind: 'guard' | 'bare') => {
+    const total = (kind: Kind) => {
       const mine = rounds.filter((r) => r.server === kind);
       const requests = mine.reduce((s, r) => s + r.requests, 0);
       const avg = (f: (r: RoundResult) => number) => mine.reduce((s, r) => s + f(r), 0) / mine.length;
@@ -136,7 +138,7 @@ export async function runHttpBench(options: { connections?: number; duration?: n
         rssMb: processRssBytes(servers[kind].child.pid as number) / 1024 / 1024,
       };
     };
-    const totals = { guard: total('guard'), bare: total('bare') };
+    const totals = { guard: total('guard'), 'guard-quiet': total('guard-quiet'), bare: total('bare') };
     return {
       section: 'http',
       connections,
@@ -145,9 +147,10 @@ export async function runHttpBench(options: { connections?: number; duration?: n
       totals,
       throughputRatio: totals.guard.requestsPerSecond / totals.bare.requestsPerSecond,
       cpuRatio: totals.bare.cpuMicrosPerRequest / totals.guard.cpuMicrosPerRequest,
+      quietThroughputRatio: totals['guard-quiet'].requestsPerSecond / totals.bare.requestsPerSecond,
     };
   } finally {
-    await Promise.all([stop(servers.guard), stop(servers.bare)]);
+    await Promise.all(KINDS.map((kind) => stop(servers[kind])));
   }
 }
 

@@ -8,6 +8,7 @@ import { Registry } from 'prom-client';
 import { readClusterFacts } from '../src/cluster/facts.js';
 import type { ClusterView } from '../src/cluster/cluster-view.js';
 import { BUILT_IN_CONFIG } from '../src/config/load-config.js';
+import { EXT } from './child.js';
 import { emitResult, gc, MB, summarize } from './stats.js';
 
 interface WatchView extends ClusterView {
@@ -29,7 +30,7 @@ kubeConfig.loadFromOptions({
 });
 gc();
 const baselineRssMb = process.memoryUsage().rss / MB;
-const modulePath = fileURLToPath(new URL('../src/cluster/watch-cluster-view.ts', import.meta.url));
+const modulePath = fileURLToPath(new URL(`../src/cluster/watch-cluster-view${EXT}`, import.meta.url));
 const { WatchClusterView } = (await import(modulePath)) as WatchModule;
 const started = process.hrtime.bigint();
 const view = await WatchClusterView.start({ kubeConfig, registry: new Registry() });
