@@ -28,7 +28,9 @@ async function startGuard(): Promise<{ url: string; stop: () => Promise<void> }>
   // The log goes to /dev/null so its serialisation is paid but no terminal slows it down.
   // `guard-quiet` is the same server with the decision log off, to show what logging costs.
   const logLevel = kind === 'guard-quiet' ? 'silent' : (process.env.BENCH_LOG_LEVEL ?? 'info');
-  const logger = pino({ level: logLevel, name: 'sidecar-guard' }, pino.destination({ dest: '/dev/null', sync: false }));
+  // BENCH_LOG_BUFFER=<bytes> buffers the log (sonic-boom minLength) to show what one write per line costs.
+  const minLength = Number(process.env.BENCH_LOG_BUFFER ?? 0);
+  const logger = pino({ level: logLevel, name: 'sidecar-guard' }, pino.destination({ dest: '/dev/null', sync: false, minLength }));
   const server = await startWebhookServer({
     port: 0,
     host: '127.0.0.1',
