@@ -151,7 +151,6 @@ export function contractViolation(answer: Answer, uid: string | undefined): stri
   if (response.warnings !== undefined) {
     if (!Array.isArray(response.warnings)) return 'warnings is not an array';
     // The apiserver silently drops warnings with control characters (admission-contract §1.5).
-    // eslint-disable-next-line no-control-regex
     if (response.warnings.some((w) => typeof w !== 'string' || /[\u0000-\u001f\u007f-\u009f]/.test(w))) return 'a warning the apiserver would drop';
   }
   if (response.auditAnnotations !== undefined) {
