@@ -51,6 +51,8 @@ export async function discoverSidecarVersion(api: CustomObjectsApi): Promise<str
 export class WatchClusterView implements ClusterView {
   readonly #namespaces = new Map<string, NamespaceFacts>();
   readonly #sidecars = new Map<string, Map<string, SidecarFacts>>();
+  /** Per-namespace arrays handed to lookups, rebuilt only after that namespace changes. */
+  readonly #sidecarLists = new Map<string, readonly SidecarFacts[]>();
   readonly #watchers: ResourceWatcher[];
   readonly sidecarVersion: string;
 
@@ -102,6 +104,7 @@ export class WatchClusterView implements ClusterView {
       events: {
         onReplace: (items) => {
           this.#sidecars.clear();
+          this.#sidecarLists.clear();
           for (const item of items) this.#putSidecar(item);
         },
         onEvent: (type, object) => (type === 'DELETED' ? this.#deleteSidecar(object) : this.#putSidecar(object)),
@@ -145,6 +148,7 @@ export class WatchClusterView implements ClusterView {
     let map = this.#sidecars.get(facts.namespace);
     if (!map) this.#sidecars.set(facts.namespace, (map = new Map()));
     map.set(facts.name, facts);
+    this.#sidecarLists.delete(facts.namespace);
   }
 
   #deleteSidecar(object: unknown): void {
@@ -153,6 +157,7 @@ export class WatchClusterView implements ClusterView {
     const map = this.#sidecars.get(facts.namespace);
     map?.delete(facts.name);
     if (map?.size === 0) this.#sidecars.delete(facts.namespace);
+    this.#sidecarLists.delete(facts.namespace);
   }
 
   namespace(name: string): NamespaceFacts | undefined {
@@ -160,8 +165,12 @@ export class WatchClusterView implements ClusterView {
   }
 
   sidecars(namespace: string): readonly SidecarFacts[] {
-    const map = this.#sidecars.get(namespace);
-    return map ? [...map.values()] : [];
+    let list = this.#sidecarLists.get(namespace);
+    if (list === undefined) {
+      list = [...(this.#sidecars.get(namespace)?.values() ?? [])];
+      this.#sidecarLists.set(namespace, list);
+    }
+    return list;
   }
 
   isSynced(): boolean {
