@@ -7,7 +7,7 @@ import type { AdmissionInput } from './request.js';
 import { decideScope, describeScopeProblem, isScopingSidecar, MESH_WIDE_HOST, suggestSidecarManifest } from './sidecar-scope.js';
 import { planSizing } from './sizing.js';
 import type { ClusterFacts, SidecarFacts } from './types.js';
-import { allowUntouched, isEvaluation, prepareWorkload, useExemption, type WorkloadContext } from './workload-context.js';
+import { allowUntouched, isEvaluation, prepareWorkload, refusalNotices, unsyncedEvaluation, useExemption, type WorkloadContext } from './workload-context.js';
 import { isPodBearingKind } from './workload-view.js';
 import { toSidecarFacts } from './object-facts.js';
 
@@ -140,14 +140,10 @@ function validateSidecarObject(input: AdmissionInput, facts: ClusterFacts, confi
   const { mode, notice } = effectiveMode(config, facts.namespace);
   const notices: Finding[] = notice ? [notice] : [];
   if (mode === 'off') return allowUntouched('validate', mode, 'MODE_OFF');
-  if (!facts.synced) {
-    const unsynced = finding('CLUSTER_VIEW_NOT_SYNCED', `cluster view not synced: the request was not checked (cluster.whenUnsynced: ${config.cluster.whenUnsynced})`);
-    if (config.cluster.whenUnsynced === 'allow') return allowUntouched('validate', mode, 'CLUSTER_VIEW_NOT_SYNCED', [...notices, unsynced]);
-    return { ...allowUntouched('validate', mode, 'CLUSTER_VIEW_NOT_SYNCED', notices), violations: [unsynced] };
-  }
+  if (!facts.synced) return unsyncedEvaluation('validate', mode, config, notices);
   const findings = sidecarObjectFindings(input, facts, config);
   const exemptions = resolveExemptions(facts.namespace?.annotations ?? {}, undefined, config.exceptions, now);
-  notices.push(...exemptions.refused.map((r) => finding(r.code, `exemption not honoured: ${r.message}`)));
+  notices.push(...refusalNotices(exemptions));
   const scopeExemption = exemptions.honoured.find((e) => e.kinds.includes('scope'));
   if (findings.length > 0 && scopeExemption) {
     notices.push(finding('EXEMPT', `Sidecar checks skipped: namespace exemption from scope: ${scopeExemption.reason}`));

@@ -29,7 +29,16 @@ export function allowUntouched(webhook: Webhook, mode: Mode, code: string, notic
   return { webhook, mode, code, violations: [], notices, exemptions: [], refusals: [] };
 }
 
-function refusalNotices(exemptions: ExemptionSummary): Finding[] {
+/** What a decision is while the cluster view is not synced: allowed with a warning, or denied (cluster.whenUnsynced). */
+export function unsyncedEvaluation(webhook: Webhook, mode: Mode, config: Config, notices: readonly Finding[]): Evaluation {
+  const text = `cluster view not synced: the request was not checked (cluster.whenUnsynced: ${config.cluster.whenUnsynced})`;
+  const unsynced = finding('CLUSTER_VIEW_NOT_SYNCED', text);
+  if (config.cluster.whenUnsynced === 'allow') return allowUntouched(webhook, mode, 'CLUSTER_VIEW_NOT_SYNCED', [...notices, unsynced]);
+  return { ...allowUntouched(webhook, mode, 'CLUSTER_VIEW_NOT_SYNCED', notices), violations: [unsynced] };
+}
+
+/** Refused exemptions become notices: the answer always says why an exemption was not honoured. */
+export function refusalNotices(exemptions: Pick<ExemptionSummary, 'refused'>): Finding[] {
   return exemptions.refused.map((r) => finding(r.code, `exemption not honoured: ${r.message}`));
 }
 
@@ -59,12 +68,7 @@ export function prepareWorkload(
   const baseNotices = modeNotice ? [modeNotice] : [];
   if (template === undefined) return allowUntouched(webhook, mode, 'NO_POD_TEMPLATE', baseNotices);
   if (mode === 'off') return allowUntouched(webhook, mode, 'MODE_OFF');
-  if (!facts.synced) {
-    const text = `cluster view not synced: the request was not checked (cluster.whenUnsynced: ${config.cluster.whenUnsynced})`;
-    const unsynced = finding('CLUSTER_VIEW_NOT_SYNCED', text);
-    if (config.cluster.whenUnsynced === 'allow') return allowUntouched(webhook, mode, 'CLUSTER_VIEW_NOT_SYNCED', [...baseNotices, unsynced]);
-    return { ...allowUntouched(webhook, mode, 'CLUSTER_VIEW_NOT_SYNCED', baseNotices), violations: [unsynced] };
-  }
+  if (!facts.synced) return unsyncedEvaluation(webhook, mode, config, baseNotices);
 
   const namespaceLabels = facts.namespace?.labels ?? {};
   const membership = decideMeshMembership(template, input.namespace, namespaceLabels);
