@@ -42,6 +42,17 @@ const DAY_MS = 24 * 60 * 60 * 1000;
 // Backdating absorbs clock skew between the issuer and the apiserver verifying the chain.
 const BACKDATE_MS = 60 * 60 * 1000;
 const LOOPBACK_IPS = ['127.0.0.1', '::1'] as const;
+// ASN.1 PrintableString's alphabet. node-forge writes every subject value as PrintableString, but
+// Go's x509 (kube-apiserver loading a caBundle) rejects one with any other character, such as the
+// '@' in our CA's CN: "x509: invalid RDNSequence: invalid attribute value: invalid PrintableString".
+const PRINTABLE_STRING = /^[A-Za-z0-9 '()+,\-./:=?]*$/;
+
+/** A subject attribute encoded as PrintableString when its value allows, else UTF8String (as Go does). */
+export function subjectAttribute(name: string, value: string): forge.pki.CertificateField {
+  if (PRINTABLE_STRING.test(value)) return { name, value };
+  // @types/node-forge types valueTagClass as asn1.Class; forge reads it as the universal tag number.
+  return { name, value, valueTagClass: forge.asn1.Type.UTF8 as unknown as forge.asn1.Class };
+}
 
 /**
  * The DNS names a Service is reached by from inside the cluster; the apiserver verifies `<svc>.<ns>.svc`.
@@ -69,8 +80,8 @@ export function generateCertificateAuthority({
   const cert = forge.pki.createCertificate();
   const { notBefore, notAfter } = validityWindow(now, validityDays);
   const subject = [
-    { name: 'commonName', value: `${commonName}@${Math.floor(now.getTime() / 1000)}` },
-    { name: 'organizationName', value: 'sidecar-guard' },
+    subjectAttribute('commonName', `${commonName}@${Math.floor(now.getTime() / 1000)}`),
+    subjectAttribute('organizationName', 'sidecar-guard'),
   ];
   cert.publicKey = publicKey;
   cert.serialNumber = randomSerialNumber();
@@ -116,7 +127,7 @@ export function generateServingCertificate({
   cert.serialNumber = randomSerialNumber();
   cert.validity.notBefore = window.notBefore;
   cert.validity.notAfter = notAfter;
-  cert.setSubject([{ name: 'commonName', value: `${service}.${namespace}.svc` }]);
+  cert.setSubject([subjectAttribute('commonName', `${service}.${namespace}.svc`)]);
   cert.setIssuer(caCert.subject.attributes);
   cert.setExtensions([
     { name: 'basicConstraints', cA: false, critical: true },

@@ -1,5 +1,6 @@
 import { X509Certificate, createPrivateKey, createPublicKey } from 'node:crypto';
 import t from 'tap';
+import forge from 'node-forge';
 import {
   generateCertificateAuthority,
   generateServingCertificate,
@@ -110,4 +111,23 @@ t.test('the server refuses TLS 1.1 clients', async (t) => {
       socket.on('error', reject);
     }),
   );
+});
+
+t.test('subject values are valid ASN.1 for Go: PrintableString only where its alphabet allows, UTF8String otherwise', async (t) => {
+  const ca = generateCertificateAuthority({ now });
+  const serving = generateServingCertificate({ ca, now });
+  const PRINTABLE = 19;
+  const UTF8 = 12;
+  for (const [what, pem] of [['CA', ca.cert], ['serving', serving.cert]] as const) {
+    const cert = forge.pki.certificateFromPem(pem);
+    for (const attribute of [...cert.subject.attributes, ...cert.issuer.attributes]) {
+      const tag = Number(attribute.valueTagClass);
+      t.ok(tag === UTF8 || tag === PRINTABLE, `${what} ${attribute.name} is a string type`);
+      if (tag === PRINTABLE) t.match(String(attribute.value), /^[A-Za-z0-9 '()+,\-./:=?]*$/, `${what} ${attribute.name} "${attribute.value}" fits PrintableString`);
+    }
+  }
+  const caCn = forge.pki.certificateFromPem(ca.cert).subject.getField('CN') as { value: string; valueTagClass: number };
+  t.match(caCn.value, /^sidecar-guard-ca@\d+$/, 'the CN keeps its @<seconds> suffix');
+  t.equal(caCn.valueTagClass, UTF8, 'so it is written as UTF8String, as Go writes it');
+  t.ok(new X509Certificate(serving.cert).checkIssued(new X509Certificate(ca.cert)), 'the issuer still matches the CA subject byte for byte');
 });
