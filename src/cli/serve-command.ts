@@ -28,6 +28,7 @@ export interface ServeOptions {
   namespace: string;
   logLevel: string;
   staleAfterSeconds: string;
+  tlsSyncSeconds: string;
   drainDelaySeconds: string;
   shutdownGraceSeconds: string;
 }
@@ -85,7 +86,7 @@ async function selfManagedTls(options: ServeOptions, logger: Logger): Promise<Tl
     initial: { cert: initial.cert, key: initial.key },
     follow: (server) => {
       reloader = new CertificateReloader(server.tlsServer, { initial: { cert: initial.cert, key: initial.key } });
-      certs.start();
+      certs.start({ intervalMs: integer(options.tlsSyncSeconds, '--tls-sync-seconds', 1, 86_400) * 1000 });
       return () => certs.stop();
     },
   };
@@ -168,6 +169,7 @@ export const registerServeCommand: RegisterCommand = (program: Command) => {
     .option('--service <name>', 'Service name, for the certificate SANs', env.SIDECAR_GUARD_SERVICE ?? 'sidecar-guard')
     .option('--namespace <name>', 'namespace of the webhook', env.SIDECAR_GUARD_NAMESPACE ?? 'sidecar-guard')
     .option('--log-level <level>', 'pino log level', 'info')
+    .option('--tls-sync-seconds <n>', 'self-managed: seconds between checks of the shared Secret (renewal, rotation by another replica, caBundle)', '60')
     .option('--stale-after-seconds <n>', 'restart a watch silent for this long; the view counts as unsynced meanwhile', '300')
     .option('--drain-delay-seconds <n>', 'after SIGTERM, seconds /readyz fails before the listener closes', '5')
     .option('--shutdown-grace-seconds <n>', 'after SIGTERM, exit within this many seconds', '25')

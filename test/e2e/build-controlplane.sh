@@ -19,16 +19,17 @@ export GOFLAGS="${GOFLAGS:-} -mod=readonly"
 build() { # name package ldflags
   local name="$1" pkg="$2" ldflags="$3"
   if [[ -x "$bin/$name" ]]; then return 0; fi
+  command -v go >/dev/null || PATH="$PATH:/usr/local/go/bin"
+  if ! command -v go >/dev/null; then
+    echo "build-controlplane: 'go' is not on PATH; install Go 1.24 or newer to build $name (README: Try it against a real API server)" >&2
+    exit 2
+  fi
   echo "build-controlplane: building $name ($pkg) into $bin (a cold build takes minutes)" >&2
   (cd "$module" && go build -trimpath -ldflags "$ldflags" -o "$bin/$name.tmp" "$pkg")
   mv "$bin/$name.tmp" "$bin/$name"
 }
 
 mkdir -p "$bin"
-if ! command -v go >/dev/null; then
-  echo "build-controlplane: 'go' is not on PATH; install Go 1.24 or newer (see README, Try it against a real API server)" >&2
-  exit 2
-fi
 k8s_ldflags="-s -w -X k8s.io/component-base/version.gitVersion=$k8s_version -X k8s.io/component-base/version.gitMajor=1 -X k8s.io/component-base/version.gitMinor=$(echo "$k8s_version" | cut -d. -f2) -X k8s.io/client-go/pkg/version.gitVersion=$k8s_version"
 build etcd go.etcd.io/etcd/server/v3 "-s -w"
 build kube-apiserver k8s.io/kubernetes/cmd/kube-apiserver "$k8s_ldflags"

@@ -17,7 +17,6 @@ import { freePort, startDetached, waitFor, type StartedProcess } from './process
 
 export const RELEASE = 'sidecar-guard';
 export const RELEASE_NAMESPACE = 'sidecar-guard';
-export const SERVICE_ACCOUNT_USER = `system:serviceaccount:${RELEASE_NAMESPACE}:${RELEASE}`;
 
 export interface ChartRender {
   objects: K8sObject[];
@@ -28,8 +27,8 @@ export interface ChartRender {
   rbac: K8sObject[];
 }
 
-export function renderChart(kubeVersion: string, values: RenderOptions['values'] = {}): ChartRender {
-  const objects = render({ release: RELEASE, namespace: RELEASE_NAMESPACE, kubeVersion: kubeVersion.replace(/^v/, ''), values });
+export function renderChart(kubeVersion: string, values: RenderOptions['values'] = {}, release = RELEASE, namespace = RELEASE_NAMESPACE): ChartRender {
+  const objects = render({ release, namespace, kubeVersion: kubeVersion.replace(/^v/, ''), values });
   const find = (kind: string) => {
     const found = objects.find((o) => o.kind === kind);
     if (!found) throw new Error(`the chart rendered no ${kind}`);
@@ -88,12 +87,16 @@ export interface StartWebhookOptions {
   port?: number;
 }
 
-/** The kubeconfig of the chart's ServiceAccount (a client certificate with its user name and groups). */
-export function serviceAccountKubeconfig(dir: string, apiserverUrl: string, caFile: string, caKeyFile: string): string {
+/**
+ * A kubeconfig that authenticates as a ServiceAccount would (a client certificate with its user
+ * name and groups), so the chart's RBAC bindings to that ServiceAccount apply to it.
+ */
+export function serviceAccountKubeconfig(dir: string, apiserverUrl: string, caFile: string, caKeyFile: string, namespace = RELEASE_NAMESPACE, name = RELEASE): string {
   const ca = { cert: readFileSync(caFile, 'utf8'), key: readFileSync(caKeyFile, 'utf8') };
-  const client = issueClientCertificate(ca, SERVICE_ACCOUNT_USER, ['system:serviceaccounts', `system:serviceaccounts:${RELEASE_NAMESPACE}`, 'system:authenticated']);
-  const path = join(dir, 'sidecar-guard.kubeconfig');
-  writeKubeconfig(path, apiserverUrl, ca.cert, 'sidecar-guard', client);
+  const user = `system:serviceaccount:${namespace}:${name}`;
+  const client = issueClientCertificate(ca, user, ['system:serviceaccounts', `system:serviceaccounts:${namespace}`, 'system:authenticated']);
+  const path = join(dir, `${namespace}-${name}.kubeconfig`);
+  writeKubeconfig(path, apiserverUrl, ca.cert, name, client);
   return path;
 }
 
