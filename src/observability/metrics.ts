@@ -33,8 +33,10 @@ export function createMetrics(options: { registry?: Registry; defaultMetrics?: b
     }),
     exemptions: new Counter({
       name: 'sidecar_guard_exemptions_total',
+      // Every label comes from a fixed set: a namespace label would let any request mint series
+      // (the namespace of each exemption is in the decision log line instead).
       help: 'Honoured exemptions by target (namespace, workload) and kind (scope, resources).',
-      labelNames: ['webhook', 'target', 'kind', 'namespace', 'dry_run'],
+      labelNames: ['webhook', 'target', 'kind', 'dry_run'],
       registers: [registry],
     }),
     rejectedReviews: new Counter({

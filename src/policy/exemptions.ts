@@ -78,7 +78,8 @@ export function readExemption(
   if (raw === undefined) return { status: 'none' };
   const where = target === 'namespace' ? 'namespace' : 'workload';
   const words = raw.split(',').map((w) => w.trim()).filter((w) => w !== '');
-  const unknown = words.filter((w) => !(w in KIND_WORDS));
+  // Own keys only: `in` would accept toString, constructor, __proto__ and carry their values on.
+  const unknown = words.filter((w) => !Object.hasOwn(KIND_WORDS, w));
   if (words.length === 0 || unknown.length > 0) {
     return refuse(target, 'EXEMPTION_INVALID', `${where} exemption ${EXEMPT}="${raw}" is not understood: use scope, resources or all`);
   }

@@ -61,12 +61,16 @@ export function isMeshNamespace(namespaceLabels: Labels): boolean {
   return injection === undefined && namespaceLabels[ISTIO_REV] !== undefined;
 }
 
-/** Pod label wins over the (deprecated) annotation; only "true"/"false" mean anything. */
+/**
+ * The pod's own injection choice, exactly as Istio's `injectRequired` reads it
+ * (istio/istio pkg/kube/inject/inject.go): the label, when present with *any* value, replaces the
+ * annotation; only exactly "true" and "false" count, and anything else ("yes", "", "True") falls
+ * back to the namespace default. So label "yes" + annotation "false" is injected in a meshed
+ * namespace: reading the annotation there would let a pod pass as opted out and still get a proxy.
+ */
 function podInjectChoice(pod: PodTemplateView): 'true' | 'false' | undefined {
-  const label = pod.labels[SIDECAR_INJECT];
-  if (label === 'true' || label === 'false') return label;
-  const annotation = pod.annotations[SIDECAR_INJECT];
-  return annotation === 'true' || annotation === 'false' ? annotation : undefined;
+  const value = Object.hasOwn(pod.labels, SIDECAR_INJECT) ? pod.labels[SIDECAR_INJECT] : pod.annotations[SIDECAR_INJECT];
+  return value === 'true' || value === 'false' ? value : undefined;
 }
 
 /**

@@ -121,7 +121,7 @@ t.test('exemptions are counted and audit mode counts violations', async (t) => {
   await post(app, '/mutate', review(pod({ name: 'web' }), { namespace: 'legacy' }));
   const text = await metrics.registry.metrics();
   t.match(text, /sidecar_guard_decisions_total\{webhook="validate",verdict="audit_violation",reason="MISSING_SIDECAR",mode="audit",dry_run="false"\} 1/);
-  t.match(text, /sidecar_guard_exemptions_total\{webhook="mutate",target="namespace",kind="resources",namespace="legacy",dry_run="false"\} 1/);
+  t.match(text, /sidecar_guard_exemptions_total\{webhook="mutate",target="namespace",kind="resources",dry_run="false"\} 1/);
 });
 
 t.test('warnings carry no control characters', async (t) => {

@@ -23,6 +23,12 @@ const readings: { name: string; annotations: Record<string, string>; target?: 'n
   { name: 'blank reason', annotations: exempt('scope', '   '), status: 'refused', code: 'EXEMPTION_NO_REASON' },
   { name: 'unknown kind', annotations: exempt('everything', 'x'), status: 'refused', code: 'EXEMPTION_INVALID' },
   { name: 'empty kind', annotations: exempt('', 'x'), status: 'refused', code: 'EXEMPTION_INVALID' },
+  ...['toString', 'constructor', '__proto__', 'hasOwnProperty', 'scope,valueOf'].map((word) => ({
+    name: `an Object.prototype name (${word}) is not a kind`,
+    annotations: exempt(word, 'x'),
+    status: 'refused',
+    code: 'EXEMPTION_INVALID',
+  })),
   { name: 'expired date', annotations: exempt('scope', 'x', '2026-11-22'), status: 'refused', code: 'EXEMPTION_EXPIRED' },
   { name: 'today is still valid (until the end of the day)', annotations: exempt('scope', 'x', '2026-11-23'), status: 'honoured', kinds: ['scope'] },
   { name: 'RFC 3339 in the past', annotations: exempt('scope', 'x', '2026-11-23T11:59:59Z'), status: 'refused', code: 'EXEMPTION_EXPIRED' },

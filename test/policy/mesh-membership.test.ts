@@ -20,6 +20,16 @@ const cases: { name: string; ns?: string; nsLabels: Record<string, string>; pod:
     meshed: true,
     code: 'NAMESPACE_INJECTION',
   },
+  // Istio's injectRequired: a label present with any value replaces the annotation; only exact "true"/"false" count.
+  ...['yes', '', 'True', 'on', 'FALSE'].map((value) => ({
+    name: `label inject=${JSON.stringify(value)} hides annotation inject=false: injected by the namespace default`,
+    nsLabels: { 'istio-injection': 'enabled' },
+    pod: { labels: { 'sidecar.istio.io/inject': value }, annotations: { 'sidecar.istio.io/inject': 'false' } },
+    meshed: true,
+    code: 'NAMESPACE_INJECTION',
+  })),
+  { name: 'annotation inject=False (not exactly false) does not opt out', nsLabels: { 'istio-injection': 'enabled' }, pod: { annotations: { 'sidecar.istio.io/inject': 'False' } }, meshed: true, code: 'NAMESPACE_INJECTION' },
+  { name: 'label inject=yes does not opt in in an unlabelled namespace (the webhook selector wants "true")', nsLabels: {}, pod: { labels: { 'sidecar.istio.io/inject': 'yes' } }, meshed: false, code: 'NOT_IN_MESH' },
   { name: 'pod label inject=true opts in in an unlabelled namespace', nsLabels: {}, pod: { labels: { 'sidecar.istio.io/inject': 'true' } }, meshed: true, code: 'POD_OPTED_IN' },
   { name: 'pod annotation inject=true does not opt in (selectors read labels)', nsLabels: {}, pod: { annotations: { 'sidecar.istio.io/inject': 'true' } }, meshed: false, code: 'NOT_IN_MESH' },
   { name: 'pod label inject=true does not override a disabled namespace', nsLabels: { 'istio-injection': 'disabled' }, pod: { labels: { 'sidecar.istio.io/inject': 'true' } }, meshed: false, code: 'NOT_IN_MESH' },

@@ -31,7 +31,7 @@ export function registerAdmissionRoutes(app: FastifyInstance, deps: AppDependenc
     deps.metrics.decisions.inc({ webhook, verdict: outcome.verdict, reason: outcome.code, mode: evaluation.mode, dry_run: dryRun });
     for (const exemption of evaluation.exemptions) {
       for (const kind of exemption.kinds) {
-        deps.metrics.exemptions.inc({ webhook, target: exemption.target, kind, namespace: input.namespace, dry_run: dryRun });
+        deps.metrics.exemptions.inc({ webhook, target: exemption.target, kind, dry_run: dryRun });
       }
     }
     deps.metrics.duration.observe({ webhook }, Number(process.hrtime.bigint() - started) / 1e9);
