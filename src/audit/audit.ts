@@ -8,7 +8,7 @@ import { readExemption, type ExemptionReading } from '../policy/exemptions.js';
 import { decideMeshMembership, findProxyContainer, isMeshNamespace } from '../policy/mesh-membership.js';
 import { effectiveMode } from '../policy/mode.js';
 import { ANNOTATION_FOR, CONTAINER_FIELD_FOR, RESOURCE_KEYS, type ResourceKey } from '../policy/proxy-resources.js';
-import { findEffectiveSidecar, isScopingSidecar, MESH_WIDE_HOST } from '../policy/sidecar-scope.js';
+import { findEffectiveSidecar, isScopingSidecar, meshWideHosts } from '../policy/sidecar-scope.js';
 import type { ClusterFacts, NamespaceFacts, SidecarFacts } from '../policy/types.js';
 import { podTemplateOf, podTemplatePath } from '../policy/workload-view.js';
 import { createInputFor, podFromTemplate, type WorkloadObject } from './workloads.js';
@@ -184,8 +184,11 @@ function auditNamespace(name: string, input: AuditInput): NamespaceReport {
   const labels = namespace?.labels ?? {};
   const problems: { code: string; message: string }[] = [];
   for (const sidecar of facts.sidecars) {
-    if (sidecar.egressHosts.includes(MESH_WIDE_HOST)) {
-      problems.push({ code: 'SIDECAR_WILDCARD_EGRESS', message: `Sidecar ${sidecarRef(sidecar)} has egress host "*/*" and scopes nothing` });
+    const wide = meshWideHosts(sidecar, input.config.scope.clusterDomain);
+    if (wide.length > 0) {
+      problems.push({ code: 'SIDECAR_WILDCARD_EGRESS', message: `Sidecar ${sidecarRef(sidecar)} has egress host ${wide.map((h) => `"${h}"`).join(', ')} and scopes nothing` });
+    } else if (!isScopingSidecar(sidecar, input.config.scope.clusterDomain)) {
+      problems.push({ code: 'SIDECAR_NO_EGRESS', message: `Sidecar ${sidecarRef(sidecar)} declares no egress hosts and scopes nothing` });
     }
   }
   const selectorless = facts.sidecars.filter((s) => s.workloadSelector === undefined);
@@ -199,7 +202,7 @@ function auditNamespace(name: string, input: AuditInput): NamespaceReport {
   const scoped =
     effective !== undefined &&
     effective.source !== 'workload-selector' &&
-    isScopingSidecar(effective.sidecar) &&
+    isScopingSidecar(effective.sidecar, input.config.scope.clusterDomain) &&
     (effective.source === 'namespace' || input.config.scope.acceptRootNamespaceDefault);
   const exemption = statusOf(readExemption(namespace?.annotations ?? {}, 'namespace', input.config.exceptions, input.now));
   return {

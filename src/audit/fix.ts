@@ -1,4 +1,4 @@
-import { stringify } from 'yaml';
+import { toManifestYaml } from '../kube/manifest-yaml.js';
 import type { ClusterView } from '../cluster/cluster-view.js';
 import type { Config } from '../config/types.js';
 import { isScopingSidecar } from '../policy/sidecar-scope.js';
@@ -24,12 +24,12 @@ export function planFix(report: AuditReport, view: ClusterView, config: Config):
   const hosts = config.scope.suggestedEgressHosts;
   const namespaces = new Set<string>();
   for (const workload of report.workloads) if (workload.codes.some((c) => SCOPE_CODES.has(c))) namespaces.add(workload.namespace);
-  for (const namespace of report.namespaces) if (namespace.problems.some((p) => p.code === 'SIDECAR_WILDCARD_EGRESS')) namespaces.add(namespace.name);
+  for (const namespace of report.namespaces) if (namespace.problems.some((p) => p.code === 'SIDECAR_WILDCARD_EGRESS' || p.code === 'SIDECAR_NO_EGRESS')) namespaces.add(namespace.name);
 
   const manifests: Record<string, unknown>[] = [];
   for (const namespace of [...namespaces].sort()) {
     const sidecars = view.sidecars(namespace);
-    const broken = sidecars.filter((s) => !isScopingSidecar(s));
+    const broken = sidecars.filter((s) => !isScopingSidecar(s, config.scope.clusterDomain));
     for (const sidecar of broken) manifests.push(sidecarManifest(namespace, sidecar.name, hosts, sidecar.workloadSelector));
     const hasNamespaceWide = sidecars.some((s) => s.workloadSelector === undefined);
     if (!hasNamespaceWide) manifests.push(sidecarManifest(namespace, 'default', hosts));
@@ -43,5 +43,5 @@ export function renderFix(manifests: readonly Record<string, unknown>[], report:
   const header = unfixable.length
     ? unfixable.map((w) => `# not fixed by a Sidecar: ${w.namespace}/${w.kind}/${w.name}: ${w.codes.filter((c) => !SCOPE_CODES.has(c)).join(', ')}`).join('\n') + '\n'
     : '';
-  return header + manifests.map((m) => `---\n${stringify(m)}`).join('');
+  return header + manifests.map((m) => `---\n${toManifestYaml(m)}`).join('');
 }

@@ -1,4 +1,4 @@
-import { stringify } from 'yaml';
+import { toManifestYaml } from '../kube/manifest-yaml.js';
 import type { AuditReport, ProxyResources } from './audit.js';
 
 export type OutputFormat = 'table' | 'json' | 'yaml';
@@ -27,7 +27,7 @@ export function summaryLine(report: AuditReport): string {
  */
 export function renderReport(report: AuditReport, format: OutputFormat, colour = false): string {
   if (format === 'json') return `${JSON.stringify(report, null, 2)}\n`;
-  if (format === 'yaml') return stringify(report);
+  if (format === 'yaml') return toManifestYaml(report);
   const paint = (text: string, tone: keyof typeof COLOURS) => (colour ? `${COLOURS[tone]}${text}${COLOURS.reset}` : text);
   const namespaceRows = [
     ['NAMESPACE', 'MESH', 'MODE', 'SCOPED BY', 'PROBLEMS'],

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { stringify } from 'yaml';
+import { toManifestYaml } from '../kube/manifest-yaml.js';
 import { reviewInput, type ReviewResult } from '../admission/review.js';
 import { readClusterFacts } from '../cluster/facts.js';
 import { FileClusterView, readManifests } from '../cluster/file-cluster-view.js';
@@ -93,7 +93,7 @@ function render(explanations: WebhookExplanation[]): string {
         ...e.warnings.map((w) => `  warning: ${w}`),
         `  audit annotations: ${JSON.stringify(e.auditAnnotations)}`,
         ...(e.patch.length ? ['  patch:', ...JSON.stringify(e.patch, null, 2).split('\n').map((l) => `    ${l}`)] : ['  patch: none']),
-        ...(e.after ? ['  after:', ...stringify(e.after).trimEnd().split('\n').map((l) => `    ${l}`)] : []),
+        ...(e.after ? ['  after:', ...toManifestYaml(e.after).trimEnd().split('\n').map((l) => `    ${l}`)] : []),
       ];
       return lines.join('\n');
     })
@@ -129,7 +129,7 @@ export async function runExplain(options: ExplainOptions, io: CommandIo): Promis
     const explanations = subjects.flatMap((s) =>
       explainWorkload(s, s.kind === 'Sidecar' ? FileClusterView.fromObjects(extra.concat(objects.filter((o) => o !== s.object)), options.namespace) : view, { config, now: io.now() }),
     );
-    io.stdout(options.output === 'json' ? `${JSON.stringify(explanations, null, 2)}\n` : options.output === 'yaml' ? stringify(explanations) : render(explanations));
+    io.stdout(options.output === 'json' ? `${JSON.stringify(explanations, null, 2)}\n` : options.output === 'yaml' ? toManifestYaml(explanations) : render(explanations));
     return explanations.some((e) => !e.allowed) ? EXIT_DENIALS : EXIT_CLEAN;
   } catch (error) {
     io.stderr(`sidecar-guard explain: ${(error as Error).message}\n`);

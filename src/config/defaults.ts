@@ -19,6 +19,7 @@ export const DEFAULT_CONFIG: Config = {
     acceptRootNamespaceDefault: false,
     rootNamespace: 'istio-system',
     suggestedEgressHosts: ['./*', 'istio-system/*'],
+    clusterDomain: 'cluster.local',
   },
   exceptions: {
     allowOn: ['namespace'],

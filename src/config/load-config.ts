@@ -1,8 +1,9 @@
+import { isMeshWideHost } from '../policy/sidecar-scope.js';
 import { Ajv, type ErrorObject } from 'ajv';
 import { parse } from 'yaml';
 import { ConfigError } from '../errors.js';
 import { compareQuantities } from '../policy/quantity.js';
-import { configSchema } from './config-schema.js';
+import { configSchema, PATTERN_MEANING } from './config-schema.js';
 import { DEFAULT_CONFIG } from './defaults.js';
 import type { Config, Profile } from './types.js';
 
@@ -22,7 +23,7 @@ function fieldOf(error: ErrorObject): string {
 function describe(error: ErrorObject): string {
   if (error.keyword === 'additionalProperties') return 'is not a known setting';
   if (error.keyword === 'required') return 'is required';
-  if (error.keyword === 'pattern') return 'must be a Kubernetes quantity (e.g. 128Mi, 500m)';
+  if (error.keyword === 'pattern') return PATTERN_MEANING[String(error.params.pattern)] ?? `must match ${String(error.params.pattern)}`;
   if (error.keyword === 'enum') return `must be one of ${(error.params.allowedValues as unknown[]).join(', ')}`;
   return error.message ?? 'is invalid';
 }
@@ -104,6 +105,11 @@ export function resolveConfig(document: unknown): Config {
     }
   });
   for (const [name, profile] of Object.entries(config.profiles)) checkProfile(name, profile);
+  config.scope.suggestedEgressHosts.forEach((host, index) => {
+    if (isMeshWideHost(host, config.scope.clusterDomain)) {
+      throw new ConfigError(`scope.suggestedEgressHosts[${index}] "${host}" imports every service in the mesh, the very thing a Sidecar is for preventing: suggest hosts such as "./*" and "istio-system/*"`);
+    }
+  });
   return deepFreeze(config);
 }
 

@@ -41,6 +41,8 @@ export interface Config {
     acceptRootNamespaceDefault: boolean;
     rootNamespace: string;
     suggestedEgressHosts: string[];
+    /** The cluster DNS domain: egress host `*\/*.svc.<domain>` and its shorter suffixes import every service. */
+    clusterDomain: string;
   };
   exceptions: {
     allowOn: ExemptionTarget[];

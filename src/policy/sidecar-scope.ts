@@ -1,13 +1,39 @@
-import { stringify } from 'yaml';
+import { toManifestYaml } from '../kube/manifest-yaml.js';
 import type { Config } from '../config/types.js';
 import type { ClusterFacts, Labels, SidecarFacts } from './types.js';
 
 // The host "*/*" imports every service exported to the namespace: the same config volume as no Sidecar.
 export const MESH_WIDE_HOST = '*/*';
+export const DEFAULT_CLUSTER_DOMAIN = 'cluster.local';
 
-/** True when the Sidecar declares egress and none of its hosts is the mesh-wide wildcard. */
-export function isScopingSidecar(sidecar: SidecarFacts): boolean {
-  return sidecar.hasEgress && !sidecar.egressHosts.includes(MESH_WIDE_HOST);
+/**
+ * True for an egress host that imports (nearly) every service of the mesh: namespace `*` with a
+ * name that covers every in-cluster service name `<svc>.<ns>.svc.<domain>`: `*`, `*.svc.<domain>`,
+ * `*.<domain>` or a shorter suffix such as `*.local`. Istio matches wildcard hosts by suffix
+ * (sidecar.proto, egress hosts: "namespace/dnsName", dnsName may start with a wildcard).
+ *
+ * @example isMeshWideHost('*\/*.svc.cluster.local') // true; isMeshWideHost('*\/*.example.com') // false
+ */
+export function isMeshWideHost(host: string, clusterDomain: string = DEFAULT_CLUSTER_DOMAIN): boolean {
+  const slash = host.indexOf('/');
+  if (slash < 0 || host.slice(0, slash).trim() !== '*') return false;
+  const name = host.slice(slash + 1).trim().toLowerCase().replace(/\.$/, '');
+  if (name === '*') return true;
+  if (!name.startsWith('*.')) return false;
+  return `.svc.${clusterDomain.toLowerCase()}`.endsWith(name.slice(1));
+}
+
+/** The hosts of a Sidecar that import every service, for messages. */
+export function meshWideHosts(sidecar: SidecarFacts, clusterDomain: string = DEFAULT_CLUSTER_DOMAIN): string[] {
+  return sidecar.egressHosts.filter((h) => isMeshWideHost(h, clusterDomain));
+}
+
+/**
+ * True when the Sidecar declares egress hosts and none imports every service. A Sidecar without
+ * egress (only ingress, or only outboundTrafficPolicy) inherits the mesh default of `*\/*`.
+ */
+export function isScopingSidecar(sidecar: SidecarFacts, clusterDomain: string = DEFAULT_CLUSTER_DOMAIN): boolean {
+  return sidecar.hasEgress && sidecar.egressHosts.length > 0 && meshWideHosts(sidecar, clusterDomain).length === 0;
 }
 
 /** True when every selector label is on the pod (an empty selector selects every pod, as in Istio). */
@@ -57,7 +83,7 @@ export interface ScopeVerdict {
 export function decideScope(podLabels: Labels, facts: ClusterFacts, scope: Config['scope']): ScopeVerdict {
   const effective = findEffectiveSidecar(podLabels, facts);
   if (effective === undefined) return { scoped: false, code: 'NO_SIDECAR' };
-  if (!isScopingSidecar(effective.sidecar)) return { scoped: false, code: 'SIDECAR_NOT_SCOPING', sidecar: effective };
+  if (!isScopingSidecar(effective.sidecar, scope.clusterDomain)) return { scoped: false, code: 'SIDECAR_NOT_SCOPING', sidecar: effective };
   if (effective.source === 'root-namespace' && !scope.acceptRootNamespaceDefault) {
     return { scoped: false, code: 'ROOT_DEFAULT_NOT_ACCEPTED', sidecar: effective };
   }
@@ -82,7 +108,7 @@ export function suggestSidecarManifest(namespace: string, egressHosts: readonly 
 }
 
 function renderSidecarManifest(namespace: string, egressHosts: readonly string[]): string {
-  return stringify({
+  return toManifestYaml({
     apiVersion: 'networking.istio.io/v1',
     kind: 'Sidecar',
     metadata: { name: 'default', namespace },
@@ -98,7 +124,7 @@ export function describeScopeProblem(verdict: ScopeVerdict, namespace: string): 
       return `namespace "${namespace}" has no Sidecar that applies to this workload`;
     case 'SIDECAR_NOT_SCOPING':
       return verdict.sidecar?.sidecar.hasEgress
-        ? `Sidecar ${name} applies to this workload but its egress hosts include "*/*", which scopes nothing`
+        ? `Sidecar ${name} applies to this workload but its egress hosts (${verdict.sidecar.sidecar.egressHosts.map((h) => `"${h}"`).join(', ') || 'none'}) import every service in the mesh, which scopes nothing`
         : `Sidecar ${name} applies to this workload but declares no egress, so it inherits the whole mesh`;
     case 'ROOT_DEFAULT_NOT_ACCEPTED':
       return `namespace "${namespace}" has no Sidecar of its own; only the root-namespace default ${name} applies, which this cluster does not accept (scope.acceptRootNamespaceDefault: false)`;

@@ -4,7 +4,7 @@ import { resolveExemptions } from './exemptions.js';
 import { isMeshNamespace } from './mesh-membership.js';
 import { effectiveMode } from './mode.js';
 import type { AdmissionInput } from './request.js';
-import { decideScope, describeScopeProblem, isScopingSidecar, MESH_WIDE_HOST, suggestSidecarManifest } from './sidecar-scope.js';
+import { decideScope, describeScopeProblem, isScopingSidecar, meshWideHosts, suggestSidecarManifest } from './sidecar-scope.js';
 import { planSizing } from './sizing.js';
 import type { ClusterFacts, SidecarFacts } from './types.js';
 import { allowUntouched, isEvaluation, prepareWorkload, refusalNotices, unsyncedEvaluation, useExemption, type WorkloadContext } from './workload-context.js';
@@ -88,35 +88,64 @@ function ref(sidecar: SidecarFacts): string {
   return `${sidecar.namespace}/${sidecar.name}`;
 }
 
+function sameSelector(a: SidecarFacts, b: SidecarFacts): boolean {
+  if (a.workloadSelector === undefined || b.workloadSelector === undefined) return a.workloadSelector === b.workloadSelector;
+  const keys = Object.keys(a.workloadSelector);
+  return keys.length === Object.keys(b.workloadSelector).length && keys.every((k) => b.workloadSelector?.[k] === a.workloadSelector?.[k]);
+}
+
+/**
+ * When `before` stops applying (deleted, or its selector changed), the pods it scoped fall back to
+ * the namespace's selector-less Sidecar. Only another *scoping selector-less* Sidecar (or an
+ * accepted root default) keeps them scoped: a selector Sidecar next to it, say a decoy that
+ * matches nothing, does not.
+ */
+function lostScopeFinding(before: SidecarFacts, how: string, facts: ClusterFacts, config: Config): Finding | undefined {
+  const domain = config.scope.clusterDomain;
+  const fallback =
+    facts.sidecars.some((s) => s.name !== before.name && s.workloadSelector === undefined && isScopingSidecar(s, domain)) ||
+    (config.scope.acceptRootNamespaceDefault && facts.rootSidecars.some((s) => s.workloadSelector === undefined && isScopingSidecar(s, domain)));
+  if (fallback) return undefined;
+  const scoped = before.workloadSelector === undefined ? `the mesh namespace "${before.namespace}"` : `the workloads it selects in "${before.namespace}"`;
+  return finding(
+    'LAST_SCOPING_SIDECAR',
+    `${how} Sidecar ${ref(before)} would leave ${scoped} with no Sidecar that scopes egress (no other scoping selector-less Sidecar remains): ${WHY_SCOPE}. ` +
+      'Apply a scoping selector-less Sidecar first (workload-specific ones do not cover the rest), or take the namespace out of the mesh.',
+    `${how.toLowerCase()} the last scoping Sidecar of mesh namespace "${before.namespace}"`,
+  );
+}
+
 function sidecarObjectFindings(input: AdmissionInput, facts: ClusterFacts, config: Config): Finding[] {
+  const domain = config.scope.clusterDomain;
+  const namespace = facts.namespace;
+  const meshNamespace = namespace !== undefined && !namespace.terminating && isMeshNamespace(namespace.labels);
   if (input.operation === 'DELETE') {
     const deleted = toSidecarFacts(input.oldObject, input.namespace);
-    const namespace = facts.namespace;
-    if (!deleted || !namespace || namespace.terminating || !isMeshNamespace(namespace.labels)) return [];
-    if (!isScopingSidecar(deleted)) return [];
-    const remaining = facts.sidecars.filter((s) => s.name !== deleted.name && isScopingSidecar(s));
-    const rootDefault = config.scope.acceptRootNamespaceDefault && facts.rootSidecars.some((s) => !s.workloadSelector && isScopingSidecar(s));
-    if (remaining.length > 0 || rootDefault) return [];
-    return [
-      finding(
-        'LAST_SCOPING_SIDECAR',
-        `Sidecar ${ref(deleted)} is the last Sidecar scoping the mesh namespace "${input.namespace}": ${WHY_SCOPE}. ` +
-          'Apply its replacement first, or take the namespace out of the mesh.',
-        `deleting the last scoping Sidecar of mesh namespace "${input.namespace}"`,
-      ),
-    ];
+    if (!deleted || !meshNamespace || !isScopingSidecar(deleted, domain)) return [];
+    const lost = lostScopeFinding(deleted, 'Deleting', facts, config);
+    return lost ? [lost] : [];
   }
   if (input.operation !== 'CREATE' && input.operation !== 'UPDATE') return [];
   const sidecar = toSidecarFacts(input.object, input.namespace);
   if (!sidecar) return [];
   const findings: Finding[] = [];
-  if (sidecar.egressHosts.includes(MESH_WIDE_HOST)) {
+  const suggestion = `List what the workloads call instead, e.g. ${config.scope.suggestedEgressHosts.map((h) => `"${h}"`).join(', ')}.`;
+  const wide = meshWideHosts(sidecar, domain);
+  if (wide.length > 0) {
+    const hosts = wide.map((h) => `"${h}"`).join(', ');
     findings.push(
       finding(
         'SIDECAR_WILDCARD_EGRESS',
-        `Sidecar ${ref(sidecar)} has egress host "${MESH_WIDE_HOST}", which imports every service in the mesh and scopes nothing. ` +
-          `List what the workloads call instead, e.g. ${config.scope.suggestedEgressHosts.map((h) => `"${h}"`).join(', ')}.`,
-        `egress host "${MESH_WIDE_HOST}" scopes nothing`,
+        `Sidecar ${ref(sidecar)} has egress host ${hosts}, which imports every service in the mesh and scopes nothing. ${suggestion}`,
+        `egress host ${hosts} scopes nothing`,
+      ),
+    );
+  } else if (!isScopingSidecar(sidecar, domain)) {
+    findings.push(
+      finding(
+        'SIDECAR_NO_EGRESS',
+        `Sidecar ${ref(sidecar)} declares no egress hosts, so the workloads it applies to import every service in the mesh (Istio's default egress is "*/*"). ${suggestion}`,
+        'no egress hosts: the workloads it applies to import the whole mesh',
       ),
     );
   }
@@ -131,6 +160,13 @@ function sidecarObjectFindings(input: AdmissionInput, facts: ClusterFacts, confi
           `a second selector-less Sidecar in "${sidecar.namespace}" (already: ${other.name})`,
         ),
       );
+    }
+  }
+  if (input.operation === 'UPDATE' && meshNamespace) {
+    const before = toSidecarFacts(input.oldObject, input.namespace);
+    if (before && isScopingSidecar(before, domain) && !sameSelector(before, sidecar)) {
+      const lost = lostScopeFinding(before, 'Changing the workloadSelector of', facts, config);
+      if (lost) findings.push(lost);
     }
   }
   return findings;

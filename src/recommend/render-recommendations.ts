@@ -1,4 +1,4 @@
-import { stringify } from 'yaml';
+import { toManifestYaml } from '../kube/manifest-yaml.js';
 import { describeBytes } from './memory-quantity.js';
 import type { CardinalityReport } from './recommend-cardinality.js';
 import type { ProfileRecommendation } from './recommend-profiles.js';
@@ -13,7 +13,7 @@ const pair = (a: number | undefined, b: number | undefined): string => `${bytes(
 
 /** The `profiles:` and `rules:` block for the config file. */
 export function profilesYaml(rec: ProfileRecommendation): string {
-  return stringify({ profiles: rec.profiles, rules: rec.rules });
+  return toManifestYaml({ profiles: rec.profiles, rules: rec.rules });
 }
 
 /**
@@ -47,7 +47,7 @@ export function renderProfiles(rec: ProfileRecommendation, format: OutputFormat)
 
 /** Sidecar manifests as multi-document YAML. */
 export function sidecarsYaml(recs: readonly ScopeRecommendation[]): string {
-  return recs.map((r) => stringify(toSidecarManifest(r))).join('---\n');
+  return recs.map((r) => toManifestYaml(toSidecarManifest(r))).join('---\n');
 }
 
 /**
@@ -80,7 +80,7 @@ export function telemetryYaml(report: CardinalityReport): string {
   return report.fixes
     .map((fix) => {
       const comments = [`${fix.cause} on ${fix.namespace}/${fix.workload}: ${fix.labels.join(', ')}`, ...fix.notes].map((n) => `# ${n}\n`).join('');
-      return `${comments}${stringify(fix.telemetry)}`;
+      return `${comments}${toManifestYaml(fix.telemetry)}`;
     })
     .join('---\n');
 }

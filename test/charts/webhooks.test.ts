@@ -91,9 +91,10 @@ t.test('selectors: exactly one entry per rule for mesh namespaces, none for the 
     ['the release namespace', ns('guard-system', { 'istio-injection': 'enabled' }), false],
     ['kube-public', ns('kube-public', { 'istio-injection': 'enabled' }), false],
   ];
+  const namespaceEntry = (w: Record<string, unknown>) => !String(w['name']).startsWith('pod-');
   for (const [groupName, entries] of [
-    ['mutating pods', mutating],
-    ['validating pods', validating.filter((w) => String(w['name']).includes('.pods.'))],
+    ['mutating pods', mutating.filter(namespaceEntry)],
+    ['validating pods', validating.filter((w) => String(w['name']).includes('.pods.') && namespaceEntry(w))],
     ['validating workloads', validating.filter((w) => String(w['name']).includes('.workloads.'))],
     ['validating sidecars', validating.filter((w) => String(w['name']).includes('.sidecars.'))],
   ] as const) {
@@ -109,9 +110,9 @@ t.test('mutating entries: pods CREATE, opted-out pods skipped, Ignore by default
   const entries = webhooksOf(one(render(), 'MutatingWebhookConfiguration'));
   t.same(
     entries.map((w) => w['name']),
-    ['injection.pods.mutate.sidecar-guard.io', 'revision.pods.mutate.sidecar-guard.io'],
+    ['injection', 'revision', 'pod-inject', 'pod-revision'].map((k) => `${k}.pods.mutate.sidecar-guard.io`),
   );
-  for (const w of entries) {
+  for (const w of entries.filter((e) => !String(e['name']).startsWith('pod-'))) {
     t.same(w['rules'], [{ apiGroups: [''], apiVersions: ['v1'], resources: ['pods'], operations: ['CREATE'], scope: 'Namespaced' }]);
     t.equal(get(w, 'clientConfig', 'service', 'path'), '/mutate');
     t.equal(w['failurePolicy'], 'Ignore');
@@ -130,7 +131,11 @@ t.test('validating entries: pods, workload controllers and Sidecars, Fail by def
   const byName = new Map(entries.map((w) => [String(w['name']), w]));
   t.same(
     [...byName.keys()].sort(),
-    ['pods', 'workloads', 'sidecars'].flatMap((r) => [`injection.${r}.validate.sidecar-guard.io`, `revision.${r}.validate.sidecar-guard.io`]).sort(),
+    [
+      ...['pods', 'workloads', 'sidecars'].flatMap((r) => [`injection.${r}.validate.sidecar-guard.io`, `revision.${r}.validate.sidecar-guard.io`]),
+      'pod-inject.pods.validate.sidecar-guard.io',
+      'pod-revision.pods.validate.sidecar-guard.io',
+    ].sort(),
   );
   for (const kind of ['injection', 'revision']) {
     t.same(get(byName.get(`${kind}.pods.validate.sidecar-guard.io`), 'rules'), [
@@ -150,7 +155,7 @@ t.test('validating entries: pods, workload controllers and Sidecars, Fail by def
     t.same(w['admissionReviewVersions'], ['v1']);
     t.notOk('reinvocationPolicy' in w, 'validating entries have no reinvocationPolicy');
     t.equal(get(w, 'clientConfig', 'service', 'path'), '/validate');
-    t.notOk('objectSelector' in w, 'validating entries see every object in mesh namespaces');
+    if (!String(w['name']).startsWith('pod-')) t.notOk('objectSelector' in w, 'namespace entries see every object in mesh namespaces');
   }
 });
 
@@ -199,7 +204,7 @@ t.test('values drive names, failure policies, timeouts, reinvocation and Sidecar
     t.equal(w['failurePolicy'], 'Ignore');
     t.equal(w['timeoutSeconds'], 3);
     t.notOk(selects(w['namespaceSelector'], ns('ops', { 'istio-injection': 'enabled' })), 'ops excluded');
-    t.ok(selects(w['namespaceSelector'], ns('istio-system', { 'istio-injection': 'enabled' })) || String(w['name']).startsWith('revision'), 'istio-system no longer excluded when the list is replaced');
+    t.ok(selects(w['namespaceSelector'], ns('istio-system', { 'istio-injection': 'enabled' })) || /^(revision|pod-)/.test(String(w['name'])), 'istio-system no longer excluded when the list is replaced');
     t.notOk(selects(w['namespaceSelector'], ns('kube-system', { 'istio-injection': 'enabled' })), 'kube-system is always excluded');
   }
   const sidecarEntry = webhooksOf(validating).find((w) => String(w['name']).includes('.sidecars.'));
@@ -236,5 +241,38 @@ t.test('matchConditions: rendered from Kubernetes 1.30, never on pods, guarded a
   }
   for (const w of webhooksOf(one(render({ values: { webhook: { matchConditions: false } } }), 'ValidatingWebhookConfiguration'))) {
     t.notOk('matchConditions' in w, `${w['name']}: none when switched off`);
+  }
+});
+
+// Istio's injector webhooks (istio-discovery chart, templates/mutatingwebhook.yaml) select by
+// namespace label, or, in a namespace with neither label, by the pod's own labels. Every pod Istio
+// injects must reach exactly one entry of each group; pods it does not inject, none.
+t.test('pods: one entry for every pod Istio injects (namespace or pod opt-in), none for the rest', async (t) => {
+  const objects = render({ namespace: 'guard-system' });
+  const groups = {
+    mutating: webhooksOf(one(objects, 'MutatingWebhookConfiguration')),
+    validating: webhooksOf(one(objects, 'ValidatingWebhookConfiguration')).filter((w) => String(w['name']).includes('.pods.')),
+  };
+  const cases: [string, Record<string, string>, Record<string, string>, boolean | 'validating-only'][] = [
+    ['meshed namespace, plain pod', ns('shop', { 'istio-injection': 'enabled' }), {}, true],
+    // Validation still sees it (and allows it as opted out): only the mutating entries skip it by selector.
+    ['meshed namespace, pod opted out', ns('shop', { 'istio-injection': 'enabled' }), { 'sidecar.istio.io/inject': 'false' }, 'validating-only'],
+    ['meshed namespace, pod label yes (Istio injects: only "false" opts out at the selector)', ns('shop', { 'istio-injection': 'enabled' }), { 'sidecar.istio.io/inject': 'yes' }, true],
+    ['unlabelled namespace, pod inject=true', ns('plain'), { 'sidecar.istio.io/inject': 'true' }, true],
+    ['unlabelled namespace, pod istio.io/rev', ns('plain'), { 'istio.io/rev': 'canary' }, true],
+    ['unlabelled namespace, pod inject=true and istio.io/rev', ns('plain'), { 'sidecar.istio.io/inject': 'true', 'istio.io/rev': 'canary' }, true],
+    ['unlabelled namespace, pod istio.io/rev but inject=false', ns('plain'), { 'istio.io/rev': 'canary', 'sidecar.istio.io/inject': 'false' }, false],
+    ['unlabelled namespace, pod inject=yes (the selector wants "true")', ns('plain'), { 'sidecar.istio.io/inject': 'yes' }, false],
+    ['unlabelled namespace, plain pod', ns('plain'), {}, false],
+    ['namespace injection disabled, pod inject=true', ns('off', { 'istio-injection': 'disabled' }), { 'sidecar.istio.io/inject': 'true' }, false],
+    ['kube-system, pod inject=true', ns('kube-system'), { 'sidecar.istio.io/inject': 'true' }, false],
+    ['ignored namespace, pod inject=true', ns('legacy', { 'sidecar-guard.io/ignore': 'true' }), { 'sidecar.istio.io/inject': 'true' }, false],
+  ];
+  for (const [group, entries] of Object.entries(groups)) {
+    for (const [label, nsLabels, podLabels, called] of cases) {
+      const matching = entries.filter((w) => selects(w['namespaceSelector'], nsLabels) && (w['objectSelector'] === undefined || selects(w['objectSelector'], podLabels)));
+      const expected = called === 'validating-only' ? group === 'validating' : called;
+      t.equal(matching.length, expected ? 1 : 0, `${group}: ${label}`);
+    }
   }
 });

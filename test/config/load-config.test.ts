@@ -59,7 +59,10 @@ const bad: [string, string, RegExp][] = [
   ['empty match', 'rules: [{ profile: small, match: {} }]', /rules.0.match must NOT have fewer than 1 properties/],
   ['unknown match field', 'rules: [{ profile: small, match: { labels: { a: b } } }]', /rules.0.match.labels is not a known setting/],
   ['bad allowOn', 'exceptions: { allowOn: [pods] }', /exceptions.allowOn.0 must be one of namespace, workload/],
-  ['bad egress host', 'scope: { suggestedEgressHosts: ["reviews"] }', /scope.suggestedEgressHosts.0/],
+  ['bad egress host', 'scope: { suggestedEgressHosts: ["reviews"] }', /scope.suggestedEgressHosts.0 must be a Sidecar egress host "<namespace>\/<dnsName>"/],
+  ['a suggested egress host that imports the mesh', 'scope: { suggestedEgressHosts: ["./*", "*/*"] }', /scope.suggestedEgressHosts\[1\] "\*\/\*" imports every service in the mesh/],
+  ['a suggested egress host with a mesh-wide suffix', 'scope: { suggestedEgressHosts: ["*/*.svc.cluster.local"] }', /scope.suggestedEgressHosts\[0\] .* imports every service/],
+  ['bad cluster domain', 'scope: { clusterDomain: "Cluster Local" }', /scope.clusterDomain must be a lowercase DNS domain/],
   ['not YAML', 'mode: [', /not valid YAML/],
   ['not a map', '- a\n- b', /must be object/],
 ];

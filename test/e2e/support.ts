@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { request } from 'node:https';
-import { stringify } from 'yaml';
+import { toManifestYaml } from '../../src/kube/manifest-yaml.js';
 import type { K8sObject } from '../charts/helm.js';
 import { E2E_DIR, isUp, kubectlWith, readState, type CommandResult, type E2eState } from './harness/environment.js';
 import { freePort, stopProcess } from './harness/processes.js';
@@ -19,7 +19,7 @@ export function environment(): E2eState {
 }
 
 export function kubectl(args: readonly string[], input?: string | object | readonly object[]): CommandResult {
-  const text = input === undefined || typeof input === 'string' ? input : Array.isArray(input) ? input.map((o) => `---\n${stringify(o)}`).join('') : stringify(input);
+  const text = input === undefined || typeof input === 'string' ? input : Array.isArray(input) ? input.map((o) => `---\n${toManifestYaml(o)}`).join('') : toManifestYaml(input);
   return kubectlWith(environment(), args, text);
 }
 

@@ -153,8 +153,15 @@ t.test('deleting the last scoping Sidecar of a mesh namespace is denied', async 
     validate(null, f, c, { operation: 'DELETE', oldObject: SCOPING, kind: 'Sidecar', name: 'default' });
   const last = del(facts({ namespace: MESH_NS, sidecars: [SCOPING] }));
   t.same([last.allowed, last.code], [false, 'LAST_SCOPING_SIDECAR']);
-  const other = sidecar('shop', 'web', { selector: { app: 'web' } });
-  t.equal(del(facts({ namespace: MESH_NS, sidecars: [SCOPING, other] })).allowed, true, 'another scoping Sidecar remains');
+  const decoy = sidecar('shop', 'decoy', { selector: { app: 'nothing-has-this' } });
+  const decoyLeft = del(facts({ namespace: MESH_NS, sidecars: [SCOPING, decoy] }));
+  t.same([decoyLeft.allowed, decoyLeft.code], [false, 'LAST_SCOPING_SIDECAR'], 'a selector Sidecar left behind (a decoy) does not count as the last scope');
+  const second = sidecar('shop', 'default-2');
+  t.equal(del(facts({ namespace: MESH_NS, sidecars: [SCOPING, second] })).allowed, true, 'another scoping selector-less Sidecar remains');
+  const selected = sidecar('shop', 'web', { selector: { app: 'web' } });
+  const selectedGone = validate(null, facts({ namespace: MESH_NS, sidecars: [selected] }), BUILT_IN_CONFIG, { operation: 'DELETE', oldObject: selected, kind: 'Sidecar', name: 'web' });
+  t.same([selectedGone.allowed, selectedGone.code], [false, 'LAST_SCOPING_SIDECAR'], 'a workload Sidecar with no namespace-wide fallback: its pods would lose scope');
+  t.equal(validate(null, facts({ namespace: MESH_NS, sidecars: [SCOPING, selected] }), BUILT_IN_CONFIG, { operation: 'DELETE', oldObject: selected, kind: 'Sidecar', name: 'web' }).allowed, true, 'its pods fall back to the namespace-wide one');
   t.equal(del(facts({ namespace: namespace('shop'), sidecars: [SCOPING] })).allowed, true, 'not a mesh namespace');
   const terminating = { ...namespace('shop', { 'istio-injection': 'enabled' }), status: { phase: 'Terminating' } };
   t.equal(del(facts({ namespace: terminating, sidecars: [SCOPING] })).allowed, true, 'the namespace is being deleted');
@@ -182,4 +189,43 @@ t.test('whenUnsynced', async (t) => {
   t.match(allowed.warnings.join(' '), /not synced/);
   const denied = validate(pod({}), unsynced, config({ cluster: { whenUnsynced: 'deny' } }));
   t.same([denied.allowed, denied.code], [false, 'CLUSTER_VIEW_NOT_SYNCED']);
+});
+
+t.test('a Sidecar is judged by its effect: egress that imports everything, no egress, a selector that moves away', async (t) => {
+  const f = facts({ namespace: MESH_NS, sidecars: [SCOPING] });
+  for (const host of ['*/*', '*/*.svc.cluster.local', '*/*.cluster.local', '*/*.local', '*/*.LOCAL', ' */*.svc.cluster.local.']) {
+    const result = validate(sidecar('shop', 'web', { hosts: ['./*', host], selector: { app: 'web' } }), f, BUILT_IN_CONFIG, { kind: 'Sidecar' });
+    t.same([result.allowed, result.code], [false, 'SIDECAR_WILDCARD_EGRESS'], `egress host ${JSON.stringify(host)} imports the mesh`);
+  }
+  for (const host of ['*/*.example.com', '*/reviews.bookinfo.svc.cluster.local', '*/*.bookinfo.svc.cluster.local', 'istio-system/*', '~/*']) {
+    t.equal(validate(sidecar('shop', 'web', { hosts: [host], selector: { app: 'web' } }), f, BUILT_IN_CONFIG, { kind: 'Sidecar' }).allowed, true, `egress host ${host} scopes`);
+  }
+  const otherDomain = config({ scope: { clusterDomain: 'corp.internal' } });
+  t.equal(validate(sidecar('shop', 'web', { hosts: ['*/*.corp.internal'], selector: { app: 'web' } }), f, otherDomain, { kind: 'Sidecar' }).allowed, false, 'the configured cluster domain counts');
+
+  const ingressOnly = validate(sidecar('shop', 'web', { egress: false, selector: { app: 'web' } }), f, BUILT_IN_CONFIG, { kind: 'Sidecar' });
+  t.same([ingressOnly.allowed, ingressOnly.code], [false, 'SIDECAR_NO_EGRESS'], 'a selector Sidecar with only ingress unscopes the pods it selects');
+  const emptyHosts = { ...SCOPING, spec: { egress: [{ hosts: [] }] } };
+  t.equal(validate(emptyHosts, f, BUILT_IN_CONFIG, { kind: 'Sidecar', operation: 'UPDATE', oldObject: SCOPING }).code, 'SIDECAR_NO_EGRESS', 'dropping the egress hosts on update');
+
+  const moved = sidecar('shop', 'default', { selector: { app: 'nothing-has-this' } });
+  const update = validate(moved, f, BUILT_IN_CONFIG, { kind: 'Sidecar', operation: 'UPDATE', oldObject: SCOPING });
+  t.same([update.allowed, update.code], [false, 'LAST_SCOPING_SIDECAR'], 'adding a workloadSelector to the namespace-wide Sidecar leaves the rest unscoped');
+  const retargeted = validate(sidecar('shop', 'web', { selector: { app: 'api' } }), facts({ namespace: MESH_NS, sidecars: [sidecar('shop', 'web', { selector: { app: 'web' } })] }), BUILT_IN_CONFIG, {
+    kind: 'Sidecar',
+    operation: 'UPDATE',
+    oldObject: sidecar('shop', 'web', { selector: { app: 'web' } }),
+  });
+  t.equal(retargeted.code, 'LAST_SCOPING_SIDECAR', 'moving a workload Sidecar with no namespace-wide fallback');
+  const hostsChanged = validate(sidecar('shop', 'default', { hosts: ['./*'] }), f, BUILT_IN_CONFIG, { kind: 'Sidecar', operation: 'UPDATE', oldObject: SCOPING });
+  t.equal(hostsChanged.allowed, true, 'changing hosts to other scoping hosts is fine');
+});
+
+t.test('pods under a Sidecar whose egress imports the mesh by a wide suffix are not scoped', async (t) => {
+  for (const host of ['*/*.local', '*/*.svc.cluster.local']) {
+    const f = facts({ namespace: MESH_NS, sidecars: [sidecar('shop', 'default', { hosts: ['./*', host] })] });
+    const outcome = validate(pod({ name: 'web', labels: { app: 'web' } }), f);
+    t.same([outcome.allowed, outcome.code], [false, 'SIDECAR_NOT_SCOPING'], host);
+    t.match(outcome.status?.message, `"${host}"`, 'the message names the host');
+  }
 });

@@ -99,14 +99,39 @@ namespaceSelector:
   matchExpressions:
     {{- if eq .kind "injection" }}
     - { key: istio-injection, operator: In, values: [enabled] }
-    {{- else }}
+    {{- else if eq .kind "revision" }}
     - { key: istio.io/rev, operator: Exists }
     - { key: istio-injection, operator: DoesNotExist }
+    {{- else }}
+    - { key: istio-injection, operator: DoesNotExist }
+    - { key: istio.io/rev, operator: DoesNotExist }
     {{- end }}
     - { key: sidecar-guard.io/ignore, operator: DoesNotExist }
     - key: kubernetes.io/metadata.name
       operator: NotIn
       values: {{ include "sidecar-guard.excludedNamespaces" $ctx }}
+{{- end }}
+
+{{/*
+Pods that opt in on their own in a namespace with neither injection label, as Istio's
+object.sidecar-injector.istio.io and rev.object.sidecar-injector.istio.io select them (Istio's
+istio-discovery chart, templates/mutatingwebhook.yaml): "pod-inject" is label
+sidecar.istio.io/inject=true without istio.io/rev, "pod-revision" is a pod istio.io/rev label (not
+opted out). Without these entries such pods would get a proxy and never meet sidecar-guard.
+Namespace entries ("injection", "revision") skip pods labelled sidecar.istio.io/inject=false, as Istio does.
+*/}}
+{{- define "sidecar-guard.podObjectSelector" -}}
+objectSelector:
+  matchExpressions:
+    {{- if eq . "pod-inject" }}
+    - { key: sidecar.istio.io/inject, operator: In, values: ["true"] }
+    - { key: istio.io/rev, operator: DoesNotExist }
+    {{- else if eq . "pod-revision" }}
+    - { key: sidecar.istio.io/inject, operator: NotIn, values: ["false"] }
+    - { key: istio.io/rev, operator: Exists }
+    {{- else }}
+    - { key: sidecar.istio.io/inject, operator: NotIn, values: ["false"] }
+    {{- end }}
 {{- end }}
 
 {{/* True (non-empty) when the cluster serves webhook matchConditions (GA in 1.30). */}}

@@ -8,7 +8,7 @@
 import { request } from 'node:https';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { stringify } from 'yaml';
+import { toManifestYaml } from '../../../src/kube/manifest-yaml.js';
 import { ensureCertDir } from '../../../src/certs/cert-dir.js';
 import { ROOT, render, type K8sObject, type RenderOptions } from '../../charts/helm.js';
 import { issueClientCertificate } from './pki.js';
@@ -66,7 +66,7 @@ export function pointAt(configuration: K8sObject, baseUrl: string, caPem?: strin
 }
 
 export function toYamlStream(objects: readonly object[]): string {
-  return objects.map((o) => `---\n${stringify(o)}`).join('');
+  return objects.map((o) => `---\n${toManifestYaml(o)}`).join('');
 }
 
 export interface WebhookProcess {

@@ -9,7 +9,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { connect } from 'node:tls';
 import t from 'tap';
-import { stringify } from 'yaml';
+import { toManifestYaml } from '../../../src/kube/manifest-yaml.js';
 import { generateServingCertificate } from '../../../src/certs/generate.js';
 import { E2E_DIR } from '../harness/environment.js';
 import { freePort, startDetached, stopProcess, waitFor } from '../harness/processes.js';
@@ -107,7 +107,7 @@ t.test('self-managed TLS: Secret, caBundle and a rotation under a stream of kube
     const failures: string[] = [];
     let created = 0;
     for (let i = 0; i < 40; i++) {
-      const manifest = stringify(pod(ns, `stream-${i}`));
+      const manifest = toManifestYaml(pod(ns, `stream-${i}`));
       const result = await new Promise<{ code: number; stderr: string }>((resolve) => {
         const child = execFile(join(state.binDir, 'kubectl'), ['create', '-f', '-'], { env: { ...process.env, KUBECONFIG: state.kubeconfig } }, (error, _stdout, stderr) => resolve({ code: error ? 1 : 0, stderr }));
         child.stdin?.end(manifest);

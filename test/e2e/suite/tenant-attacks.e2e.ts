@@ -1,0 +1,71 @@
+/**
+ * Ways around the scope check that a tenant with edit rights in their own namespace tried,
+ * each closed, shown through the real API server (its selectors, its UPDATE and DELETE calls).
+ */
+import t from 'tap';
+import { eventually, freshNamespace, getJson, kubectl, MESH, pod, sidecar } from '../support.js';
+
+const denied = (result: { code: number; stderr: string }, webhook: string) => result.code === 1 && result.stderr.includes(`admission webhook "${webhook}" denied the request`);
+
+t.test('pods that opt in on their own in an unlabelled namespace reach the webhook and are denied without a Sidecar', async (t) => {
+  const ns = freshNamespace(t, 'optin');
+  const optIn = kubectl(['create', '-f', '-'], pod(ns, 'opt-in', {}, { 'sidecar.istio.io/inject': 'true' }));
+  t.ok(denied(optIn, 'pod-inject.pods.validate.sidecar-guard.io'), `label sidecar.istio.io/inject=true: ${optIn.stderr}`);
+  t.match(optIn.stderr, 'the pod has label sidecar.istio.io/inject=true');
+  const revision = kubectl(['create', '-f', '-'], pod(ns, 'rev', {}, { 'istio.io/rev': 'canary' }));
+  t.ok(denied(revision, 'pod-revision.pods.validate.sidecar-guard.io'), `label istio.io/rev: ${revision.stderr}`);
+  const plain = kubectl(['create', '-f', '-'], pod(ns, 'plain'));
+  t.equal(plain.code, 0, 'a pod that does not opt in is not touched');
+  t.same(getJson<{ metadata: { annotations?: object } }>(['get', 'pod', 'plain', '-n', ns]).metadata.annotations ?? {}, {});
+
+  t.equal(kubectl(['apply', '-f', '-'], sidecar(ns, 'default')).code, 0, 'a Sidecar in an unlabelled namespace is not judged (no mesh namespace)');
+  const sized = await eventually('the opted-in pod is admitted and sized once the Sidecar is seen', () => {
+    const result = kubectl(['create', '-f', '-'], pod(ns, 'opt-in', {}, { 'sidecar.istio.io/inject': 'true' }));
+    return result.code === 0 ? result : undefined;
+  });
+  t.equal(sized.value.code, 0);
+  const annotations = getJson<{ metadata: { annotations: Record<string, string> } }>(['get', 'pod', 'opt-in', '-n', ns]).metadata.annotations;
+  t.equal(annotations['sidecar.istio.io/proxyMemoryLimit'], '256Mi', 'sized through pod-inject.pods.mutate');
+});
+
+t.test('label inject=yes with annotation inject=false is injected by Istio, so it is checked', async (t) => {
+  const ns = freshNamespace(t, 'labelyes', MESH);
+  const result = kubectl(['create', '-f', '-'], pod(ns, 'sneaky', { 'sidecar.istio.io/inject': 'false', 'sidecar.istio.io/proxyMemoryLimit': '64Gi' }, { 'sidecar.istio.io/inject': 'yes' }));
+  t.equal(result.code, 1);
+  t.match(result.stderr, /admission webhook "injection\.pods\.(mutate|validate)\.sidecar-guard\.io" denied the request/);
+  t.equal(kubectl(['get', 'pod', 'sneaky', '-n', ns]).code, 1, 'not stored');
+});
+
+t.test('Sidecar changes that would unscope running pods are denied', async (t) => {
+  const ns = freshNamespace(t, 'unscope', MESH);
+  t.equal(kubectl(['apply', '-f', '-'], sidecar(ns, 'default')).code, 0);
+  t.equal(kubectl(['apply', '-f', '-'], sidecar(ns, 'decoy', ['./*'], { app: 'nothing-has-this' })).code, 0);
+  await eventually('both Sidecars are seen', () => {
+    const result = kubectl(['delete', 'sidecar', 'default', '-n', ns, '--dry-run=server']);
+    return result.code !== 0 ? result : undefined;
+  });
+
+  const del = kubectl(['delete', 'sidecar', 'default', '-n', ns]);
+  t.ok(denied(del, 'injection.sidecars.validate.sidecar-guard.io'), `deleting the namespace-wide Sidecar next to a decoy: ${del.stderr}`);
+  t.match(del.stderr, 'no other scoping selector-less Sidecar remains');
+
+  const selectorAdded = kubectl(['apply', '-f', '-'], sidecar(ns, 'default', ['./*', 'istio-system/*'], { app: 'nothing-has-this' }));
+  t.ok(denied(selectorAdded, 'injection.sidecars.validate.sidecar-guard.io'), `adding a workloadSelector to the namespace-wide Sidecar: ${selectorAdded.stderr}`);
+
+  const noEgress = kubectl(['apply', '-f', '-'], {
+    apiVersion: 'networking.istio.io/v1',
+    kind: 'Sidecar',
+    metadata: { name: 'web', namespace: ns },
+    spec: { workloadSelector: { labels: { app: 'web' } }, outboundTrafficPolicy: { mode: 'ALLOW_ANY' } },
+  });
+  t.ok(denied(noEgress, 'injection.sidecars.validate.sidecar-guard.io'), `a selector Sidecar with no egress: ${noEgress.stderr}`);
+  t.match(noEgress.stderr, 'declares no egress hosts');
+
+  for (const host of ['*/*.svc.cluster.local', '*/*.cluster.local', '*/*.local']) {
+    const wide = kubectl(['apply', '-f', '-'], sidecar(ns, 'api', ['./*', host], { app: 'api' }));
+    t.ok(denied(wide, 'injection.sidecars.validate.sidecar-guard.io'), `egress host ${host}: ${wide.stderr}`);
+  }
+  const dropEgress = kubectl(['patch', 'sidecar', 'default', '-n', ns, '--type=json', '-p', '[{"op":"remove","path":"/spec/egress"}]']);
+  t.ok(denied(dropEgress, 'injection.sidecars.validate.sidecar-guard.io'), `removing the egress of the namespace-wide Sidecar: ${dropEgress.stderr}`);
+  t.same(getJson<{ spec: { egress: unknown[] } }>(['get', 'sidecar', 'default', '-n', ns]).spec.egress.length, 1, 'still scoped as before');
+});
