@@ -2,7 +2,7 @@ import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import type { Server as HttpsServer } from 'node:https';
 import type { ClusterView } from './cluster/cluster-view.js';
 import type { ConfigStore } from './config/config-store.js';
-import { buildApp } from './http/app.js';
+import { buildApp, type ConnectionLimits } from './http/app.js';
 import type { WebhookMetrics } from './observability/metrics.js';
 
 export interface WebhookServerOptions {
@@ -18,6 +18,8 @@ export interface WebhookServerOptions {
   readonly drainDelaySeconds?: number;
   /** Hard bound on shutdown: the process exits by then whatever is in flight. */
   readonly shutdownGraceSeconds?: number;
+  /** Request timeouts and the connection cap; the defaults suit the API server's webhook timeout. */
+  readonly limits?: ConnectionLimits;
 }
 
 export interface WebhookServer {
@@ -45,7 +47,7 @@ export async function startWebhookServer(options: WebhookServerOptions): Promise
         return { ready: true };
       },
     },
-    { tls: options.tls, ...(options.logger !== undefined ? { loggerInstance: options.logger } : {}) },
+    { tls: options.tls, ...(options.logger !== undefined ? { loggerInstance: options.logger } : {}), ...(options.limits ? { limits: options.limits } : {}) },
   );
   const address = await app.listen({ port: options.port, host: options.host ?? '0.0.0.0' });
   const url = address.replace('0.0.0.0', 'localhost').replace('[::]', 'localhost');
