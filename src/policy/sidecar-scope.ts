@@ -62,13 +62,58 @@ export interface EffectiveSidecar {
  * Sidecar, else the root namespace's selector-less default.
  */
 export function findEffectiveSidecar(podLabels: Labels, facts: ClusterFacts): EffectiveSidecar | undefined {
-  const local = [...facts.sidecars].sort(byAge);
-  const selected = local.find((s) => s.workloadSelector !== undefined && selectorMatches(s.workloadSelector, podLabels));
+  const local = precedenceOf(facts.sidecars);
+  const selected = oldestMatchingSelector(local, podLabels);
   if (selected) return { sidecar: selected, source: 'workload-selector' };
-  const namespaceWide = local.find((s) => s.workloadSelector === undefined);
-  if (namespaceWide) return { sidecar: namespaceWide, source: 'namespace' };
-  const root = [...facts.rootSidecars].sort(byAge).find((s) => s.workloadSelector === undefined);
+  if (local.namespaceWide) return { sidecar: local.namespaceWide, source: 'namespace' };
+  const root = precedenceOf(facts.rootSidecars).namespaceWide;
   return root ? { sidecar: root, source: 'root-namespace' } : undefined;
+}
+
+interface Precedence {
+  /** Selector Sidecars, oldest first. */
+  readonly selectors: readonly SidecarFacts[];
+  /** Positions in `selectors` by one `key=value` pair of each selector (an empty selector under ""). */
+  readonly byLabel: ReadonlyMap<string, readonly number[]>;
+  /** The oldest selector-less Sidecar. */
+  readonly namespaceWide?: SidecarFacts;
+}
+
+/** Only selectors sharing a label with the pod can match it: look those up, keep the oldest match. */
+function oldestMatchingSelector(precedence: Precedence, podLabels: Labels): SidecarFacts | undefined {
+  let best = Number.POSITIVE_INFINITY;
+  const consider = (positions: readonly number[] | undefined) => {
+    for (const position of positions ?? []) {
+      if (position < best && selectorMatches(precedence.selectors[position]?.workloadSelector ?? {}, podLabels)) best = position;
+    }
+  };
+  consider(precedence.byLabel.get(''));
+  for (const [key, value] of Object.entries(podLabels)) consider(precedence.byLabel.get(`${key}=${value}`));
+  return Number.isFinite(best) ? precedence.selectors[best] : undefined;
+}
+
+// Keyed by the list the cluster view hands out, which it keeps until the namespace changes: a
+// namespace with 20,000 Sidecars is sorted once per change, not once per admission request.
+const precedenceCache = new WeakMap<readonly SidecarFacts[], Precedence>();
+
+function precedenceOf(sidecars: readonly SidecarFacts[]): Precedence {
+  let cached = precedenceCache.get(sidecars);
+  if (cached === undefined) {
+    const sorted = [...sidecars].sort(byAge);
+    const namespaceWide = sorted.find((s) => s.workloadSelector === undefined);
+    const selectors = sorted.filter((s) => s.workloadSelector !== undefined);
+    const byLabel = new Map<string, number[]>();
+    selectors.forEach((s, position) => {
+      const first = Object.entries(s.workloadSelector ?? {})[0];
+      const key = first ? `${first[0]}=${first[1]}` : '';
+      const list = byLabel.get(key);
+      if (list) list.push(position);
+      else byLabel.set(key, [position]);
+    });
+    cached = { selectors, byLabel, ...(namespaceWide ? { namespaceWide } : {}) };
+    precedenceCache.set(sidecars, cached);
+  }
+  return cached;
 }
 
 export type ScopeCode = 'SCOPED' | 'NO_SIDECAR' | 'SIDECAR_NOT_SCOPING' | 'ROOT_DEFAULT_NOT_ACCEPTED';

@@ -6,7 +6,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect, type TLSSocket } from 'node:tls';
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { ensureCertDir } from '../../src/certs/cert-dir.js';
 import { ConfigStore } from '../../src/config/config-store.js';
 import { BUILT_IN_CONFIG } from '../../src/config/load-config.js';
@@ -20,7 +20,7 @@ import { MemoryView } from '../support/memory-view.js';
 
 const SHORT = { requestTimeoutMs: 1_000, headersTimeoutMs: 500, checkIntervalMs: 100, maxConnections: 30 };
 
-async function start(t: Parameters<Parameters<typeof t.test>[1]>[0]) {
+async function start(t: Test) {
   const dir = await mkdtemp(join(tmpdir(), 'sg-slow-'));
   t.teardown(() => rm(dir, { recursive: true, force: true }));
   const tls = await ensureCertDir(dir, { service: 'sidecar-guard', namespace: 'sidecar-guard' });
