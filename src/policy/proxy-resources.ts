@@ -84,9 +84,11 @@ function whereSet(key: ResourceKey, source: ValueSource): string {
  *
  * @example planProxyResources(pod, profiles.medium, { gateway: false }).annotations
  */
-export function planProxyResources(pod: PodTemplateView, profile: Profile, options: { gateway: boolean }): ResourcePlan {
+export function planProxyResources(pod: PodTemplateView, profile: Profile, options: { gateway: boolean; finalContainer?: boolean }): ResourcePlan {
   const proxy = findProxyContainer(pod);
-  const containerIsExplicit = proxy !== undefined && (!isInjected(pod) || options.gateway);
+  // `finalContainer`: the pod as it will run (validation, after Istio's injection): what the
+  // container holds is what the proxy gets, so it is what must stay under the ceilings.
+  const containerIsExplicit = proxy !== undefined && (!isInjected(pod) || options.gateway || options.finalContainer === true);
   const violations: ResourceViolation[] = [];
   const effective = {} as Record<ResourceKey, ResourceValue>;
 

@@ -28,7 +28,7 @@ function unknownProfileFinding(choice: ProfileChoice, config: Config): Finding |
  * `sidecar.istio.io/proxy*` annotations, `sidecar-guard.io/applied-profile`, and the
  * `istio-proxy` container when there is one.
  */
-export function planSizing(context: WorkloadContext, config: Config): SizingResult {
+export function planSizing(context: WorkloadContext, config: Config, options: { finalContainer?: boolean } = {}): SizingResult {
   const choice = chooseProfile(
     {
       pod: context.template,
@@ -39,7 +39,7 @@ export function planSizing(context: WorkloadContext, config: Config): SizingResu
     },
     config,
   );
-  const plan = planProxyResources(context.template, choice.profile, { gateway: context.gateway });
+  const plan = planProxyResources(context.template, choice.profile, { gateway: context.gateway, ...options });
   const unknown = unknownProfileFinding(choice, config);
   const violations: Finding[] = [
     ...(unknown ? [unknown] : []),

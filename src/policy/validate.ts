@@ -52,16 +52,18 @@ function validateWorkload(input: AdmissionInput, facts: ClusterFacts, config: Co
     }
   }
 
-  // Pods are sized by the mutating webhook; controllers are checked here so a bad profile or
-  // an oversized proxy shows at apply time, not as pods that never appear.
+  // Controllers are checked here so a bad profile or an oversized proxy shows at apply time, not
+  // as pods that never appear. Pods are checked too: validation runs after every mutation,
+  // Istio's injection included, so this sees the final istio-proxy container whatever produced
+  // its resources (our patch, the pod's own values, proxy.istio.io/overrides, another webhook).
   let profile: string | undefined;
-  if (input.kind.kind !== 'Pod') {
+  {
     const exempt = useExemption(context, 'resources');
     if (exempt) {
       exemptions.push(exempt.exemption);
       notices.push(exempt.notice);
     } else {
-      const sizing = planSizing(context, config);
+      const sizing = planSizing(context, config, { finalContainer: input.kind.kind === 'Pod' });
       profile = sizing.choice.name;
       violations.push(...sizing.violations);
     }

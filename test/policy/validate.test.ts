@@ -179,7 +179,7 @@ t.test('controllers are checked for profile and ceiling at apply time', async (t
   const tooBig = validate(controller('Deployment', 'web', pod({ annotations: { 'sidecar.istio.io/proxyMemoryLimit': '1Gi' } })), f);
   t.same([tooBig.allowed, tooBig.code], [false, 'ABOVE_CEILING']);
   t.match(tooBig.status?.message, /maxMemoryLimit=512Mi/);
-  t.equal(validate(pod({ annotations: { 'sidecar-guard.io/profile': 'huge' } }), f).allowed, true, 'pods are sized by the mutating webhook');
+  t.equal(validate(pod({ annotations: { 'sidecar-guard.io/profile': 'huge' } }), f).code, 'UNKNOWN_PROFILE', 'pods are checked again after every mutation');
 });
 
 t.test('whenUnsynced', async (t) => {
@@ -228,4 +228,30 @@ t.test('pods under a Sidecar whose egress imports the mesh by a wide suffix are 
     t.same([outcome.allowed, outcome.code], [false, 'SIDECAR_NOT_SCOPING'], host);
     t.match(outcome.status?.message, `"${host}"`, 'the message names the host');
   }
+});
+
+t.test('the final istio-proxy container of a pod is held to the ceilings, whatever set its resources', async (t) => {
+  const f = facts({ namespace: MESH_NS, sidecars: [SCOPING] });
+  const sized = {
+    'sidecar.istio.io/proxyCPU': '100m',
+    'sidecar.istio.io/proxyCPULimit': '1000m',
+    'sidecar.istio.io/proxyMemory': '128Mi',
+    'sidecar.istio.io/proxyMemoryLimit': '256Mi',
+  };
+  // What Istio renders from our annotations: allowed.
+  const rendered = injectedPod({ name: 'web', annotations: sized });
+  const proxyOf = (p: Json) => ((p.spec as { containers: Json[] }).containers[1] as { resources: Json });
+  proxyOf(rendered).resources = { requests: { cpu: '100m', memory: '128Mi' }, limits: { cpu: '1000m', memory: '256Mi' } };
+  t.equal(validate(rendered, f).allowed, true, 'the container Istio rendered from our annotations passes');
+
+  // proxy.istio.io/overrides (or any other path) put 64Gi into the container: denied, though the annotations look fine.
+  const overridden = injectedPod({ name: 'web', annotations: { ...sized, 'proxy.istio.io/overrides': '{"containers":[{"name":"istio-proxy","resources":{"limits":{"memory":"64Gi"}}}]}' } });
+  proxyOf(overridden).resources = { requests: { cpu: '100m', memory: '128Mi' }, limits: { cpu: '1000m', memory: '64Gi' } };
+  const denied = validate(overridden, f);
+  t.same([denied.allowed, denied.code], [false, 'ABOVE_CEILING']);
+  t.match(denied.status?.message, /istio-proxy resources\.limits\.memory=64Gi is above the profile ceiling maxMemoryLimit=512Mi/);
+
+  const native = injectedPod({ name: 'web', native: true, annotations: sized });
+  ((native.spec as { initContainers: Json[] }).initContainers[1] as { resources: Json }).resources = { limits: { memory: '64Gi' } };
+  t.equal(validate(native, f).code, 'ABOVE_CEILING', 'a native sidecar in initContainers too');
 });
