@@ -71,6 +71,19 @@ export const configSchema = {
         clusterDomain: { type: 'string', pattern: DNS_DOMAIN_PATTERN },
       },
     },
+    tenancy: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        gatewayNamespaces: { type: 'array', items: { type: 'string', minLength: 1 } },
+        workloadProfiles: { type: 'array', items: { type: 'string', minLength: 1 } },
+        ceilings: {
+          type: 'object',
+          additionalProperties: false,
+          properties: { maxCpu: quantity, maxCpuLimit: quantity, maxMemory: quantity, maxMemoryLimit: quantity },
+        },
+      },
+    },
     exceptions: {
       type: 'object',
       additionalProperties: false,

@@ -12,7 +12,7 @@ export const DEFAULT_CONFIG: Config = {
   },
   rules: [
     { profile: 'gateway', match: { gateway: true } },
-    { profile: 'gateway', match: { podLabels: { istio: 'ingressgateway' } } },
+    { profile: 'gateway', match: { podLabels: { istio: 'ingressgateway' }, namespaces: ['istio-system', 'istio-ingress', 'istio-egress'] } },
     { profile: 'small', match: { namespaces: ['batch-*'] } },
   ],
   scope: {
@@ -20,6 +20,10 @@ export const DEFAULT_CONFIG: Config = {
     rootNamespace: 'istio-system',
     suggestedEgressHosts: ['./*', 'istio-system/*'],
     clusterDomain: 'cluster.local',
+  },
+  tenancy: {
+    gatewayNamespaces: ['istio-system', 'istio-ingress', 'istio-egress'],
+    ceilings: { maxCpu: '2000m', maxCpuLimit: '4000m', maxMemory: '2Gi', maxMemoryLimit: '2Gi' },
   },
   exceptions: {
     allowOn: ['namespace'],

@@ -1,11 +1,11 @@
-import { isMeshWideHost } from '../policy/sidecar-scope.js';
 import { Ajv, type ErrorObject } from 'ajv';
 import { parse } from 'yaml';
 import { ConfigError } from '../errors.js';
 import { compareQuantities } from '../policy/quantity.js';
+import { isMeshWideHost } from '../policy/sidecar-scope.js';
 import { configSchema, PATTERN_MEANING } from './config-schema.js';
 import { DEFAULT_CONFIG } from './defaults.js';
-import type { Config, Profile } from './types.js';
+import type { Ceilings, Config, Profile } from './types.js';
 
 const ajv = new Ajv({ allErrors: false, strict: true, allowUnionTypes: true });
 const validateConfigShape = ajv.compile(configSchema);
@@ -26,6 +26,28 @@ function describe(error: ErrorObject): string {
   if (error.keyword === 'pattern') return PATTERN_MEANING[String(error.params.pattern)] ?? `must match ${String(error.params.pattern)}`;
   if (error.keyword === 'enum') return `must be one of ${(error.params.allowedValues as unknown[]).join(', ')}`;
   return error.message ?? 'is invalid';
+}
+
+const CEILING_OF: readonly [keyof Profile, keyof Ceilings][] = [
+  ['cpu', 'maxCpu'],
+  ['cpuLimit', 'maxCpuLimit'],
+  ['memory', 'maxMemory'],
+  ['memoryLimit', 'maxMemoryLimit'],
+];
+
+function checkTenancy(config: Config): void {
+  const names = Object.keys(config.profiles);
+  config.tenancy.workloadProfiles?.forEach((name, index) => {
+    if (!Object.hasOwn(config.profiles, name)) throw new ConfigError(`tenancy.workloadProfiles[${index}] "${name}" is not one of the profiles (${names.join(', ')})`);
+  });
+  for (const [name, profile] of Object.entries(config.profiles)) {
+    for (const [key, ceilingKey] of CEILING_OF) {
+      const ceiling = config.tenancy.ceilings[ceilingKey];
+      if (ceiling !== undefined && compareQuantities(profile[key] ?? '0', ceiling) > 0) {
+        throw new ConfigError(`profiles.${name}.${key} (${profile[key]}) is above tenancy.ceilings.${ceilingKey} (${ceiling}): raise the ceiling or lower the profile`);
+      }
+    }
+  }
 }
 
 function checkProfile(name: string, profile: Profile): void {
@@ -92,6 +114,7 @@ export function resolveConfig(document: unknown): Config {
     profiles: file.profiles ?? DEFAULT_CONFIG.profiles,
     rules: file.rules ?? DEFAULT_CONFIG.rules,
     scope: { ...DEFAULT_CONFIG.scope, ...file.scope },
+    tenancy: { ...DEFAULT_CONFIG.tenancy, ...file.tenancy },
     exceptions: { ...DEFAULT_CONFIG.exceptions, ...file.exceptions },
     cluster: { ...DEFAULT_CONFIG.cluster, ...file.cluster },
   });
@@ -105,6 +128,7 @@ export function resolveConfig(document: unknown): Config {
     }
   });
   for (const [name, profile] of Object.entries(config.profiles)) checkProfile(name, profile);
+  checkTenancy(config);
   config.scope.suggestedEgressHosts.forEach((host, index) => {
     if (isMeshWideHost(host, config.scope.clusterDomain)) {
       throw new ConfigError(`scope.suggestedEgressHosts[${index}] "${host}" imports every service in the mesh, the very thing a Sidecar is for preventing: suggest hosts such as "./*" and "istio-system/*"`);

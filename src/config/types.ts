@@ -32,6 +32,22 @@ export interface ProfileRule {
 
 export type ExemptionTarget = 'namespace' | 'workload';
 
+/** Ceilings over every profile (a profile's own max* may be lower). */
+export type Ceilings = Pick<Profile, 'maxCpu' | 'maxCpuLimit' | 'maxMemory' | 'maxMemoryLimit'>;
+
+/** What a tenant (who can edit workloads and Sidecars in their namespace, not Namespaces) may choose. */
+export interface Tenancy {
+  /** Namespaces (names or globs) where a pod may count as a gateway: no scope check, gateway rules. */
+  gatewayNamespaces: string[];
+  /**
+   * Profiles a workload may ask for with `sidecar-guard.io/profile`. The Namespace annotation
+   * `sidecar-guard.io/allowed-profiles` (admins set it) replaces the list there. Unset: every
+   * profile except `gateway` and those the `gateway: true` rules choose.
+   */
+  workloadProfiles?: string[];
+  ceilings: Ceilings;
+}
+
 export interface Config {
   mode: Mode;
   defaultProfile: string;
@@ -44,6 +60,7 @@ export interface Config {
     /** The cluster DNS domain: egress host `*\/*.svc.<domain>` and its shorter suffixes import every service. */
     clusterDomain: string;
   };
+  tenancy: Tenancy;
   exceptions: {
     allowOn: ExemptionTarget[];
     maxDays: number;

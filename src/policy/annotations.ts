@@ -25,6 +25,8 @@ export const ISTIO_PROXY_CONTAINER = 'istio-proxy';
 /** sidecar-guard's own keys. */
 export const PROFILE = 'sidecar-guard.io/profile';
 export const APPLIED_PROFILE = 'sidecar-guard.io/applied-profile';
+/** On a Namespace (admins set it): the profiles its workloads may ask for, comma-separated. */
+export const ALLOWED_PROFILES = 'sidecar-guard.io/allowed-profiles';
 export const EXEMPT = 'sidecar-guard.io/exempt';
 export const EXEMPT_REASON = 'sidecar-guard.io/exempt-reason';
 export const EXEMPT_UNTIL = 'sidecar-guard.io/exempt-until';

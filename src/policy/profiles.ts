@@ -1,5 +1,5 @@
 import type { Config, Profile, RuleMatch } from '../config/types.js';
-import { PROFILE } from './annotations.js';
+import { ALLOWED_PROFILES, PROFILE } from './annotations.js';
 import { selectorMatches } from './sidecar-scope.js';
 import type { Labels, PodTemplateView } from './types.js';
 
@@ -13,6 +13,8 @@ export interface ProfileChoice {
   readonly ruleIndex?: number;
   /** Set when an annotation named a profile that does not exist; `name` is then the default. */
   readonly unknown?: { readonly requested: string; readonly source: ProfileSource };
+  /** Set when the workload asked for a profile it may not pick; `name` is what it gets instead. */
+  readonly notAllowed?: { readonly requested: string; readonly allowed: readonly string[] };
 }
 
 export interface ProfileInput {
@@ -52,7 +54,20 @@ export function ruleMatches(match: RuleMatch, input: ProfileInput): boolean {
  *
  * @example chooseProfile(input, config).name // "small"
  */
-export function chooseProfile(input: ProfileInput, config: Pick<Config, 'profiles' | 'rules' | 'defaultProfile'>): ProfileChoice {
+/**
+ * The profiles a workload in this namespace may ask for: the Namespace's
+ * `sidecar-guard.io/allowed-profiles` (tenants cannot edit Namespaces), else
+ * `tenancy.workloadProfiles`, else every profile but `gateway` and those gateway rules choose.
+ */
+export function workloadProfiles(namespaceAnnotations: Labels, config: Pick<Config, 'profiles' | 'rules' | 'tenancy'>): string[] {
+  const fromNamespace = namespaceAnnotations[ALLOWED_PROFILES];
+  if (fromNamespace !== undefined) return fromNamespace.split(',').map((p) => p.trim()).filter((p) => Object.hasOwn(config.profiles, p));
+  if (config.tenancy.workloadProfiles) return [...config.tenancy.workloadProfiles];
+  const gatewayOnly = new Set(['gateway', ...config.rules.filter((r) => r.match.gateway === true).map((r) => r.profile)]);
+  return Object.keys(config.profiles).filter((p) => !gatewayOnly.has(p));
+}
+
+export function chooseProfile(input: ProfileInput, config: Pick<Config, 'profiles' | 'rules' | 'defaultProfile' | 'tenancy'>): ProfileChoice {
   const fallback = (unknown?: ProfileChoice['unknown']): ProfileChoice => ({
     name: config.defaultProfile,
     profile: config.profiles[config.defaultProfile] as Profile,
@@ -65,7 +80,20 @@ export function chooseProfile(input: ProfileInput, config: Pick<Config, 'profile
   };
 
   const podAnnotation = input.pod.annotations[PROFILE]?.trim();
-  if (podAnnotation) return named(podAnnotation, 'pod-annotation');
+  if (podAnnotation) {
+    const allowed = workloadProfiles(input.namespaceAnnotations, config);
+    if (!Object.hasOwn(config.profiles, podAnnotation) || allowed.includes(podAnnotation)) return named(podAnnotation, 'pod-annotation');
+    return { ...chooseWithoutWorkloadChoice(input, config, named, fallback), notAllowed: { requested: podAnnotation, allowed } };
+  }
+  return chooseWithoutWorkloadChoice(input, config, named, fallback);
+}
+
+function chooseWithoutWorkloadChoice(
+  input: ProfileInput,
+  config: Pick<Config, 'profiles' | 'rules'>,
+  named: (requested: string, source: ProfileSource) => ProfileChoice,
+  fallback: () => ProfileChoice,
+): ProfileChoice {
   const ruleIndex = config.rules.findIndex((rule) => ruleMatches(rule.match, input));
   const rule = config.rules[ruleIndex];
   if (rule) {

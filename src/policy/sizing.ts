@@ -1,5 +1,6 @@
-import type { Config } from '../config/types.js';
-import { APPLIED_PROFILE, PROFILE } from './annotations.js';
+import type { Ceilings, Config, Profile } from '../config/types.js';
+import { compareQuantities } from './quantity.js';
+import { ALLOWED_PROFILES, APPLIED_PROFILE, PROFILE } from './annotations.js';
 import { finding, type Finding, type PlannedChanges } from './decision.js';
 import { chooseProfile, describeProfileChoice, type ProfileChoice } from './profiles.js';
 import { planProxyResources } from './proxy-resources.js';
@@ -10,6 +11,28 @@ export interface SizingResult {
   readonly violations: readonly Finding[];
   readonly notices: readonly Finding[];
   readonly changes: PlannedChanges;
+}
+
+function notAllowedFinding(choice: ProfileChoice): Finding | undefined {
+  if (!choice.notAllowed) return undefined;
+  const { requested, allowed } = choice.notAllowed;
+  const list = allowed.length > 0 ? allowed.join(', ') : 'none';
+  return finding(
+    'PROFILE_NOT_ALLOWED',
+    `the workload asks for ${PROFILE}="${requested}", which workloads here may not pick (allowed: ${list}; set by tenancy.workloadProfiles or the Namespace annotation ${ALLOWED_PROFILES})`,
+    `profile "${requested}" may not be picked here (allowed: ${list}); using "${choice.name}"`,
+  );
+}
+
+/** The profile with the tenancy ceilings folded in: the lower of its own max* and the global one. */
+function withCeilings(profile: Profile, ceilings: Ceilings): Profile {
+  const merged: Profile = { ...profile };
+  for (const key of ['maxCpu', 'maxCpuLimit', 'maxMemory', 'maxMemoryLimit'] as const) {
+    const own = profile[key];
+    const global = ceilings[key];
+    if (global !== undefined && (own === undefined || compareQuantities(global, own) < 0)) merged[key] = global;
+  }
+  return merged;
 }
 
 function unknownProfileFinding(choice: ProfileChoice, config: Config): Finding | undefined {
@@ -39,10 +62,12 @@ export function planSizing(context: WorkloadContext, config: Config, options: { 
     },
     config,
   );
-  const plan = planProxyResources(context.template, choice.profile, { gateway: context.gateway, ...options });
+  const plan = planProxyResources(context.template, withCeilings(choice.profile, config.tenancy.ceilings), { gateway: context.gateway, ...options });
   const unknown = unknownProfileFinding(choice, config);
+  const notAllowed = notAllowedFinding(choice);
   const violations: Finding[] = [
     ...(unknown ? [unknown] : []),
+    ...(notAllowed ? [notAllowed] : []),
     ...plan.violations.map((v) => finding(v.code, `${context.subject}: ${v.message} (${describeProfileChoice(choice)})`, v.message)),
   ];
   const annotations: Record<string, string> = { ...plan.annotations };

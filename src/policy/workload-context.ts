@@ -3,6 +3,7 @@ import { finding, type Evaluation, type Finding, type Webhook } from './decision
 import { describeExemption, resolveExemptions, type Exemption, type ExemptionKind, type ExemptionSummary } from './exemptions.js';
 import { decideMeshMembership, isGatewayPod, type Membership } from './mesh-membership.js';
 import { effectiveMode } from './mode.js';
+import { globMatches } from './profiles.js';
 import type { AdmissionInput } from './request.js';
 import type { ClusterFacts, Labels, PodTemplateView } from './types.js';
 import { podTemplateOf, podTemplatePath } from './workload-view.js';
@@ -65,7 +66,7 @@ export function prepareWorkload(
   const groupKind = { group: input.kind.group, kind: input.kind.kind };
   const template = podTemplateOf(groupKind, input.object);
   const { mode, notice: modeNotice } = effectiveMode(config, facts.namespace);
-  const baseNotices = modeNotice ? [modeNotice] : [];
+  const baseNotices: Finding[] = modeNotice ? [modeNotice] : [];
   if (template === undefined) return allowUntouched(webhook, mode, 'NO_POD_TEMPLATE', baseNotices);
   if (mode === 'off') return allowUntouched(webhook, mode, 'MODE_OFF');
   if (!facts.synced) return unsyncedEvaluation(webhook, mode, config, baseNotices);
@@ -75,6 +76,15 @@ export function prepareWorkload(
   if (!membership.meshed) return allowUntouched(webhook, mode, membership.code, baseNotices);
 
   const namespaceAnnotations = facts.namespace?.annotations ?? {};
+  // A pod is a gateway (no scope check, gateway rules and profile) only where the admin says:
+  // anyone can shape a pod like one (a lone istio-proxy, inject.istio.io/templates: gateway).
+  const looksLikeGateway = isGatewayPod(template);
+  const gateway = looksLikeGateway && config.tenancy.gatewayNamespaces.some((glob) => globMatches(glob, input.namespace));
+  if (looksLikeGateway && !gateway) {
+    baseNotices.push(
+      finding('GATEWAY_NOT_RECOGNISED', `the pod is shaped like a gateway, but namespace ${input.namespace} is not in tenancy.gatewayNamespaces: it is checked as a workload (Sidecar scope, workload profiles and ceilings)`),
+    );
+  }
   const exemptions = resolveExemptions(namespaceAnnotations, template.annotations, config.exceptions, now);
   const name = input.name || (input.object as { metadata?: { name?: unknown } } | null)?.metadata?.name;
   return {
@@ -85,7 +95,7 @@ export function prepareWorkload(
     namespaceAnnotations,
     mode,
     membership,
-    gateway: isGatewayPod(template),
+    gateway,
     exemptions,
     notices: [...baseNotices, ...refusalNotices(exemptions)],
     subject: typeof name === 'string' && name !== '' ? `${input.kind.kind} "${name}"` : input.kind.kind,

@@ -83,7 +83,7 @@ t.test('ConfigMap: the values config, mounted as a directory so reloads see chan
   t.same(config.profiles['medium'], { cpu: '100m', cpuLimit: '1000m', memory: '128Mi', memoryLimit: '256Mi', maxMemoryLimit: '512Mi' });
   t.same(parseConfig(String(get(one(render(), 'ConfigMap'), 'data', 'config.yaml'))).scope.suggestedEgressHosts, ['./*', 'istio-system/*']);
   const defaults = asRecord(parse(String(get(one(render(), 'ConfigMap'), 'data', 'config.yaml'))));
-  t.same(Object.keys(defaults).sort(), ['cluster', 'defaultProfile', 'exceptions', 'mode', 'profiles', 'rules', 'scope']);
+  t.same(Object.keys(defaults).sort(), ['cluster', 'defaultProfile', 'exceptions', 'mode', 'profiles', 'rules', 'scope', 'tenancy']);
 
   // `mode: off` unquoted is YAML 1.1 false to Helm; the chart writes it back as "off".
   const off = render({ values: { config: { mode: 'off' } } });

@@ -16,8 +16,11 @@ profiles:
   gateway: { cpu: 500m, cpuLimit: 4000m, memory: 512Mi, memoryLimit: 2Gi }
 rules:                      # first match wins; all given fields must match
   - { profile: gateway, match: { gateway: true } }
-  - { profile: gateway, match: { podLabels: { istio: ingressgateway } } }
+  - { profile: gateway, match: { podLabels: { istio: ingressgateway }, namespaces: [istio-system, istio-ingress, istio-egress] } }
   - { profile: small,   match: { namespaces: ["batch-*"] } }
+tenancy:
+  gatewayNamespaces: [istio-system, istio-ingress, istio-egress]
+  ceilings: { maxCpu: 2000m, maxCpuLimit: 4000m, maxMemory: 2Gi, maxMemoryLimit: 2Gi }
 scope:
   acceptRootNamespaceDefault: false
   rootNamespace: istio-system

@@ -56,7 +56,10 @@ t.test('profile choice: annotation, then first matching rule, then namespace ann
   const profileOf = (object: Json, f = facts({ namespace: MESH_NS })) =>
     (mutate(object, f).result as { metadata: { annotations: Json } }).metadata.annotations['sidecar-guard.io/applied-profile'];
   t.equal(profileOf(pod({ annotations: { 'sidecar-guard.io/profile': 'large' }, labels: { istio: 'ingressgateway' } })), 'large');
-  t.equal(profileOf(pod({ labels: { istio: 'ingressgateway' } })), 'gateway', 'rule on pod labels');
+  t.equal(profileOf(pod({ labels: { istio: 'ingressgateway' } })), 'medium', 'the ingressgateway label rule holds only in gateway namespaces');
+  const ingressNs = facts({ namespace: namespace('istio-ingress', { 'istio-injection': 'enabled' }) });
+  const ingressPod = mutate(pod({ labels: { istio: 'ingressgateway' } }), ingressNs, BUILT_IN_CONFIG, { namespace: 'istio-ingress' }).result as { metadata: { annotations: Json } };
+  t.equal(ingressPod.metadata.annotations['sidecar-guard.io/applied-profile'], 'gateway', 'rule on pod labels, in a gateway namespace');
   const batch = facts({ namespace: namespace('batch-nightly', { 'istio-injection': 'enabled' }, { 'sidecar-guard.io/profile': 'large' }) });
   const batchPod = mutate(pod({}), batch, BUILT_IN_CONFIG, { namespace: 'batch-nightly' }).result as { metadata: { annotations: Json } };
   t.equal(batchPod.metadata.annotations['sidecar-guard.io/applied-profile'], 'small', 'a rule beats the namespace annotation');
@@ -76,7 +79,7 @@ t.test('rules match on namespaceLabels and gateway too', async (t) => {
   const critical = facts({ namespace: namespace('shop', { 'istio-injection': 'enabled', tier: 'critical' }) });
   const { outcome } = mutate(pod({}), critical, c);
   t.match(outcome.auditAnnotations.profile, 'large');
-  const gateway = mutate(pod({ annotations: { 'inject.istio.io/templates': 'gateway' } }), undefined, c);
+  const gateway = mutate(pod({ annotations: { 'inject.istio.io/templates': 'gateway' } }), undefined, resolveConfig({ rules: c.rules, tenancy: { gatewayNamespaces: ['shop'] } }));
   t.equal(gateway.outcome.auditAnnotations.profile, 'gateway');
 });
 
@@ -156,7 +159,7 @@ t.test('a gateway pod sizes its declared istio-proxy from the gateway profile', 
     annotations: { 'inject.istio.io/templates': 'gateway' },
     containers: [{ name: 'istio-proxy', image: 'auto', resources: { requests: { cpu: '1' } } }],
   });
-  const { result } = mutate(gateway);
+  const { result } = mutate(gateway, undefined, resolveConfig({ tenancy: { gatewayNamespaces: ['sh*'] } }));
   const proxy = (result as { spec: { containers: Json[] } }).spec.containers[0];
   t.same(proxy?.resources, { requests: { cpu: '1', memory: '512Mi' }, limits: { cpu: '4000m', memory: '2Gi' } });
 });
@@ -188,4 +191,18 @@ t.test('dry run gets exactly the answer a real request would', async (t) => {
   const dry = mutate(pod({ name: 'web' }), undefined, BUILT_IN_CONFIG, { dryRun: true });
   t.same(dry.patch, real.patch);
   t.same(dry.outcome, real.outcome);
+});
+
+t.test('tenants cannot pick their own ceiling: workload profiles, global ceilings, gateways only where the admin says', async (t) => {
+  const asked = mutate(pod({ annotations: { 'sidecar-guard.io/profile': 'gateway' } }));
+  t.same([asked.outcome.allowed, asked.outcome.code], [false, 'PROFILE_NOT_ALLOWED'], 'the gateway profile is not a workload profile');
+  t.match(asked.outcome.status?.message, /allowed: small, medium, large/);
+  const ns = facts({ namespace: namespace('shop', { 'istio-injection': 'enabled' }, { 'sidecar-guard.io/allowed-profiles': 'small' }) });
+  t.equal(mutate(pod({ annotations: { 'sidecar-guard.io/profile': 'large' } }), ns).outcome.code, 'PROFILE_NOT_ALLOWED', 'the Namespace annotation narrows the list');
+  const huge = mutate(pod({ annotations: { 'sidecar-guard.io/profile': 'large', 'sidecar.istio.io/proxyMemoryLimit': '64Gi' } }));
+  t.same([huge.outcome.allowed, huge.outcome.code], [false, 'ABOVE_CEILING'], 'large has no max*, the tenancy ceiling still holds');
+  t.match(huge.outcome.status?.message, /maxMemoryLimit=2Gi/);
+  const shaped = mutate(pod({ annotations: { 'inject.istio.io/templates': 'gateway', 'sidecar.istio.io/proxyMemoryLimit': '64Gi' } }));
+  t.equal(shaped.outcome.allowed, false, 'a pod shaped like a gateway in a tenant namespace gets no gateway treatment');
+  t.ok(shaped.outcome.warnings.some((w) => w.includes('tenancy.gatewayNamespaces')), 'and is told why');
 });

@@ -115,10 +115,13 @@ t.test('a controller being deleted (finalizers removed) is not blocked', async (
 t.test('pods outside the mesh, gateways, pod updates, subresources and deletes pass untouched', async (t) => {
   const outside = validate(pod({}), facts({ namespace: namespace('shop') }));
   t.same([outside.allowed, outside.code], [true, 'NOT_IN_MESH']);
-  const gateway = validate(pod({ annotations: { 'inject.istio.io/templates': 'gateway' } }));
+  const gatewaysHere = config({ tenancy: { gatewayNamespaces: ['shop'] } });
+  const gateway = validate(pod({ annotations: { 'inject.istio.io/templates': 'gateway' } }), undefined, gatewaysHere);
   t.same([gateway.allowed, gateway.code], [true, 'GATEWAY']);
-  const chartGateway = validate(pod({ containers: [{ name: 'istio-proxy', image: 'auto' }] }));
+  const chartGateway = validate(pod({ containers: [{ name: 'istio-proxy', image: 'auto' }] }), undefined, gatewaysHere);
   t.same([chartGateway.allowed, chartGateway.code], [true, 'GATEWAY']);
+  const notHere = validate(pod({ annotations: { 'inject.istio.io/templates': 'gateway' } }));
+  t.same([notHere.allowed, notHere.code], [false, 'MISSING_SIDECAR'], 'outside tenancy.gatewayNamespaces a gateway-shaped pod needs a Sidecar');
   t.equal(validate(pod({}), undefined, BUILT_IN_CONFIG, { operation: 'UPDATE', oldObject: pod({}) }).code, 'POD_UPDATE');
   t.equal(validate(pod({}), undefined, BUILT_IN_CONFIG, { operation: 'UPDATE', subResource: 'status', oldObject: pod({}) }).code, 'SUBRESOURCE');
   t.equal(validate(pod({}), undefined, BUILT_IN_CONFIG, { operation: 'UPDATE', subResource: 'ephemeralcontainers' }).code, 'SUBRESOURCE');
