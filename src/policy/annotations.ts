@@ -21,6 +21,7 @@ export const DATAPLANE_MODE = 'istio.io/dataplane-mode';
 
 /** The proxy container Istio injects (in `containers`, or in `initContainers` when native). */
 export const ISTIO_PROXY_CONTAINER = 'istio-proxy';
+export const ISTIO_INIT_CONTAINER = 'istio-init';
 
 /** sidecar-guard's own keys. */
 export const PROFILE = 'sidecar-guard.io/profile';

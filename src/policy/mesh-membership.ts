@@ -81,9 +81,14 @@ function podInjectChoice(pod: PodTemplateView): 'true' | 'false' | undefined {
  * @example decideMeshMembership(pod, 'shop', { 'istio-injection': 'enabled' }).meshed
  */
 export function decideMeshMembership(pod: PodTemplateView, namespaceName: string, namespaceLabels: Labels): Membership {
-  if (findProxyContainer(pod) !== undefined) {
-    return { meshed: true, code: 'ALREADY_INJECTED', reason: 'the pod already has an istio-proxy container' };
-  }
+  const byLabels = injectionByLabels(pod, namespaceName, namespaceLabels);
+  if (findProxyContainer(pod) === undefined) return byLabels;
+  // Validation meets pods after Istio's injector: the labels that made it inject are the reason
+  // worth telling; a proxy with no such reason was put there by hand (istioctl kube-inject).
+  return byLabels.meshed ? byLabels : { meshed: true, code: 'ALREADY_INJECTED', reason: 'the pod already has an istio-proxy container' };
+}
+
+function injectionByLabels(pod: PodTemplateView, namespaceName: string, namespaceLabels: Labels): Membership {
   if (IGNORED_NAMESPACES.includes(namespaceName)) {
     return { meshed: false, code: 'IGNORED_NAMESPACE', reason: `Istio never injects pods in ${namespaceName}` };
   }

@@ -1,8 +1,8 @@
 import type { Profile } from '../config/types.js';
-import { PROXY_CPU, PROXY_CPU_LIMIT, PROXY_MEMORY, PROXY_MEMORY_LIMIT } from './annotations.js';
+import { ISTIO_INIT_CONTAINER, PROXY_CPU, PROXY_CPU_LIMIT, PROXY_MEMORY, PROXY_MEMORY_LIMIT } from './annotations.js';
 import { findProxyContainer, isInjected } from './mesh-membership.js';
 import { compareQuantities, isResourceQuantity } from './quantity.js';
-import type { PodTemplateView } from './types.js';
+import type { ContainerView, PodTemplateView } from './types.js';
 
 /** The four proxy resource values. Istio drops its defaults for all when any is set (istio-facts §1.2). */
 export type ResourceKey = 'cpu' | 'cpuLimit' | 'memory' | 'memoryLimit';
@@ -45,8 +45,9 @@ export interface ResourceViolation {
   readonly message: string;
 }
 
-/** One value to write into the `istio-proxy` container's resources. */
+/** One value to write into the resources of `istio-proxy` (or, on an injected pod, `istio-init`). */
 export interface ContainerChange {
+  readonly container: string;
   readonly list: 'containers' | 'initContainers';
   readonly index: number;
   readonly key: ResourceKey;
@@ -135,18 +136,24 @@ export function planProxyResources(pod: PodTemplateView, profile: Profile, optio
   }
 
   const containerChanges: ContainerChange[] = [];
-  if (proxy) {
+  const resize = (list: ContainerChange['list'], container: ContainerView, keepDeclared: boolean) => {
     for (const key of RESOURCE_KEYS) {
       const [section, resource] = CONTAINER_FIELD_FOR[key];
-      const current = proxy.container.resources?.[section]?.[resource];
+      const current = container.resources?.[section]?.[resource];
       const wanted = effective[key].value;
       const same = current !== undefined && isResourceQuantity(current) && isResourceQuantity(wanted) && compareQuantities(current, wanted) === 0;
       if (current === wanted || same) continue;
       // An explicit container keeps what it declares; only the gaps are filled.
-      if (containerIsExplicit && current !== undefined) continue;
-      containerChanges.push({ list: proxy.list, index: proxy.container.index, key, value: wanted });
+      if (keepDeclared && current !== undefined) continue;
+      containerChanges.push({ container: container.name, list, index: container.index, key, value: wanted });
     }
-  }
+  };
+  if (proxy) resize(proxy.list, proxy.container, containerIsExplicit);
+  // Istio's template gives istio-init the same resources as istio-proxy (injection-template.yaml,
+  // "resources" in both). On a pod injected before this webhook ran they are Istio's defaults,
+  // and an init container's requests count towards the pod's, so it is resized with the proxy.
+  const init = isInjected(pod) && !containerIsExplicit ? pod.initContainers.find((c) => c.name === ISTIO_INIT_CONTAINER) : undefined;
+  if (init) resize('initContainers', init, false);
 
   return { effective, violations, annotations, containerChanges };
 }

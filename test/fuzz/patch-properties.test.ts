@@ -117,7 +117,9 @@ function withoutMutablePaths(object: unknown, templatePath: readonly string[]): 
     const entries = spec?.[list];
     if (!Array.isArray(entries)) continue;
     for (const entry of entries as Json[]) {
-      if (entry?.name !== 'istio-proxy' || typeof entry.resources !== 'object' || entry.resources === null) continue;
+      // istio-proxy anywhere; istio-init (an injected pod's, which Istio sized like the proxy) only as an init container.
+      const resizable = entry?.name === 'istio-proxy' || (entry?.name === 'istio-init' && list === 'initContainers');
+      if (!resizable || typeof entry.resources !== 'object' || entry.resources === null) continue;
       const res = entry.resources as Json;
       for (const section of ['requests', 'limits']) {
         const values = res[section] as Json | undefined;
@@ -142,7 +144,7 @@ const TEMPLATE_PATH: Record<string, string[]> = {
 
 const ALLOWED_PATH = /^\/metadata(\/annotations(\/(sidecar\.istio\.io~1proxy(CPU|CPULimit|Memory|MemoryLimit)|sidecar-guard\.io~1applied-profile))?)?$|^\/spec\/(containers|initContainers)\/\d+\/resources(\/(requests|limits)(\/(cpu|memory))?)?$/;
 
-t.test('every patch applies cleanly, touches only proxy annotations and istio-proxy resources, and is idempotent', async (t) => {
+t.test('every patch applies cleanly, touches only proxy annotations and istio-proxy (and injected istio-init) resources, and is idempotent', async (t) => {
   let patched = 0;
   await fc.assert(
     fc.asyncProperty(workload, async ({ kind, ns, object }) => {
@@ -161,7 +163,7 @@ t.test('every patch applies cleanly, touches only proxy annotations and istio-pr
       const after = applyJsonPatch(object, ops);
       const before = withoutMutablePaths(object, TEMPLATE_PATH[kind] ?? []);
       const rest = withoutMutablePaths(after, TEMPLATE_PATH[kind] ?? []);
-      if (JSON.stringify(canonical(before)) !== JSON.stringify(canonical(rest))) throw new Error('the patch changed something besides the proxy annotations and istio-proxy resources');
+      if (JSON.stringify(canonical(before)) !== JSON.stringify(canonical(rest))) throw new Error('the patch changed something besides the proxy annotations and istio-proxy/istio-init resources');
       // Nothing is dropped or rewritten: every annotation the pod had keeps its value unless it is a proxy key.
       const oldAnnotations = (object as { metadata?: { annotations?: Record<string, unknown> } }).metadata?.annotations ?? {};
       const newAnnotations = (after as { metadata?: { annotations?: Record<string, unknown> } }).metadata?.annotations ?? {};

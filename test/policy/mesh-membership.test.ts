@@ -70,6 +70,15 @@ t.test('a pod with an istio-proxy container is meshed wherever it is', async (t)
   t.equal(decideMeshMembership(native, 'shop', {}).meshed, true, 'native sidecar in initContainers');
 });
 
+t.test("an injected pod is told why Istio injected it (validation runs after Istio's injector)", async (t) => {
+  const inNamespace = podTemplateOf({ group: '', kind: 'Pod' }, injectedPod())!;
+  t.match(decideMeshMembership(inNamespace, 'shop', { 'istio-injection': 'enabled' }), { meshed: true, code: 'NAMESPACE_INJECTION', reason: 'namespace shop has istio-injection=enabled' });
+  const optedIn = podTemplateOf({ group: '', kind: 'Pod' }, injectedPod({ labels: { 'sidecar.istio.io/inject': 'true' } }))!;
+  t.match(decideMeshMembership(optedIn, 'shop', {}), { meshed: true, code: 'POD_OPTED_IN', reason: 'the pod has label sidecar.istio.io/inject=true' });
+  const byHandOptedOut = podTemplateOf({ group: '', kind: 'Pod' }, injectedPod({ annotations: { 'sidecar.istio.io/inject': 'false' } }))!;
+  t.match(decideMeshMembership(byHandOptedOut, 'shop', { 'istio-injection': 'enabled' }), { meshed: true, code: 'ALREADY_INJECTED' }, 'a proxy put there by hand still runs');
+});
+
 t.test('gateway pods', async (t) => {
   t.ok(isGatewayPod(view({ annotations: { 'inject.istio.io/templates': 'gateway' } })), 'gateway template');
   t.ok(isGatewayPod(view({ annotations: { 'inject.istio.io/templates': 'sidecar, gateway' } })), 'gateway among templates');

@@ -132,9 +132,15 @@ t.test('an injected pod has its istio-proxy container resized too', async (t) =>
     const list = native ? 'initContainers' : 'containers';
     const proxy = ((result as { spec: Record<string, Json[]> }).spec[list] ?? []).find((c) => c.name === 'istio-proxy');
     t.same(proxy?.resources, { requests: { cpu: '100m', memory: '128Mi' }, limits: { cpu: '1000m', memory: '256Mi' } }, list);
+    const init = ((result as { spec: Record<string, Json[]> }).spec.initContainers ?? []).find((c) => c.name === 'istio-init');
+    t.same(init?.resources, { requests: { cpu: '100m', memory: '128Mi' }, limits: { cpu: '1000m', memory: '256Mi' } }, `${list}: istio-init, which Istio gave the same defaults, is resized with it`);
     const app = (result as { spec: { containers: Json[] } }).spec.containers.find((c) => c.name === 'app');
     t.same(app, { name: 'app', image: 'registry.example/app:1.0' }, 'other containers untouched');
   }
+  const { outcome } = mutate(injectedPod());
+  t.match(outcome.auditAnnotations?.patched, /istio-init\.limits\.memory=256Mi/, 'the audit annotation of what was changed names istio-init');
+  const notYet = mutate(pod({ initContainers: [{ name: 'istio-init', image: 'mine', resources: { limits: { memory: '1Gi' } } }] })).result as { spec: { initContainers: Json[] } };
+  t.same(notYet.spec.initContainers[0]?.resources, { limits: { memory: '1Gi' } }, "before injection an istio-init of the pod's own is not ours to resize");
 });
 
 t.test('a user-declared istio-proxy container is an explicit override: kept, gaps filled', async (t) => {

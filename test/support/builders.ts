@@ -32,10 +32,13 @@ export function pod(options: PodOptions = {}): Json {
 
 /** The pod Istio's sidecar injector leaves behind (istio-proxy with the chart's default resources). */
 export function injectedPod(options: PodOptions & { native?: boolean } = {}): Json {
+  // Istio's defaults (global.proxy.resources), which its template gives istio-init too.
+  const defaults = { requests: { cpu: '100m', memory: '128Mi' }, limits: { cpu: '2', memory: '1Gi' } };
+  const init = { name: 'istio-init', image: 'docker.io/istio/proxyv2:1.30.0', resources: defaults };
   const proxy = {
     name: 'istio-proxy',
     image: 'docker.io/istio/proxyv2:1.30.0',
-    resources: { requests: { cpu: '100m', memory: '128Mi' }, limits: { cpu: '2', memory: '1Gi' } },
+    resources: defaults,
     ...(options.native ? { restartPolicy: 'Always' } : {}),
   };
   const app = { name: 'app', image: 'registry.example/app:1.0' };
@@ -43,7 +46,7 @@ export function injectedPod(options: PodOptions & { native?: boolean } = {}): Js
     ...options,
     annotations: { 'sidecar.istio.io/status': '{"containers":["istio-proxy"]}', ...options.annotations },
     containers: options.native ? [app] : [app, proxy],
-    initContainers: options.native ? [{ name: 'istio-init', image: 'proxyv2' }, proxy] : [{ name: 'istio-init', image: 'proxyv2' }],
+    initContainers: options.native ? [init, proxy] : [init],
   });
 }
 
