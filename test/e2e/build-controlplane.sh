@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds kube-apiserver, kubectl and etcd from their Go modules (pinned in
+# Builds kube-apiserver, kube-controller-manager, kubectl and etcd from their Go modules (pinned in
 # test/e2e/controlplane/go.mod) into a cache directory outside the clone, keyed by
 # version, and prints that directory. A second run with the binaries present is a no-op.
 set -euo pipefail
@@ -34,4 +34,5 @@ k8s_ldflags="-s -w -X k8s.io/component-base/version.gitVersion=$k8s_version -X k
 build etcd go.etcd.io/etcd/server/v3 "-s -w"
 build kube-apiserver k8s.io/kubernetes/cmd/kube-apiserver "$k8s_ldflags"
 build kubectl k8s.io/kubernetes/cmd/kubectl "$k8s_ldflags"
+build kube-controller-manager k8s.io/kubernetes/cmd/kube-controller-manager "$k8s_ldflags"
 echo "$bin"

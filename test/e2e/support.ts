@@ -31,15 +31,52 @@ export function getJson<T = Record<string, unknown>>(args: readonly string[]): T
 
 export const MESH = { 'istio-injection': 'enabled' } as const;
 
+/**
+ * Annotations Istio's injector writes on the pods it injects: its status (pkg/kube/inject/inject.go),
+ * the metadata of its sidecar template (istio-discovery files/injection-template.yaml) and the
+ * Prometheus merge (inject.go applyPrometheusMerge). Not sidecar-guard's doing.
+ */
+const ISTIO_INJECTED_ANNOTATIONS = new Set([
+  'sidecar.istio.io/status',
+  'istio.io/rev',
+  'kubectl.kubernetes.io/default-container',
+  'kubectl.kubernetes.io/default-logs-container',
+  'prometheus.io/path',
+  'prometheus.io/port',
+  'prometheus.io/scrape',
+]);
+
+/**
+ * A stored pod's annotations less what kubectl apply and (on an injected pod) Istio's injector
+ * added: what the manifest and sidecar-guard put there.
+ */
+export function ownAnnotations(annotations: Record<string, string> | undefined): Record<string, string> {
+  const all = annotations ?? {};
+  const injected = 'sidecar.istio.io/status' in all;
+  return Object.fromEntries(Object.entries(all).filter(([key]) => key !== 'kubectl.kubernetes.io/last-applied-configuration' && !(injected && ISTIO_INJECTED_ANNOTATIONS.has(key))));
+}
+
 interface Teardown {
   teardown(fn: () => void | Promise<void>): void;
 }
 
-/** A namespace of its own for one test, deleted (without waiting) when the test ends. */
+function sleepSync(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
+/**
+ * A namespace of its own for one test, deleted (without waiting) when the test ends. Returns once
+ * kube-controller-manager has given it its `default` ServiceAccount, which the ServiceAccount
+ * admission plugin needs before any pod can be created there.
+ */
 export function freshNamespace(t: Teardown, prefix: string, labels: Record<string, string> = {}, annotations: Record<string, string> = {}): string {
   const name = `${prefix}-${randomBytes(3).toString('hex')}`;
   const created = kubectl(['apply', '-f', '-'], { apiVersion: 'v1', kind: 'Namespace', metadata: { name, labels, annotations } });
   if (created.code !== 0) throw new Error(`could not create namespace ${name}: ${created.stderr}`);
+  for (let waited = 0; kubectl(['get', 'serviceaccount', 'default', '-n', name]).code !== 0; waited += 50) {
+    if (waited > 20_000) throw new Error(`namespace ${name} got no default ServiceAccount within 20 s: is kube-controller-manager running? (.e2e/logs/kube-controller-manager.log)`);
+    sleepSync(50);
+  }
   t.teardown(() => {
     kubectl(['delete', 'namespace', name, '--wait=false', '--ignore-not-found']);
   });

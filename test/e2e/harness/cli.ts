@@ -5,7 +5,7 @@ const command = process.argv[2];
 try {
   if (command === 'up') {
     const state = await up((line) => console.error(`e2e: ${line}`));
-    console.log(`The end-to-end cluster is up (Kubernetes ${state.kubernetesVersion}).
+    console.log(`The end-to-end cluster is up (Kubernetes ${state.kubernetesVersion}, Istio ${state.istio?.release ?? '?'} injector, ${state.istio?.nativeSidecars ? 'native' : 'classic'} sidecars).
   export KUBECONFIG=${state.kubeconfig}
   kubectl get ns
 Audit log: ${state.auditLog}

@@ -1,7 +1,10 @@
 /**
  * etcd and kube-apiserver on loopback, started the way controller-runtime's envtest starts them:
  * a fresh PKI, RBAC authorization, no endpoint reconciler, no kubelet or scheduler (pods are
- * stored, never run), plus an audit policy at Metadata level writing to a file.
+ * stored, never run), plus an audit policy at Metadata level writing to a file. Unlike envtest,
+ * the ServiceAccount admission plugin stays on and kube-controller-manager runs its serviceaccount
+ * and namespace controllers, as in every real cluster: Istio's injected pods need the
+ * serviceAccountName the plugin sets, and namespaces really go away (with their Sidecars).
  */
 import { request } from 'node:https';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -121,7 +124,6 @@ export async function startControlPlane(dir: string, binDir: string): Promise<Co
     `--client-ca-file=${caCertFile}`,
     '--service-cluster-ip-range=10.0.0.0/24',
     '--authorization-mode=RBAC',
-    '--disable-admission-plugins=ServiceAccount',
     '--allow-privileged=true',
     '--service-account-issuer=https://kubernetes.default.svc.cluster.local',
     `--service-account-key-file=${saKey}`,
@@ -137,5 +139,17 @@ export async function startControlPlane(dir: string, binDir: string): Promise<Co
 
   const kubeconfig = join(dir, 'kubeconfig');
   writeKubeconfig(kubeconfig, apiserverUrl, pki.ca.cert, 'e2e-admin', pki.admin);
+
+  const controllerManager = startDetached('kube-controller-manager', join(binDir, 'kube-controller-manager'), [
+    `--kubeconfig=${kubeconfig}`,
+    '--controllers=serviceaccount,namespace',
+    '--leader-elect=false',
+    '--secure-port=0',
+    '--use-service-account-credentials=false',
+    '--v=1',
+  ], join(logs, 'kube-controller-manager.log'));
+  processes.push(controllerManager);
+  // Ready when it has given the kube-system namespace its default ServiceAccount.
+  await waitFor('kube-controller-manager', async () => (await httpsGet(`${apiserverUrl}/api/v1/namespaces/kube-system/serviceaccounts/default`, pki)).status === 200, 60_000, controllerManager.log);
   return { apiserverUrl, etcdUrl, kubeconfig, auditLog, caCertFile, caKeyFile, processes };
 }

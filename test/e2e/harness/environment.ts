@@ -8,6 +8,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import { basename, join } from 'node:path';
 import { ROOT } from '../../charts/helm.js';
 import { startControlPlane } from './control-plane.js';
+import { buildIstioInjector, startIstioInjector } from './istio-injector.js';
 import { isRunning, startDetached, stopProcess, type StartedProcess } from './processes.js';
 import { pointAt, RELEASE_NAMESPACE, renderChart, startWebhook, toYamlStream, writeConfig } from './webhook.js';
 
@@ -27,6 +28,8 @@ export interface E2eState {
   webhookUrl: string;
   webhookCaPem: string;
   configFile: string;
+  /** Istio's injector in the admission chain (absent only while `up` is still starting). */
+  istio?: { release: string; moduleVersion: string; url: string; caPem: string; nativeSidecars: boolean };
   processes: StartedProcess[];
 }
 
@@ -76,6 +79,8 @@ export async function up(log: (line: string) => void = () => {}): Promise<E2eSta
   if (!existsSync(join(ROOT, 'dist', 'cli', 'main.js'))) throw new Error('dist/cli/main.js is missing: run npm run build first');
 
   const binDir = buildControlPlane();
+  const istioBuild = buildIstioInjector();
+  const nativeSidecars = process.env.E2E_NATIVE_SIDECARS === 'true';
   const kubernetesVersion = basename(binDir).replace(/^k8s-/, '').replace(/-etcd-.*$/, '');
   log(`control plane binaries: ${binDir}`);
   const controlPlane = await startControlPlane(E2E_DIR, binDir);
@@ -101,9 +106,14 @@ export async function up(log: (line: string) => void = () => {}): Promise<E2eSta
     });
     processes.push(webhook.process);
     must(kubectlWith(partial, ['apply', '-f', '-'], toYamlStream([pointAt(chart.mutating, webhook.url, webhook.caPem), pointAt(chart.validating, webhook.url, webhook.caPem)])), "applying the chart's webhook configurations");
-    const state: E2eState = { kubernetesVersion, binDir, ...controlPlane, webhookUrl: webhook.url, webhookCaPem: webhook.caPem, configFile, processes };
-    writeState(state);
     log(`sidecar-guard at ${webhook.url}, in the admission path`);
+    const injector = await startIstioInjector(E2E_DIR, istioBuild, { nativeSidecars });
+    processes.push(injector.process);
+    must(kubectlWith(partial, ['apply', '-f', '-'], toYamlStream([injector.mutating])), "applying Istio's istio-sidecar-injector webhook configuration");
+    const istio = { release: istioBuild.release, moduleVersion: istioBuild.moduleVersion, url: injector.url, caPem: injector.caPem, nativeSidecars };
+    const state: E2eState = { kubernetesVersion, binDir, ...controlPlane, webhookUrl: webhook.url, webhookCaPem: webhook.caPem, configFile, istio, processes };
+    writeState(state);
+    log(`Istio ${istio.release}'s injector at ${injector.url} (${nativeSidecars ? 'native sidecars' : 'classic sidecars'}), in the admission path`);
     return state;
   } catch (error) {
     await Promise.all(processes.map((p) => stopProcess(p.pid)));

@@ -1,6 +1,6 @@
 /** Audit mode and exemptions as kubectl and the audit log show them. */
 import t from 'tap';
-import { auditEvents, deployment, freshNamespace, getJson, kubectl, MESH, pod, warnings } from '../support.js';
+import { auditEvents, deployment, freshNamespace, getJson, kubectl, MESH, pod, warnings, ownAnnotations } from '../support.js';
 
 t.test('audit mode: kubectl prints the warnings, the objects are stored unchanged, the audit log has the annotations', async (t) => {
   const ns = freshNamespace(t, 'audit', { ...MESH, 'sidecar-guard.io/mode': 'audit' });
@@ -15,7 +15,7 @@ t.test('audit mode: kubectl prints the warnings, the objects are stored unchange
   t.ok(warnings(created).some((w) => w.startsWith('sidecar-guard: [audit] enforce would set proxyCPU=100m')), created.stderr);
   t.ok(warnings(created).some((w) => w.startsWith('sidecar-guard: [audit] enforce would deny')), 'the pod is reported too');
   const stored = getJson<{ metadata: { annotations?: Record<string, string> } }>(['get', 'pod', 'p', '-n', ns]);
-  t.same(stored.metadata.annotations ?? {}, {}, 'audit mode never patches');
+  t.same(ownAnnotations(stored.metadata.annotations), {}, 'audit mode never patches');
 
   const deploymentEvent = auditEvents(ns, 'web', 'deployments').find((e) => e.verb === 'create' && e.stage === 'ResponseComplete');
   t.equal(deploymentEvent?.annotations?.['injection.workloads.validate.sidecar-guard.io/decision'], 'would-deny');

@@ -1,6 +1,6 @@
 /** What the API server does when sidecar-guard is down, per failurePolicy, and after it returns. */
 import t from 'tap';
-import { freshNamespace, getJson, kubectl, MESH, pod, sidecar, startIsolatedWebhook } from '../support.js';
+import { freshNamespace, getJson, kubectl, MESH, pod, sidecar, startIsolatedWebhook, ownAnnotations } from '../support.js';
 
 const ISOLATED = { ...MESH, 'sidecar-guard.io/ignore': 'true' };
 
@@ -12,7 +12,7 @@ t.test('failurePolicy Ignore: with the webhook down pods are admitted untouched;
   await webhook.stop();
   const admitted = kubectl(['create', '-f', '-'], pod(ns, 'down'));
   t.equal(admitted.code, 0, `down: admitted (${admitted.stderr})`);
-  t.same(getJson<{ metadata: { annotations?: object } }>(['get', 'pod', 'down', '-n', ns]).metadata.annotations ?? {}, {}, 'without the annotations');
+  t.same(ownAnnotations(getJson<{ metadata: { annotations?: Record<string, string> } }>(['get', 'pod', 'down', '-n', ns]).metadata.annotations), {}, 'without the annotations');
 
   await webhook.restart();
   const again = kubectl(['create', '-f', '-'], pod(ns, 'after'));
