@@ -16,6 +16,17 @@ t.test('deleting the last Sidecar of a meshed namespace is denied; with another 
   t.equal(kubectl(['get', 'sidecar', 'default', '-n', ns]).code, 0, 'still there');
 });
 
+t.test("deleting a meshed namespace is not blocked by the last-Sidecar rule: the namespace controller removes its Sidecar and the namespace goes", async (t) => {
+  const ns = freshNamespace(t, 'nsgone', MESH);
+  t.equal(kubectl(['apply', '-f', '-'], sidecar(ns, 'default')).code, 0);
+  await eventually('the view sees the Sidecar', () => kubectl(['apply', '--dry-run=server', '-f', '-'], deployment(ns, 'web')).code === 0);
+  const alone = kubectl(['delete', 'sidecar', 'default', '-n', ns]);
+  t.ok(sidecarDenial(alone.stderr, 'with no Sidecar that scopes egress'), `on its own, the last Sidecar stays: ${alone.stderr}`);
+  t.equal(kubectl(['delete', 'namespace', ns, '--wait=false']).code, 0);
+  await eventually('kube-controller-manager to finish deleting the namespace', () => kubectl(['get', 'namespace', ns]).code !== 0, 60_000, 250);
+  t.pass(`namespace ${ns} is gone, its Sidecar with it`);
+});
+
 t.test('a Sidecar with a */* egress host is denied', async (t) => {
   const ns = freshNamespace(t, 'wild', MESH);
   const denied = kubectl(['apply', '-f', '-'], sidecar(ns, 'default', ['*/*']));
