@@ -110,8 +110,9 @@ function checkValue(key: ResourceKey, explicit: ResourceValue, profile: Profile)
 /**
  * Plans the proxy resources of a mesh pod: values the workload sets itself are kept (unless
  * invalid or above the profile's ceiling), the rest come from the profile. A user-declared
- * `istio-proxy` container (not yet injected), and any gateway's, is an explicit override whose
- * values win at injection; an injected one carries the injector's defaults and is resized.
+ * `istio-proxy` container (not yet injected), any gateway's, and the `istio-proxy` of
+ * `proxy.istio.io/overrides` (which Istio applies ahead of a declared one) are explicit overrides
+ * whose values win at injection; an injected container carries the injector's defaults and is resized.
  *
  * @example planProxyResources(pod, profiles.medium, { gateway: false }).annotations
  */
