@@ -8,6 +8,11 @@ export const PROXY_MEMORY_LIMIT = 'sidecar.istio.io/proxyMemoryLimit';
 
 /** Written by Istio's injector on every pod it injected (istio-facts §1.1). */
 export const SIDECAR_STATUS = 'sidecar.istio.io/status';
+/**
+ * Containers Istio's injector merges over the ones it injects (istio/istio pkg/kube/inject/webhook.go
+ * `reapplyOverwrittenContainers`); written by Istio itself, but a pod may carry it from the start.
+ */
+export const PROXY_OVERRIDES = 'proxy.istio.io/overrides';
 /** Pod label (and deprecated annotation) `"true"`/`"false"` (istio-facts §1.3). */
 export const SIDECAR_INJECT = 'sidecar.istio.io/inject';
 /** Comma list of injection templates; `gateway` marks a gateway pod (istio-facts, design note 2). */

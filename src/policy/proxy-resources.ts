@@ -1,8 +1,9 @@
 import type { Profile } from '../config/types.js';
-import { ISTIO_INIT_CONTAINER, PROXY_CPU, PROXY_CPU_LIMIT, PROXY_MEMORY, PROXY_MEMORY_LIMIT } from './annotations.js';
+import { ISTIO_INIT_CONTAINER, PROXY_CPU, PROXY_CPU_LIMIT, PROXY_MEMORY, PROXY_MEMORY_LIMIT, PROXY_OVERRIDES } from './annotations.js';
 import { findProxyContainer, isInjected } from './mesh-membership.js';
+import { readProxyOverrides, type ProxyOverrides } from './proxy-overrides.js';
 import { compareQuantities, isResourceQuantity } from './quantity.js';
-import type { ContainerView, PodTemplateView } from './types.js';
+import type { ContainerResources, ContainerView, PodTemplateView } from './types.js';
 
 /** The four proxy resource values. Istio drops its defaults for all when any is set (istio-facts §1.2). */
 export type ResourceKey = 'cpu' | 'cpuLimit' | 'memory' | 'memoryLimit';
@@ -30,11 +31,13 @@ const CEILING_FOR: Readonly<Record<ResourceKey, keyof Profile>> = {
   memoryLimit: 'maxMemoryLimit',
 };
 
-export type ValueSource = 'annotation' | 'container' | 'profile';
+export type ValueSource = 'annotation' | 'container' | 'override' | 'profile';
 
 export interface ResourceValue {
   readonly value: string;
   readonly source: ValueSource;
+  /** For `override`: which entry of the annotation, e.g. `containers[0]`. */
+  readonly entry?: string;
 }
 
 export type ResourceViolationCode = 'INVALID_QUANTITY' | 'ABOVE_CEILING' | 'REQUEST_ABOVE_LIMIT';
@@ -60,28 +63,57 @@ export interface ResourcePlan {
   /** Annotations to add or replace, by key. Nothing is ever removed. */
   readonly annotations: Readonly<Record<string, string>>;
   readonly containerChanges: readonly ContainerChange[];
+  /** Set when `proxy.istio.io/overrides` is there but cannot be read as Istio reads it. */
+  readonly overrides?: Extract<ProxyOverrides, { valid: false }>;
 }
 
-function explicitValue(pod: PodTemplateView, key: ResourceKey, containerIsExplicit: boolean): ResourceValue | undefined {
-  if (containerIsExplicit) {
-    const [section, resource] = CONTAINER_FIELD_FOR[key];
-    const fromContainer = findProxyContainer(pod)?.container.resources?.[section]?.[resource];
-    if (fromContainer !== undefined) return { value: fromContainer, source: 'container' };
+interface ContainerSource {
+  readonly source: 'container' | 'override';
+  readonly resources?: ContainerResources;
+  readonly entry?: string;
+}
+
+/**
+ * Every value the workload sets itself for `key`, the one that wins first. Istio merges an
+ * `istio-proxy` from `proxy.istio.io/overrides` over the injected proxy ahead of the pod's own
+ * container, and either over the values it rendered from the annotations.
+ */
+function explicitValues(pod: PodTemplateView, key: ResourceKey, containers: readonly ContainerSource[]): ResourceValue[] {
+  const [section, resource] = CONTAINER_FIELD_FOR[key];
+  const values: ResourceValue[] = [];
+  for (const { source, resources, entry } of containers) {
+    const value = resources?.[section]?.[resource];
+    if (value !== undefined) values.push({ value, source, ...(entry ? { entry } : {}) });
   }
   const fromAnnotation = pod.annotations[ANNOTATION_FOR[key]];
-  return fromAnnotation !== undefined ? { value: fromAnnotation, source: 'annotation' } : undefined;
+  if (fromAnnotation !== undefined) values.push({ value: fromAnnotation, source: 'annotation' });
+  return values;
 }
 
-function whereSet(key: ResourceKey, source: ValueSource): string {
-  if (source === 'container') return `istio-proxy resources.${CONTAINER_FIELD_FOR[key].join('.')}`;
+function whereSet(key: ResourceKey, value: ResourceValue): string {
+  const field = `resources.${CONTAINER_FIELD_FOR[key].join('.')}`;
+  if (value.source === 'container') return `istio-proxy ${field}`;
+  if (value.source === 'override') return `${PROXY_OVERRIDES} ${value.entry ?? ''} (istio-proxy) ${field}`;
   return ANNOTATION_FOR[key];
+}
+
+function checkValue(key: ResourceKey, explicit: ResourceValue, profile: Profile): ResourceViolation | undefined {
+  if (!isResourceQuantity(explicit.value)) {
+    return { code: 'INVALID_QUANTITY', key, message: `${whereSet(key, explicit)}="${explicit.value}" is not a Kubernetes quantity (e.g. 128Mi, 500m)` };
+  }
+  const ceiling = profile[CEILING_FOR[key]];
+  if (ceiling !== undefined && compareQuantities(explicit.value, ceiling) > 0) {
+    return { code: 'ABOVE_CEILING', key, message: `${whereSet(key, explicit)}=${explicit.value} is above the profile ceiling ${CEILING_FOR[key]}=${ceiling}` };
+  }
+  return undefined;
 }
 
 /**
  * Plans the proxy resources of a mesh pod: values the workload sets itself are kept (unless
  * invalid or above the profile's ceiling), the rest come from the profile. A user-declared
- * `istio-proxy` container (not yet injected), and any gateway's, is an explicit override whose
- * values win at injection; an injected one carries the injector's defaults and is resized.
+ * `istio-proxy` container (not yet injected), any gateway's, and the `istio-proxy` of
+ * `proxy.istio.io/overrides` (which Istio applies ahead of a declared one) are explicit overrides
+ * whose values win at injection; an injected container carries the injector's defaults and is resized.
  *
  * @example planProxyResources(pod, profiles.medium, { gateway: false }).annotations
  */
@@ -90,31 +122,24 @@ export function planProxyResources(pod: PodTemplateView, profile: Profile, optio
   // `finalContainer`: the pod as it will run (validation, after Istio's injection): what the
   // container holds is what the proxy gets, so it is what must stay under the ceilings.
   const containerIsExplicit = proxy !== undefined && (!isInjected(pod) || options.gateway || options.finalContainer === true);
+  const overrides = readProxyOverrides(pod.annotations[PROXY_OVERRIDES]);
+  const fromOverrides: ContainerSource[] = overrides.valid
+    ? overrides.proxies.map((p) => ({ source: 'override', resources: p.resources, entry: `${p.list}[${p.index}]` }))
+    : [];
+  const fromContainer: ContainerSource[] = containerIsExplicit ? [{ source: 'container', ...(proxy.container.resources ? { resources: proxy.container.resources } : {}) }] : [];
+  // The final container (validation after injection) is what runs; the overrides are what Istio
+  // merged into it, or would on a pod it has not injected yet. Both are held to the ceilings.
+  const containers = options.finalContainer ? [...fromContainer, ...fromOverrides] : [...fromOverrides, ...fromContainer];
   const violations: ResourceViolation[] = [];
   const effective = {} as Record<ResourceKey, ResourceValue>;
 
   for (const key of RESOURCE_KEYS) {
-    const explicit = explicitValue(pod, key, containerIsExplicit);
-    if (explicit === undefined) {
-      effective[key] = { value: profile[key], source: 'profile' };
-      continue;
-    }
-    effective[key] = explicit;
-    if (!isResourceQuantity(explicit.value)) {
-      violations.push({
-        code: 'INVALID_QUANTITY',
-        key,
-        message: `${whereSet(key, explicit.source)}="${explicit.value}" is not a Kubernetes quantity (e.g. 128Mi, 500m)`,
-      });
-      continue;
-    }
-    const ceiling = profile[CEILING_FOR[key]];
-    if (ceiling !== undefined && compareQuantities(explicit.value, ceiling) > 0) {
-      violations.push({
-        code: 'ABOVE_CEILING',
-        key,
-        message: `${whereSet(key, explicit.source)}=${explicit.value} is above the profile ceiling ${CEILING_FOR[key]}=${ceiling}`,
-      });
+    const values = explicitValues(pod, key, containers);
+    effective[key] = values[0] ?? { value: profile[key], source: 'profile' };
+    // An annotation behind a container value never reaches the proxy; every container value may.
+    for (const explicit of values.filter((v, i) => i === 0 || v.source !== 'annotation')) {
+      const violation = checkValue(key, explicit, profile);
+      if (violation) violations.push(violation);
     }
   }
 
@@ -155,5 +180,5 @@ export function planProxyResources(pod: PodTemplateView, profile: Profile, optio
   const init = isInjected(pod) && !containerIsExplicit ? pod.initContainers.find((c) => c.name === ISTIO_INIT_CONTAINER) : undefined;
   if (init) resize('initContainers', init, false);
 
-  return { effective, violations, annotations, containerChanges };
+  return { effective, violations, annotations, containerChanges, ...(overrides.valid ? {} : { overrides }) };
 }

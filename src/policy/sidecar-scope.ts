@@ -6,6 +6,10 @@ import type { ClusterFacts, Labels, SidecarFacts } from './types.js';
 export const MESH_WIDE_HOST = '*/*';
 export const DEFAULT_CLUSTER_DOMAIN = 'cluster.local';
 
+/** Why an unscoped proxy matters, for messages. */
+export const WHY_SCOPE =
+  'without one, every istio-proxy there receives the configuration of every service in the mesh, so proxy memory grows with the whole cluster until pods are OOM-killed';
+
 /**
  * True for an egress host that imports (nearly) every service of the mesh: namespace `*` with a
  * name that covers every in-cluster service name `<svc>.<ns>.svc.<domain>`: `*`, `*.svc.<domain>`,

@@ -1,9 +1,9 @@
 import type { Ceilings, Config, Profile } from '../config/types.js';
 import { compareQuantities } from './quantity.js';
-import { ALLOWED_PROFILES, APPLIED_PROFILE, PROFILE } from './annotations.js';
+import { ALLOWED_PROFILES, APPLIED_PROFILE, PROFILE, PROXY_OVERRIDES } from './annotations.js';
 import { finding, type Finding, type PlannedChanges } from './decision.js';
 import { chooseProfile, describeProfileChoice, type ProfileChoice } from './profiles.js';
-import { planProxyResources } from './proxy-resources.js';
+import { planProxyResources, type ResourcePlan } from './proxy-resources.js';
 import type { WorkloadContext } from './workload-context.js';
 
 export interface SizingResult {
@@ -46,6 +46,21 @@ function unknownProfileFinding(choice: ProfileChoice, config: Config): Finding |
   );
 }
 
+function overridesFinding(plan: ResourcePlan, subject: string): Finding | undefined {
+  if (!plan.overrides) return undefined;
+  const { problem, kind } = plan.overrides;
+  const consequence = {
+    undecodable: `Istio's injector decodes it as JSON {"containers": [...], "initContainers": [...]} (Go encoding/json into Kubernetes containers, pkg/kube/inject/webhook.go reinsertOverrides) and refuses the pod when that fails`,
+    'repeated-key': 'Istio would read it, but not the way it looks, so the istio-proxy resources it sets cannot be held to the ceilings',
+    'too-large': 'the API server refuses the object',
+  }[kind];
+  return finding(
+    'INVALID_PROXY_OVERRIDES',
+    `${subject}: the annotation ${PROXY_OVERRIDES} cannot be used: ${problem}. ${consequence}. Remove it (Istio writes it itself when it injects a pod that declares its own istio-proxy), or write it as {"containers":[{"name":"istio-proxy","resources":{...}}]} with each key once.`,
+    `${PROXY_OVERRIDES}: ${problem}`,
+  );
+}
+
 /**
  * Chooses the profile for a meshed workload and plans its proxy resources: the four
  * `sidecar.istio.io/proxy*` annotations, `sidecar-guard.io/applied-profile`, and the
@@ -65,9 +80,11 @@ export function planSizing(context: WorkloadContext, config: Config, options: { 
   const plan = planProxyResources(context.template, withCeilings(choice.profile, config.tenancy.ceilings), { gateway: context.gateway, ...options });
   const unknown = unknownProfileFinding(choice, config);
   const notAllowed = notAllowedFinding(choice);
+  const overrides = overridesFinding(plan, context.subject);
   const violations: Finding[] = [
     ...(unknown ? [unknown] : []),
     ...(notAllowed ? [notAllowed] : []),
+    ...(overrides ? [overrides] : []),
     ...plan.violations.map((v) => finding(v.code, `${context.subject}: ${v.message} (${describeProfileChoice(choice)})`, v.message)),
   ];
   const annotations: Record<string, string> = { ...plan.annotations };

@@ -4,15 +4,13 @@ import { resolveExemptions } from './exemptions.js';
 import { isMeshNamespace } from './mesh-membership.js';
 import { effectiveMode } from './mode.js';
 import type { AdmissionInput } from './request.js';
-import { decideScope, describeScopeProblem, isScopingSidecar, meshWideHosts, suggestSidecarManifest } from './sidecar-scope.js';
+import { decideScope, describeScopeProblem, isScopingSidecar, meshWideHosts, suggestSidecarManifest, WHY_SCOPE } from './sidecar-scope.js';
 import { planSizing } from './sizing.js';
 import type { ClusterFacts, SidecarFacts } from './types.js';
 import { allowUntouched, isEvaluation, prepareWorkload, refusalNotices, unsyncedEvaluation, useExemption, type WorkloadContext } from './workload-context.js';
 import { isPodBearingKind } from './workload-view.js';
 import { toSidecarFacts } from './object-facts.js';
-
-const WHY_SCOPE =
-  'without one, every istio-proxy there receives the configuration of every service in the mesh, so proxy memory grows with the whole cluster until pods are OOM-killed';
+import { validatePodRelabel } from './pod-relabel.js';
 
 function scopeFinding(context: WorkloadContext, facts: ClusterFacts, config: Config): Finding | undefined {
   const verdict = decideScope(context.template.labels, facts, config.scope);
@@ -30,7 +28,7 @@ function scopeFinding(context: WorkloadContext, facts: ClusterFacts, config: Con
 
 function validateWorkload(input: AdmissionInput, facts: ClusterFacts, config: Config, now: Date): Evaluation {
   if (input.operation !== 'CREATE' && input.operation !== 'UPDATE') return allowUntouched('validate', config.mode, 'OPERATION_NOT_CHECKED');
-  if (input.kind.kind === 'Pod' && input.operation !== 'CREATE') return allowUntouched('validate', config.mode, 'POD_UPDATE');
+  if (input.kind.kind === 'Pod' && input.operation === 'UPDATE') return validatePodRelabel(input, facts, config, now);
   const deleting = (input.object as { metadata?: { deletionTimestamp?: unknown } } | null)?.metadata?.deletionTimestamp;
   if (deleting != null) return allowUntouched('validate', config.mode, 'BEING_DELETED');
 

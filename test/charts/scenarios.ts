@@ -37,6 +37,7 @@ export const SCENARIOS: Record<string, RenderOptions> = {
       rbac: { create: false },
       serviceAccount: { create: false, name: 'preexisting' },
       webhook: { excludedNamespaces: [], matchConditions: false },
+      networkPolicy: { enabled: false },
     },
   },
   'Kubernetes 1.29 (no matchConditions)': { kubeVersion: '1.29.4' },

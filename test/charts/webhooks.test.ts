@@ -137,10 +137,12 @@ t.test('validating entries: pods, workload controllers and Sidecars, Fail by def
       'pod-revision.pods.validate.sidecar-guard.io',
     ].sort(),
   );
-  for (const kind of ['injection', 'revision']) {
+  for (const kind of ['injection', 'revision', 'pod-inject', 'pod-revision']) {
     t.same(get(byName.get(`${kind}.pods.validate.sidecar-guard.io`), 'rules'), [
-      { apiGroups: [''], apiVersions: ['v1'], resources: ['pods'], operations: ['CREATE'], scope: 'Namespaced' },
-    ]);
+      { apiGroups: [''], apiVersions: ['v1'], resources: ['pods'], operations: ['CREATE', 'UPDATE'], scope: 'Namespaced' },
+    ], `${kind}: pod UPDATE too (narrowed to label changes by matchConditions)`);
+  }
+  for (const kind of ['injection', 'revision']) {
     t.same(get(byName.get(`${kind}.workloads.validate.sidecar-guard.io`), 'rules'), [
       { apiGroups: ['apps'], apiVersions: ['v1'], resources: ['deployments', 'statefulsets', 'daemonsets', 'replicasets'], operations: ['CREATE', 'UPDATE'], scope: 'Namespaced' },
       { apiGroups: ['batch'], apiVersions: ['v1'], resources: ['jobs', 'cronjobs'], operations: ['CREATE', 'UPDATE'], scope: 'Namespaced' },
@@ -215,18 +217,21 @@ t.test('values drive names, failure policies, timeouts, reinvocation and Sidecar
   t.equal(env.find((e) => e['name'] === 'SIDECAR_GUARD_VALIDATING_WEBHOOK_CONFIGURATION')?.['value'], 'guard-validation');
 });
 
-t.test('matchConditions: rendered from Kubernetes 1.30, never on pods, guarded against errors', async (t) => {
+t.test('matchConditions: rendered from Kubernetes 1.30, guarded against errors; pod UPDATE only for label changes', async (t) => {
   const on = webhooksOf(one(render({ kubeVersion: '1.30.0' }), 'ValidatingWebhookConfiguration'));
   for (const w of on) {
     const name = String(w['name']);
     const conditions = (w['matchConditions'] ?? []) as { name: string; expression: string }[];
-    if (name.includes('.pods.')) {
-      t.same(conditions, [], `${name}: every pod CREATE is checked`);
-      continue;
-    }
     t.equal(conditions.length, 1, `${name} has one matchCondition`);
     const expression = conditions[0]?.expression ?? '';
     t.match(expression, /^request\.operation != 'UPDATE' \|\|/, 'CREATE and DELETE always call the webhook');
+    if (name.includes('.pods.')) {
+      t.equal(conditions[0]?.name, 'pod-labels-changed');
+      t.match(expression, /has\(object\.metadata\.labels\) != has\(oldObject\.metadata\.labels\)/, 'labels added or all removed count as a change');
+      t.match(expression, /\(has\(object\.metadata\.labels\) && object\.metadata\.labels != oldObject\.metadata\.labels\)/, 'labels are compared only when present');
+      t.notMatch(expression, /spec|annotations/, 'nothing but the labels lets a pod UPDATE through');
+      continue;
+    }
     t.match(expression, /!has\(object\.spec\) \|\| !has\(oldObject\.spec\)/, 'missing specs call the webhook instead of erroring');
     if (name.includes('.workloads.')) {
       t.match(expression, /object\.spec\.template != oldObject\.spec\.template/);
@@ -235,12 +240,17 @@ t.test('matchConditions: rendered from Kubernetes 1.30, never on pods, guarded a
       t.match(expression, /object\.spec != oldObject\.spec/);
     }
   }
-  for (const w of webhooksOf(one(render({ kubeVersion: '1.30.0' }), 'MutatingWebhookConfiguration'))) t.notOk('matchConditions' in w);
-  for (const w of webhooksOf(one(render({ kubeVersion: '1.29.9' }), 'ValidatingWebhookConfiguration'))) {
-    t.notOk('matchConditions' in w, `${w['name']}: none before 1.30`);
+  for (const w of webhooksOf(one(render({ kubeVersion: '1.30.0' }), 'MutatingWebhookConfiguration'))) {
+    t.notOk('matchConditions' in w);
+    t.same(get(w, 'rules', 0, 'operations'), ['CREATE'], `${w['name']}: mutation is never called on a pod UPDATE`);
   }
-  for (const w of webhooksOf(one(render({ values: { webhook: { matchConditions: false } } }), 'ValidatingWebhookConfiguration'))) {
-    t.notOk('matchConditions' in w, `${w['name']}: none when switched off`);
+  // Without matchConditions a pod UPDATE rule would send every pod update (finalizers, owner
+  // references) to a fail-closed webhook: pods are then checked on CREATE only.
+  for (const options of [{ kubeVersion: '1.29.9' }, { values: { webhook: { matchConditions: false } } }]) {
+    for (const w of webhooksOf(one(render(options), 'ValidatingWebhookConfiguration'))) {
+      t.notOk('matchConditions' in w, `${w['name']}: none (${JSON.stringify(options)})`);
+      if (String(w['name']).includes('.pods.')) t.same(get(w, 'rules', 0, 'operations'), ['CREATE'], `${w['name']}: no pod UPDATE without them`);
+    }
   }
 });
 

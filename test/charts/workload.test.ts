@@ -163,9 +163,29 @@ t.test('TLS secret: your Secret is mounted and your caBundle is set on every web
   t.match(missing.stderr, 'tls.secret.name is required when tls.mode is secret');
 });
 
-t.test('optional monitoring and network policy', async (t) => {
+t.test('a NetworkPolicy by default: ingress only on the webhook port, egress only to DNS and the API server ports', async (t) => {
+  const objects = render({ values: { webhook: { port: 9443 } } });
+  const policy = one(objects, 'NetworkPolicy');
+  t.same(get(policy, 'spec', 'podSelector', 'matchLabels'), get(one(objects, 'Deployment'), 'spec', 'selector', 'matchLabels'), 'selects exactly the webhook pods');
+  t.same(get(policy, 'spec', 'policyTypes'), ['Ingress', 'Egress'], 'both directions are restricted');
+  const containerPort = get(one(objects, 'Deployment'), 'spec', 'template', 'spec', 'containers', 0, 'ports', 0, 'containerPort');
+  t.same(get(policy, 'spec', 'ingress'), [{ ports: [{ port: containerPort, protocol: 'TCP' }] }], 'one ingress rule: the serving port, from any source (the API server is no pod)');
+  t.same(get(policy, 'spec', 'egress'), [
+    { ports: [{ port: 53, protocol: 'UDP' }, { port: 53, protocol: 'TCP' }] },
+    { ports: [{ port: 443, protocol: 'TCP' }, { port: 6443, protocol: 'TCP' }] },
+  ], 'DNS and the API server ports, nothing else');
+  const narrowed = one(
+    render({ values: { networkPolicy: { ingressFrom: [{ ipBlock: { cidr: '172.16.0.0/28' } }], apiServerTo: [{ ipBlock: { cidr: '172.16.0.2/32' } }], apiServerPorts: [443] } } }),
+    'NetworkPolicy',
+  );
+  t.same(get(narrowed, 'spec', 'ingress', 0, 'from'), [{ ipBlock: { cidr: '172.16.0.0/28' } }]);
+  t.same(get(narrowed, 'spec', 'egress', 1), { ports: [{ port: 443, protocol: 'TCP' }], to: [{ ipBlock: { cidr: '172.16.0.2/32' } }] });
+  t.same(all(render({ values: { networkPolicy: { enabled: false } } }), 'NetworkPolicy'), [], 'switched off');
+});
+
+t.test('optional monitoring, and a narrowed network policy', async (t) => {
   const off = render();
-  for (const kind of ['ServiceMonitor', 'PrometheusRule', 'NetworkPolicy']) t.same(all(off, kind), [], `no ${kind} by default`);
+  for (const kind of ['ServiceMonitor', 'PrometheusRule']) t.same(all(off, kind), [], `no ${kind} by default`);
   const on = render(SCENARIOS['everything optional on']);
   const monitor = one(on, 'ServiceMonitor');
   t.same(get(monitor, 'spec', 'endpoints', 0, 'port'), 'https');
