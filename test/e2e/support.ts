@@ -46,6 +46,15 @@ const ISTIO_INJECTED_ANNOTATIONS = new Set([
   'prometheus.io/scrape',
 ]);
 
+/** Labels Istio's sidecar template puts on the pods it injects (injection-template.yaml, metadata.labels). */
+const ISTIO_INJECTED_LABELS = new Set(['security.istio.io/tlsMode', 'service.istio.io/canonical-name', 'service.istio.io/canonical-revision']);
+
+/** A stored pod's labels less those Istio's injector added (when it injected the pod). */
+export function ownLabels(metadata: { labels?: Record<string, string>; annotations?: Record<string, string> }): Record<string, string> {
+  const injected = 'sidecar.istio.io/status' in (metadata.annotations ?? {});
+  return Object.fromEntries(Object.entries(metadata.labels ?? {}).filter(([key]) => !(injected && ISTIO_INJECTED_LABELS.has(key))));
+}
+
 /**
  * A stored pod's annotations less what kubectl apply and (on an injected pod) Istio's injector
  * added: what the manifest and sidecar-guard put there.

@@ -5,7 +5,7 @@
  * match the old object too, and mutation never sees a pod UPDATE.
  */
 import t from 'tap';
-import { decisionCount, eventually, freshNamespace, getJson, kubectl, MESH, sidecar, warnings } from '../support.js';
+import { decisionCount, eventually, freshNamespace, getJson, kubectl, MESH, ownLabels, sidecar, warnings } from '../support.js';
 
 const denied = (result: { code: number; stderr: string }, webhook: string) => result.code === 1 && result.stderr.includes(`admission webhook "${webhook}" denied the request`);
 
@@ -24,7 +24,8 @@ function proxyPod(namespace: string, name: string, labels: Record<string, string
   };
 }
 
-const labelsOf = (namespace: string, name: string) => getJson<{ metadata: { labels?: Record<string, string> } }>(['get', 'pod', name, '-n', namespace]).metadata.labels ?? {};
+/** The pod's labels less those Istio's injector added on creation. */
+const labelsOf = (namespace: string, name: string) => ownLabels(getJson<{ metadata: { labels?: Record<string, string>; annotations?: Record<string, string> } }>(['get', 'pod', name, '-n', namespace]).metadata);
 
 async function createWhenSeen(what: string, manifest: object) {
   const result = await eventually(what, () => {
