@@ -95,7 +95,7 @@ t.test('selectors: exactly one entry per rule for mesh namespaces, none for the 
   for (const [groupName, entries] of [
     ['mutating pods', mutating.filter(namespaceEntry)],
     ['validating pods', validating.filter((w) => String(w['name']).includes('.pods.') && namespaceEntry(w))],
-    ['validating workloads', validating.filter((w) => String(w['name']).includes('.workloads.'))],
+    ['validating workloads', validating.filter((w) => String(w['name']).includes('.workloads.') && namespaceEntry(w))],
     ['validating sidecars', validating.filter((w) => String(w['name']).includes('.sidecars.'))],
   ] as const) {
     t.equal(entries.length, 2, `${groupName}: an injection and a revision entry`);
@@ -104,6 +104,23 @@ t.test('selectors: exactly one entry per rule for mesh namespaces, none for the 
       t.equal(matching.length, meshed ? 1 : 0, `${groupName}: ${label}`);
     }
   }
+});
+
+t.test('controllers whose pod template opts in on its own: one entry, unlabelled namespaces only, needs matchConditions', async (t) => {
+  const entries = (kubeVersion?: string) => webhooksOf(one(render(kubeVersion ? { kubeVersion } : {}), 'ValidatingWebhookConfiguration')).filter((w) => w['name'] === 'pod-opt-in.workloads.validate.sidecar-guard.io');
+  const [entry] = entries();
+  t.ok(entry, 'rendered on a cluster with matchConditions');
+  t.notOk(selects(entry?.['namespaceSelector'], { 'istio-injection': 'enabled' }), 'not in mesh namespaces (the namespace entries have them)');
+  t.notOk(selects(entry?.['namespaceSelector'], { 'istio.io/rev': 'canary' }));
+  t.notOk(selects(entry?.['namespaceSelector'], { 'istio-injection': 'disabled' }), 'Istio injects nothing where injection is disabled');
+  t.ok(selects(entry?.['namespaceSelector'], { 'kubernetes.io/metadata.name': 'team-a' }), 'an unlabelled namespace');
+  const conditions = (entry?.['matchConditions'] ?? []) as { name: string; expression: string }[];
+  t.same(conditions.map((c) => c.name), ['pod-template-changed', 'pod-template-opts-in']);
+  for (const path of ['object.spec.template.metadata.labels', 'object.spec.jobTemplate.spec.template.metadata.labels']) {
+    t.match(conditions[1]?.expression, `${path}['sidecar.istio.io/inject'] == 'true'`, `${path}: the opt-in label`);
+    t.match(conditions[1]?.expression, `'istio.io/rev' in ${path}`, `${path}: a revision label`);
+  }
+  t.same(entries('1.29.0'), [], 'without matchConditions the entry would send every controller in every unlabelled namespace: not rendered');
 });
 
 t.test('mutating entries: pods CREATE, opted-out pods skipped, Ignore by default', async (t) => {
@@ -135,6 +152,7 @@ t.test('validating entries: pods, workload controllers and Sidecars, Fail by def
       ...['pods', 'workloads', 'sidecars'].flatMap((r) => [`injection.${r}.validate.sidecar-guard.io`, `revision.${r}.validate.sidecar-guard.io`]),
       'pod-inject.pods.validate.sidecar-guard.io',
       'pod-revision.pods.validate.sidecar-guard.io',
+      'pod-opt-in.workloads.validate.sidecar-guard.io',
     ].sort(),
   );
   for (const kind of ['injection', 'revision', 'pod-inject', 'pod-revision']) {
@@ -222,7 +240,8 @@ t.test('matchConditions: rendered from Kubernetes 1.30, guarded against errors; 
   for (const w of on) {
     const name = String(w['name']);
     const conditions = (w['matchConditions'] ?? []) as { name: string; expression: string }[];
-    t.equal(conditions.length, 1, `${name} has one matchCondition`);
+    // The opt-in controllers' entry adds a second condition (its own test covers it).
+    t.equal(conditions.length, name.startsWith('pod-opt-in.') ? 2 : 1, `${name} has its matchConditions`);
     const expression = conditions[0]?.expression ?? '';
     t.match(expression, /^request\.operation != 'UPDATE' \|\|/, 'CREATE and DELETE always call the webhook');
     if (name.includes('.pods.')) {

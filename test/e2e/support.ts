@@ -108,6 +108,25 @@ export function deployment(namespace: string, name: string, podAnnotations: Reco
   };
 }
 
+export function cronJob(namespace: string, name: string, podLabels: Record<string, string> = {}) {
+  return {
+    apiVersion: 'batch/v1',
+    kind: 'CronJob',
+    metadata: { name, namespace },
+    spec: {
+      schedule: '0 3 * * *',
+      jobTemplate: {
+        spec: {
+          template: {
+            metadata: { labels: { app: name, ...podLabels } },
+            spec: { restartPolicy: 'OnFailure', containers: [{ name: 'job', image: 'registry.example/job:1.0' }] },
+          },
+        },
+      },
+    },
+  };
+}
+
 export function pod(namespace: string, name: string, annotations: Record<string, string> = {}, labels: Record<string, string> = {}) {
   return {
     apiVersion: 'v1',

@@ -182,3 +182,45 @@ annotations:
 {{- define "sidecar-guard.mode" -}}
 {{- if eq (toString .Values.config.mode) "false" }}off{{ else }}{{ .Values.config.mode }}{{ end }}
 {{- end }}
+
+{{/*
+CEL: the pod template at the given path opts in to injection on its own (Istio's
+object.sidecar-injector.istio.io and rev.object.sidecar-injector.istio.io object selectors).
+*/}}
+{{- define "sidecar-guard.templateOptsIn" -}}
+{{- $t := . -}}
+(has({{ $t }}) && has({{ $t }}.metadata) && has({{ $t }}.metadata.labels) &&
+  (('sidecar.istio.io/inject' in {{ $t }}.metadata.labels && {{ $t }}.metadata.labels['sidecar.istio.io/inject'] == 'true') ||
+   ('istio.io/rev' in {{ $t }}.metadata.labels &&
+    !('sidecar.istio.io/inject' in {{ $t }}.metadata.labels && {{ $t }}.metadata.labels['sidecar.istio.io/inject'] == 'false'))))
+{{- end }}
+
+{{/* The workload controllers validated at apply time (their pods are checked at CREATE too). */}}
+{{- define "sidecar-guard.workloadRules" -}}
+rules:
+  - apiGroups: [apps]
+    apiVersions: [v1]
+    resources: [deployments, statefulsets, daemonsets, replicasets]
+    operations: [CREATE, UPDATE]
+    scope: Namespaced
+  - apiGroups: [batch]
+    apiVersions: [v1]
+    resources: [jobs, cronjobs]
+    operations: [CREATE, UPDATE]
+    scope: Namespaced
+{{- end }}
+
+{{/*
+matchCondition: skip controller UPDATEs that leave the pod template alone (replica counts,
+metadata, controller annotations): the verdict is about the pods the template makes. has() guards
+keep the expression from erroring, which failurePolicy Fail would turn into a denial.
+*/}}
+{{- define "sidecar-guard.podTemplateChanged" -}}
+- name: pod-template-changed
+  expression: >-
+    request.operation != 'UPDATE' || !has(object.spec) || !has(oldObject.spec) ||
+    has(object.spec.template) != has(oldObject.spec.template) ||
+    (has(object.spec.template) && object.spec.template != oldObject.spec.template) ||
+    has(object.spec.jobTemplate) != has(oldObject.spec.jobTemplate) ||
+    (has(object.spec.jobTemplate) && object.spec.jobTemplate != oldObject.spec.jobTemplate)
+{{- end }}

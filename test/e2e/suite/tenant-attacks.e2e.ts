@@ -3,7 +3,7 @@
  * each closed, shown through the real API server (its selectors, its UPDATE and DELETE calls).
  */
 import t from 'tap';
-import { eventually, freshNamespace, getJson, kubectl, MESH, pod, sidecar } from '../support.js';
+import { cronJob, decisionCount, deployment, eventually, freshNamespace, getJson, kubectl, MESH, pod, sidecar } from '../support.js';
 
 const denied = (result: { code: number; stderr: string }, webhook: string) => result.code === 1 && result.stderr.includes(`admission webhook "${webhook}" denied the request`);
 
@@ -26,6 +26,26 @@ t.test('pods that opt in on their own in an unlabelled namespace reach the webho
   t.equal(sized.value.code, 0);
   const annotations = getJson<{ metadata: { annotations: Record<string, string> } }>(['get', 'pod', 'opt-in', '-n', ns]).metadata.annotations;
   t.equal(annotations['sidecar.istio.io/proxyMemoryLimit'], '256Mi', 'sized through pod-inject.pods.mutate');
+});
+
+t.test('controllers whose pod template opts in on its own are denied at apply time in an unlabelled namespace', async (t) => {
+  const ns = freshNamespace(t, 'optinctl');
+  const optIn = kubectl(['apply', '-f', '-'], deployment(ns, 'web', {}, { 'sidecar.istio.io/inject': 'true' }));
+  t.ok(denied(optIn, 'pod-opt-in.workloads.validate.sidecar-guard.io'), `template label sidecar.istio.io/inject=true: ${optIn.stderr}`);
+  t.match(optIn.stderr, 'the pod has label sidecar.istio.io/inject=true');
+  const revision = kubectl(['apply', '-f', '-'], cronJob(ns, 'nightly', { 'istio.io/rev': 'canary' }));
+  t.ok(denied(revision, 'pod-opt-in.workloads.validate.sidecar-guard.io'), `a CronJob's job template with istio.io/rev: ${revision.stderr}`);
+  const optedOut = kubectl(['apply', '-f', '-'], deployment(ns, 'batch', {}, { 'istio.io/rev': 'canary', 'sidecar.istio.io/inject': 'false' }));
+  t.equal(optedOut.code, 0, `istio.io/rev with inject=false is not injected, so not judged: ${optedOut.stderr}`);
+  const plain = kubectl(['apply', '-f', '-'], deployment(ns, 'plain'));
+  t.equal(plain.code, 0, `a controller whose template does not opt in is not sent: ${plain.stderr}`);
+  const scaled = kubectl(['scale', 'deployment', 'plain', '-n', ns, '--replicas=3']);
+  t.equal(scaled.code, 0, 'a scale is not a template change');
+  const before = await decisionCount();
+  t.equal(kubectl(['set', 'env', 'deployment/plain', '-n', ns, 'FEATURE=on']).code, 0, 'a pod template change');
+  t.equal(await decisionCount(), before, 'a template that does not opt in never reaches the webhook, even when it changes');
+  const turnedOn = kubectl(['patch', 'deployment', 'plain', '-n', ns, '--type=merge', '-p', '{"spec":{"template":{"metadata":{"labels":{"sidecar.istio.io/inject":"true"}}}}}']);
+  t.ok(denied(turnedOn, 'pod-opt-in.workloads.validate.sidecar-guard.io'), `opting the template in later is judged too: ${turnedOn.stderr}`);
 });
 
 t.test('label inject=yes with annotation inject=false is injected by Istio, so it is checked', async (t) => {
