@@ -75,7 +75,7 @@ async function etcdHealthy(url: string): Promise<boolean> {
   return response.ok && ((await response.json()) as { health?: string }).health === 'true';
 }
 
-export async function startControlPlane(dir: string, binDir: string): Promise<ControlPlane> {
+export async function startControlPlane(dir: string, binDir: string, options: { extraApiserverArgs?: readonly string[] } = {}): Promise<ControlPlane> {
   const pkiDir = join(dir, 'pki');
   const logs = join(dir, 'logs');
   mkdirSync(pkiDir, { recursive: true });
@@ -133,6 +133,7 @@ export async function startControlPlane(dir: string, binDir: string): Promise<Co
     `--audit-log-path=${auditLog}`,
     '--audit-log-mode=blocking',
     '--v=1',
+    ...(options.extraApiserverArgs ?? []),
   ], join(logs, 'kube-apiserver.log'));
   processes.push(apiserver);
   await waitFor('kube-apiserver', async () => (await httpsGet(`${apiserverUrl}/readyz`, pki)).status === 200, 90_000, apiserver.log);

@@ -1,0 +1,207 @@
+/**
+ * `npm run bench:e2e`: pod creation through a real kube-apiserver (the end-to-end control plane,
+ * started here in .e2e-bench/ with MutatingAdmissionPolicy enabled), at 10, 50 and 200 concurrent
+ * clients, in three set-ups measured in the same run, interleaved per level:
+ *   baseline  no admission webhooks or policies;
+ *   webhook   sidecar-guard's validating and mutating configurations as the chart renders them;
+ *   policy    the in-process equivalent: a MutatingAdmissionPolicy setting the proxy annotations
+ *             from a parameter ConfigMap and a ValidatingAdmissionPolicy requiring the profile.
+ * Knobs (env): BENCH_E2E_PODS (pods per set-up and level, 400), BENCH_E2E_LEVELS (10,50,200).
+ * Numbers are printed, never asserted.
+ */
+import { request, Agent } from 'node:https';
+import { cpus, totalmem } from 'node:os';
+import { rmSync, readFileSync, mkdirSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import { parse } from 'yaml';
+import { ROOT } from '../test/charts/helm.js';
+import { buildControlPlane, CRDS, kubectlWith, type CommandResult } from '../test/e2e/harness/environment.js';
+import { startControlPlane } from '../test/e2e/harness/control-plane.js';
+import { stopProcess, type StartedProcess } from '../test/e2e/harness/processes.js';
+import { pointAt, RELEASE_NAMESPACE, renderChart, startWebhook, toYamlStream, writeConfig } from '../test/e2e/harness/webhook.js';
+import { quantile } from './stats.js';
+
+const PODS = Number(process.env.BENCH_E2E_PODS ?? 400);
+const LEVELS = (process.env.BENCH_E2E_LEVELS ?? '10,50,200').split(',').map(Number);
+const WARMUP = 40;
+const DIR = join(ROOT, '.e2e-bench');
+const SETUPS = ['baseline', 'webhook', 'policy'] as const;
+type Setup = (typeof SETUPS)[number];
+
+interface Client { url: string; agent: Agent }
+interface Result { setup: Setup; level: number; p50: number; p99: number; podsPerSecond: number; errors: number }
+
+function must(result: CommandResult, what: string): void {
+  if (result.code !== 0) throw new Error(`${what} failed (exit ${result.code}): ${result.stderr || result.stdout}`);
+}
+
+function adminClient(kubeconfig: string, apiserverUrl: string, sockets: number): Client {
+  const config = parse(readFileSync(kubeconfig, 'utf8')) as {
+    clusters: { cluster: { 'certificate-authority-data': string } }[];
+    users: { user: { 'client-certificate-data': string; 'client-key-data': string } }[];
+  };
+  const b64 = (s: string | undefined) => Buffer.from(s ?? '', 'base64');
+  const user = config.users[0]?.user;
+  return {
+    url: apiserverUrl,
+    agent: new Agent({ keepAlive: true, maxSockets: sockets, ca: b64(config.clusters[0]?.cluster['certificate-authority-data']), cert: b64(user?.['client-certificate-data']), key: b64(user?.['client-key-data']) }),
+  };
+}
+
+function createPod(client: Client, namespace: string, name: string): Promise<number> {
+  const body = JSON.stringify({
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name, namespace, labels: { app: 'bench' } },
+    spec: { containers: [{ name: 'app', image: 'registry.example/app:1.0' }] },
+  });
+  return new Promise((resolve, reject) => {
+    const req = request(`${client.url}/api/v1/namespaces/${namespace}/pods`, { method: 'POST', agent: client.agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (res) => {
+      res.resume();
+      res.on('end', () => resolve(res.statusCode ?? 0));
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+/** `count` pod creations by `level` concurrent clients; latency per request in ms. */
+async function load(client: Client, namespace: string, level: number, count: number, prefix: string): Promise<{ latencies: number[]; seconds: number; errors: number }> {
+  const latencies: number[] = [];
+  let next = 0;
+  let errors = 0;
+  const started = process.hrtime.bigint();
+  await Promise.all(Array.from({ length: level }, async () => {
+    for (let i = next++; i < count; i = next++) {
+      const t0 = process.hrtime.bigint();
+      const status = await createPod(client, namespace, `${prefix}-${i}`);
+      latencies.push(Number(process.hrtime.bigint() - t0) / 1e6);
+      if (status !== 201) errors++;
+    }
+  }));
+  return { latencies, seconds: Number(process.hrtime.bigint() - started) / 1e9, errors };
+}
+
+const PROFILE_PARAMS = { cpu: '100m', cpuLimit: '1000m', memory: '128Mi', memoryLimit: '256Mi', profile: 'medium' };
+
+/** Set-up 3: the closest in-process policies (Kubernetes 1.34: MutatingAdmissionPolicy is v1beta1). */
+function admissionPolicies(): object[] {
+  const match = { namespaceSelector: { matchLabels: { 'istio-injection': 'enabled' } } };
+  const rules = { resourceRules: [{ apiGroups: [''], apiVersions: ['v1'], operations: ['CREATE'], resources: ['pods'] }] };
+  return [
+    { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'proxy-profile', namespace: RELEASE_NAMESPACE }, data: PROFILE_PARAMS },
+    {
+      apiVersion: 'admissionregistration.k8s.io/v1beta1',
+      kind: 'MutatingAdmissionPolicy',
+      metadata: { name: 'bench-proxy-sizing' },
+      spec: {
+        paramKind: { apiVersion: 'v1', kind: 'ConfigMap' },
+        matchConstraints: rules,
+        failurePolicy: 'Fail',
+        reinvocationPolicy: 'Never',
+        mutations: [{
+          patchType: 'ApplyConfiguration',
+          applyConfiguration: {
+            expression: 'Object{ metadata: Object.metadata{ annotations: {"sidecar.istio.io/proxyCPU": params.data.cpu, "sidecar.istio.io/proxyCPULimit": params.data.cpuLimit, "sidecar.istio.io/proxyMemory": params.data.memory, "sidecar.istio.io/proxyMemoryLimit": params.data.memoryLimit, "sidecar-guard.io/applied-profile": params.data.profile} } }',
+          },
+        }],
+      },
+    },
+    {
+      apiVersion: 'admissionregistration.k8s.io/v1beta1',
+      kind: 'MutatingAdmissionPolicyBinding',
+      metadata: { name: 'bench-proxy-sizing' },
+      spec: { policyName: 'bench-proxy-sizing', paramRef: { name: 'proxy-profile', namespace: RELEASE_NAMESPACE, parameterNotFoundAction: 'Deny' }, matchResources: match },
+    },
+    {
+      apiVersion: 'admissionregistration.k8s.io/v1',
+      kind: 'ValidatingAdmissionPolicy',
+      metadata: { name: 'bench-require-profile' },
+      spec: {
+        failurePolicy: 'Fail',
+        matchConstraints: rules,
+        validations: [{ expression: "has(object.metadata.annotations) && 'sidecar-guard.io/applied-profile' in object.metadata.annotations", message: 'no proxy profile' }],
+      },
+    },
+    {
+      apiVersion: 'admissionregistration.k8s.io/v1',
+      kind: 'ValidatingAdmissionPolicyBinding',
+      metadata: { name: 'bench-require-profile' },
+      spec: { policyName: 'bench-require-profile', validationActions: ['Deny'], matchResources: match },
+    },
+  ];
+}
+
+async function main(): Promise<void> {
+  rmSync(DIR, { recursive: true, force: true });
+  mkdirSync(join(DIR, 'logs'), { recursive: true });
+  const binDir = buildControlPlane();
+  const kubernetesVersion = basename(binDir).replace(/^k8s-/, '').replace(/-etcd-.*$/, '');
+  const processes: StartedProcess[] = [];
+  try {
+    const controlPlane = await startControlPlane(DIR, binDir, {
+      extraApiserverArgs: ['--feature-gates=MutatingAdmissionPolicy=true', '--runtime-config=admissionregistration.k8s.io/v1beta1=true'],
+    });
+    processes.push(...controlPlane.processes);
+    const kubectl = (args: string[], input?: string) => kubectlWith({ binDir, kubeconfig: controlPlane.kubeconfig }, args, input);
+    must(kubectl(['apply', '--server-side', '-f', CRDS]), 'installing the Istio CRDs');
+    must(kubectl(['wait', '--for=condition=Established', '--timeout=60s', 'crd/sidecars.networking.istio.io']), 'waiting for the CRDs');
+    const chart = renderChart(kubernetesVersion);
+    must(kubectl(['create', 'namespace', RELEASE_NAMESPACE]), 'creating the release namespace');
+    must(kubectl(['apply', '-f', '-'], toYamlStream(chart.rbac)), "applying the chart's RBAC");
+    const webhook = await startWebhook({
+      dir: DIR, name: 'sidecar-guard', apiserverUrl: controlPlane.apiserverUrl, apiserverCaFile: controlPlane.caCertFile,
+      apiserverCaKeyFile: controlPlane.caKeyFile, configFile: writeConfig(DIR, 'config.yaml', chart.config),
+    });
+    processes.push(webhook.process);
+    const configurations = toYamlStream([pointAt(chart.mutating, webhook.url, webhook.caPem), pointAt(chart.validating, webhook.url, webhook.caPem)]);
+    const policies = toYamlStream(admissionPolicies());
+
+    const enter = async (setup: Setup) => {
+      kubectl(['delete', 'mutatingwebhookconfigurations,validatingwebhookconfigurations', '-l', 'app.kubernetes.io/name=sidecar-guard', '--ignore-not-found']);
+      kubectl(['delete', 'mutatingadmissionpolicybindings,mutatingadmissionpolicies,validatingadmissionpolicybindings,validatingadmissionpolicies', '--all', '--ignore-not-found']);
+      if (setup === 'webhook') must(kubectl(['apply', '-f', '-'], configurations), "applying sidecar-guard's webhook configurations");
+      if (setup === 'policy') must(kubectl(['apply', '-f', '-'], policies), 'applying the admission policies');
+      // The API server picks configuration changes up from its own informers.
+      await new Promise((resolve) => setTimeout(resolve, 3000));
+    };
+
+    const results: Result[] = [];
+    let round = 0;
+    for (const level of LEVELS) {
+      for (const setup of SETUPS) {
+        round++;
+        const ns = `bench-${setup}-${level}`;
+        must(kubectl(['apply', '-f', '-'], toYamlStream([{ apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns, labels: { 'istio-injection': 'enabled' } } }, { apiVersion: 'networking.istio.io/v1', kind: 'Sidecar', metadata: { name: 'default', namespace: ns }, spec: { egress: [{ hosts: ['./*', 'istio-system/*'] }] } }])), `creating ${ns}`);
+        for (let i = 0; i < 100 && kubectl(['get', 'serviceaccount', 'default', '-n', ns]).code !== 0; i++) await new Promise((resolve) => setTimeout(resolve, 100));
+        await enter(setup);
+        const client = adminClient(controlPlane.kubeconfig, controlPlane.apiserverUrl, level);
+        const warm = await load(client, ns, Math.min(level, 10), WARMUP, 'warm');
+        if (warm.errors > 0) throw new Error(`${setup}: ${warm.errors} of ${WARMUP} warm-up pods were refused: the set-up does not admit pods`);
+        const run = await load(client, ns, level, PODS, 'pod');
+        client.agent.destroy();
+        const sorted = [...run.latencies].sort((a, b) => a - b);
+        results.push({ setup, level, p50: quantile(sorted, 0.5), p99: quantile(sorted, 0.99), podsPerSecond: PODS / run.seconds, errors: run.errors });
+        process.stderr.write(`round ${round}: ${setup} at ${level} clients: p50 ${quantile(sorted, 0.5).toFixed(1)} ms, p99 ${quantile(sorted, 0.99).toFixed(1)} ms, ${(PODS / run.seconds).toFixed(0)} pods/s\n`);
+      }
+    }
+    await enter('baseline');
+
+    console.log(`\nPod creation through kube-apiserver ${kubernetesVersion} (loopback, ${PODS} pods per cell after ${WARMUP} warm-up), ${cpus().length} x ${cpus()[0]?.model ?? 'CPU'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`);
+    console.log('| clients | set-up | p50 ms | p99 ms | pods/s | p99 / baseline | p99 / policy | errors |');
+    console.log('|---|---|---|---|---|---|---|---|');
+    for (const r of results) {
+      const base = results.find((x) => x.level === r.level && x.setup === 'baseline');
+      const policy = results.find((x) => x.level === r.level && x.setup === 'policy');
+      const ratio = (x: Result | undefined) => (x ? (r.p99 / x.p99).toFixed(2) : '');
+      console.log(`| ${r.level} | ${r.setup} | ${r.p50.toFixed(1)} | ${r.p99.toFixed(1)} | ${r.podsPerSecond.toFixed(0)} | ${ratio(base)} | ${ratio(policy)} | ${r.errors} |`);
+    }
+  } finally {
+    for (const p of [...processes].reverse()) await stopProcess(p.pid);
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(`bench:e2e: ${(error as Error).message}`);
+  process.exitCode = 1;
+});
