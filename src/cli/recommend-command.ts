@@ -12,6 +12,8 @@ import { scrapePodProxies } from '../recommend/sources/pod-proxy.js';
 import { prometheusSource } from '../recommend/sources/prometheus-api.js';
 import type { RecommendSource } from '../recommend/sources/source.js';
 import { snapshotSource } from '../recommend/sources/source.js';
+import { AGENT_RSS_METRIC, MEMORY_SIGNAL_NAMES } from '../recommend/observations.js';
+import type { SkippedWorkload } from '../recommend/size-workloads.js';
 import type { RegisterCommand } from './commands.js';
 
 /** Options every `recommend` sub-command takes: where the stats come from and how to print. */
@@ -109,6 +111,19 @@ function reportWarnings(source: RecommendSource, io: RecommendIo): void {
   for (const warning of source.warnings) io.stderr(`warning: ${warning}\n`);
 }
 
+/** Why profiles are refused when only Envoy's own memory is known, and how to get the container's. */
+export function containerMemoryMissing(unmeasured: readonly SkippedWorkload[]): string {
+  const list = unmeasured
+    .map((s) => `${s.namespace}/${s.workload} (${s.found.length === 0 ? 'no memory stats' : s.found.map((f) => MEMORY_SIGNAL_NAMES[f]).join(', ')})`)
+    .join(', ');
+  return (
+    `no istio-proxy container memory for ${list}: the container runs pilot-agent beside Envoy and is what gets OOM-killed, ` +
+    `so a limit from Envoy's memory alone can be below the agent's own; give the container's memory: ` +
+    `cAdvisor's container_memory_working_set_bytes{container="istio-proxy"} (--prometheus, or a /federate dump), ` +
+    `or the merged istio-proxy scrape on port 15020 (/stats/prometheus, which adds ${AGENT_RSS_METRIC} to Envoy's stats; --pod-proxy reads it)`
+  );
+}
+
 /** `recommend profiles`: sizes workloads from memory stats and prints the profile table and rules. */
 export async function runRecommendProfiles(options: ProfilesCommandOptions, io: RecommendIo): Promise<void> {
   for (const [flag, value] of [['--cpu', options.cpu], ['--cpu-limit', options.cpuLimit]] as const) {
@@ -127,6 +142,8 @@ export async function runRecommendProfiles(options: ProfilesCommandOptions, io: 
     cpuLimit: options.cpuLimit,
   });
   reportWarnings(source, io);
+  const unmeasured = rec.skipped.filter((s) => s.reason === 'NO_CONTAINER_MEMORY');
+  if (unmeasured.length > 0) throw new Error(containerMemoryMissing(unmeasured));
   if (rec.workloads.length === 0) throw new Error('no istio-proxy memory stats found in the source');
   io.stdout(renderProfiles(rec, options.output));
 }
@@ -168,7 +185,7 @@ const list = (value: string): string[] => value.split(',').map((s) => s.trim()).
 function withSourceOptions(command: Command): Command {
   return command
     .option('--prometheus <url>', 'read from a Prometheus server (HTTP API query_range/query)')
-    .option('--pod-proxy', "read each istio-proxy's Envoy stats through the API server's pod proxy (port 15090)")
+    .option('--pod-proxy', "read each istio-proxy's merged agent + Envoy stats through the API server's pod proxy (port 15020)")
     .option('--from-files <paths...>', 'read saved /stats/prometheus dumps: <namespace>/<pod>[@n].txt, or files whose samples carry namespace/pod labels')
     .option('--pods <file>', 'with --from-files: kubectl get pods -o yaml output, for labels, owners, limits and OOM kills')
     .option('--kubeconfig <path>', 'with --pod-proxy: kubeconfig file (default: KUBECONFIG, ~/.kube/config, in-cluster)')

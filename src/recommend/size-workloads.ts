@@ -1,6 +1,6 @@
 import { roundUpMemory } from './memory-quantity.js';
 import type { Labels, MemoryEvidence, MemorySeries, MemorySignal, PodFacts, WorkloadKind } from './observations.js';
-import { MEMORY_SIGNALS } from './observations.js';
+import { CONTAINER_SIGNALS, MEMORY_SIGNALS } from './observations.js';
 import { percentile } from './percentile.js';
 import { groupWorkloads, workloadKey } from './workloads.js';
 
@@ -26,7 +26,8 @@ export interface WorkloadSizing {
   readonly kind: WorkloadKind;
   readonly labels: Labels;
   readonly pods: number;
-  readonly signal: MemorySignal;
+  /** The container measures the values came from (each pod's best; usually one). */
+  readonly signals: readonly MemorySignal[];
   readonly samples: number;
   readonly p90: number;
   readonly peak: number;
@@ -42,7 +43,9 @@ export interface WorkloadSizing {
 export interface SkippedWorkload {
   readonly namespace: string;
   readonly workload: string;
-  readonly reason: 'GATEWAY' | 'NO_MEMORY_STATS';
+  readonly reason: 'GATEWAY' | 'NO_CONTAINER_MEMORY';
+  /** Envoy-only signals that were found, when the container's memory was not. */
+  readonly found: readonly MemorySignal[];
 }
 
 const maxOf = (values: readonly (number | undefined)[]): number | undefined => {
@@ -51,8 +54,8 @@ const maxOf = (values: readonly (number | undefined)[]): number | undefined => {
 };
 
 /**
- * Sizes every workload from its pods' memory: the preferred signal any of its pods reported,
- * pooled across pods; P90 plus headroom, rounded up to a clean quantity; raised after an OOM to
+ * Sizes every workload from its istio-proxy containers' memory: each pod's best container
+ * signal (never Envoy's memory alone: pilot-agent shares the container), pooled across pods; P90 plus headroom, rounded up to a clean quantity; raised after an OOM to
  * the VPA bump of the limit it died at (the observed peak when the limit is unknown).
  *
  * @example sizeWorkloads(evidence).sized[0].recommended // 83886080 (80Mi)
@@ -68,16 +71,21 @@ export function sizeWorkloads(
   for (const workload of groupWorkloads(evidence.pods)) {
     const id = { namespace: workload.namespace, workload: workload.name };
     if (workload.pods.some((p) => p.gateway)) {
-      skipped.push({ ...id, reason: 'GATEWAY' });
+      skipped.push({ ...id, reason: 'GATEWAY', found: [] });
       continue;
     }
-    const podSeries = workload.pods.flatMap((p) => seriesByPod.get(`${p.namespace}/${p.pod}`) ?? []);
-    const signal = MEMORY_SIGNALS.find((sig) => podSeries.some((s) => s.signal === sig && s.values.length > 0));
-    if (signal === undefined) {
-      skipped.push({ ...id, reason: 'NO_MEMORY_STATS' });
+    const podSeries = workload.pods.map((p) => seriesByPod.get(`${p.namespace}/${p.pod}`) ?? []);
+    // Each pod's best container measure; pods without one add nothing.
+    const chosen = podSeries.flatMap((own) => {
+      const signal = CONTAINER_SIGNALS.find((sig) => own.some((s) => s.signal === sig && s.values.length > 0));
+      return signal === undefined ? [] : own.filter((s) => s.signal === signal);
+    });
+    if (chosen.length === 0) {
+      skipped.push({ ...id, reason: 'NO_CONTAINER_MEMORY', found: MEMORY_SIGNALS.filter((sig) => podSeries.flat().some((s) => s.signal === sig)) });
       continue;
     }
-    const values = podSeries.filter((s) => s.signal === signal).flatMap((s) => s.values);
+    const signals = CONTAINER_SIGNALS.filter((sig) => chosen.some((s) => s.signal === sig));
+    const values = chosen.flatMap((s) => s.values);
     const p90 = percentile(values, options.percentile);
     const peak = Math.max(...values);
     const oomKilled = workload.pods.filter((p: PodFacts) => p.oomKills > 0);
@@ -93,7 +101,7 @@ export function sizeWorkloads(
       kind: workload.kind,
       labels: workload.labels,
       pods: workload.pods.length,
-      signal,
+      signals,
       samples: values.length,
       p90,
       peak,

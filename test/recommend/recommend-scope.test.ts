@@ -5,7 +5,7 @@ import { egressHost, hostNamespace, isImported, parseOutboundCluster, recommendS
 import { readStatsFiles } from '../../src/recommend/sources/files.js';
 import { snapshotSource } from '../../src/recommend/sources/source.js';
 
-const fixtures = fileURLToPath(new URL('../fixtures/envoy-stats/', import.meta.url));
+const fixtures = fileURLToPath(new URL('../fixtures/synthetic-stats/', import.meta.url));
 const D = '.bookinfo.svc.cluster.local';
 
 t.test('cluster names, host namespaces and egress hosts', async (t) => {

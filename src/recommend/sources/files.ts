@@ -90,7 +90,7 @@ export interface StatsFilesOptions {
  * Reads saved `/stats/prometheus` dumps (files, or directories walked for *.txt and *.prom in
  * natural order, so `@2` comes before `@10`).
  *
- * @example await readStatsFiles(['test/fixtures/envoy-stats/bookinfo'])
+ * @example await readStatsFiles(['test/fixtures/synthetic-stats/bookinfo'])
  */
 export async function readStatsFiles(paths: readonly string[], options: StatsFilesOptions = {}): Promise<SnapshotSet> {
   const files = (await Promise.all(paths.map(listStatsFiles))).flat();
