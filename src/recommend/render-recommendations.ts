@@ -22,9 +22,11 @@ function measureComments(rec: ProfileRecommendation): string {
     .join('');
 }
 
-/** The `profiles:` and `rules:` block for the config file. */
+/** The config file `serve --config` loads as is, its choices and measures as comments. */
 export function profilesYaml(rec: ProfileRecommendation): string {
-  return `${measureComments(rec)}${toManifestYaml({ profiles: rec.profiles, rules: rec.rules })}`;
+  if (rec.config === undefined) throw new Error('no istio-proxy memory stats found in the source');
+  const notes = rec.config.notes.map((note) => `# ${note}\n`).join('');
+  return `${measureComments(rec)}${notes}${toManifestYaml(rec.config.document)}`;
 }
 
 /**

@@ -56,24 +56,25 @@ const maxOf = (values: readonly (number | undefined)[]): number | undefined => {
 /**
  * Sizes every workload from its istio-proxy containers' memory: each pod's best container
  * signal (never Envoy's memory alone: pilot-agent shares the container), pooled across pods; P90 plus headroom, rounded up to a clean quantity; raised after an OOM to
- * the VPA bump of the limit it died at (the observed peak when the limit is unknown).
+ * the VPA bump of the limit it died at (the observed peak when the limit is unknown). Gateways
+ * are sized apart: they get the gateway profile, not a workload one; one without the container's
+ * memory keeps the built-in gateway profile.
  *
  * @example sizeWorkloads(evidence).sized[0].recommended // 83886080 (80Mi)
  */
 export function sizeWorkloads(
   evidence: MemoryEvidence,
   options: SizingOptions = DEFAULT_SIZING,
-): { sized: WorkloadSizing[]; skipped: SkippedWorkload[] } {
+): { sized: WorkloadSizing[]; gateways: WorkloadSizing[]; skipped: SkippedWorkload[] } {
   const seriesByPod = new Map<string, MemorySeries[]>();
   for (const s of evidence.series) seriesByPod.set(`${s.namespace}/${s.pod}`, [...(seriesByPod.get(`${s.namespace}/${s.pod}`) ?? []), s]);
   const sized: WorkloadSizing[] = [];
+  const gateways: WorkloadSizing[] = [];
   const skipped: SkippedWorkload[] = [];
   for (const workload of groupWorkloads(evidence.pods)) {
     const id = { namespace: workload.namespace, workload: workload.name };
-    if (workload.pods.some((p) => p.gateway)) {
-      skipped.push({ ...id, reason: 'GATEWAY', found: [] });
-      continue;
-    }
+    const gateway = workload.pods.some((p) => p.gateway);
+    if (gateway) skipped.push({ ...id, reason: 'GATEWAY', found: [] });
     const podSeries = workload.pods.map((p) => seriesByPod.get(`${p.namespace}/${p.pod}`) ?? []);
     // Each pod's best container measure; pods without one add nothing.
     const chosen = podSeries.flatMap((own) => {
@@ -81,7 +82,7 @@ export function sizeWorkloads(
       return signal === undefined ? [] : own.filter((s) => s.signal === signal);
     });
     if (chosen.length === 0) {
-      skipped.push({ ...id, reason: 'NO_CONTAINER_MEMORY', found: MEMORY_SIGNALS.filter((sig) => podSeries.flat().some((s) => s.signal === sig)) });
+      if (!gateway) skipped.push({ ...id, reason: 'NO_CONTAINER_MEMORY', found: MEMORY_SIGNALS.filter((sig) => podSeries.flat().some((s) => s.signal === sig)) });
       continue;
     }
     const signals = CONTAINER_SIGNALS.filter((sig) => chosen.some((s) => s.signal === sig));
@@ -96,7 +97,7 @@ export function sizeWorkloads(
     }
     const currentRequest = maxOf(workload.pods.map((p) => p.memoryRequest));
     const currentLimit = maxOf(workload.pods.map((p) => p.memoryLimit));
-    sized.push({
+    (gateway ? gateways : sized).push({
       ...id,
       kind: workload.kind,
       labels: workload.labels,
@@ -112,5 +113,6 @@ export function sizeWorkloads(
       limitFloor: roundUpMemory(peak * (1 + options.headroom)),
     });
   }
-  return { sized: sized.sort((a, b) => workloadKey(a).localeCompare(workloadKey(b))), skipped };
+  const byKey = (a: WorkloadSizing, b: WorkloadSizing): number => workloadKey(a).localeCompare(workloadKey(b));
+  return { sized: sized.sort(byKey), gateways: gateways.sort(byKey), skipped };
 }

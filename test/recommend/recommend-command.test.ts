@@ -18,9 +18,9 @@ t.test('recommend profiles -o yaml prints a profiles/rules block the config acce
   t.equal(result.code, 0, result.stderr);
   const config = parse(result.stdout) as { profiles: Record<string, { memory: string; memoryLimit: string }>; rules: unknown[] };
   // Hand-computed in recommend-profiles.test.ts.
-  t.same(Object.keys(config.profiles), ['small', 'medium', 'large']);
+  t.same(Object.keys(config.profiles), ['small', 'medium', 'large', 'gateway']);
   t.equal(config.profiles['large']?.memory, '256Mi');
-  t.equal(config.rules.length, 4);
+  t.equal(config.rules.length, 2 + 4, 'the two built-in gateway rules, then the four recommended');
   // The file says which measure each workload's numbers came from.
   t.match(result.stdout, /^# bookinfo\/reviews-v1 → small: P90 92\.0Mi, peak 92\.0Mi of agent RSS \+ Envoy physical \(4 samples\)$/m);
 });
