@@ -148,12 +148,26 @@ export async function runRecommendProfiles(options: ProfilesCommandOptions, io: 
   io.stdout(renderProfiles(rec, options.output));
 }
 
+/** Why no Sidecar is written when the stats cannot show what a proxy calls, and how to get them. */
+export function destinationsUnknown(unseen: readonly string[]): string {
+  const shown = unseen.length > 5 ? `${unseen.slice(0, 5).join(', ')} and ${unseen.length - 5} more` : unseen.join(', ');
+  return (
+    `no Sidecar written: the stats do not show which services ${shown} call (no traffic counters on any outbound|… cluster: ` +
+    `Istio's default stats count only cluster.xds-grpc), and a Sidecar from them would cut every call they make; ` +
+    `add the outbound cluster stats with proxyStatsMatcher: {inclusionPrefixes: ["cluster.outbound"]} ` +
+    `(meshConfig.defaultConfig, or the pod annotation proxy.istio.io/config; https://istio.io/latest/docs/ops/configuration/telemetry/envoy-stats/), ` +
+    `restart the pods, let traffic run for the window, and scrape again`
+  );
+}
+
 /** `recommend scope`: the tightest Sidecars covering the clusters proxies actually used. */
 export async function runRecommendScope(options: ScopeCommandOptions, io: RecommendIo): Promise<void> {
   const source = io.source ?? sourceFromOptions(options, io.now);
   const recs = recommendScopes(await source.scope(), { per: options.per, alwaysInclude: options.include, clusterDomain: options.clusterDomain });
   reportWarnings(source, io);
   if (recs.length === 0) throw new Error('no upstream cluster stats found in the source');
+  const unseen = recs.flatMap((r) => r.unseen);
+  if (unseen.length > 0) throw new Error(destinationsUnknown(unseen));
   if (recs.every((r) => r.calledClusters.length === 0)) {
     io.stderr(
       'warning: no outbound cluster had traffic; per-cluster stats are off by default in Istio: add cluster.outbound to the proxy stats inclusion prefixes (proxyStatsMatcher)\n',

@@ -109,6 +109,7 @@ export function clustersFromSnapshots(snapshots: readonly StatsSnapshot[]): Prox
       cluster,
       requests: single ? (rqLast.get(cluster) ?? 0) : increase(rqFirst.get(cluster), rqLast.get(cluster)),
       connections: single ? (cxLast.get(cluster) ?? 0) : increase(cxFirst.get(cluster), cxLast.get(cluster)),
+      counted: rqLast.has(cluster) || cxLast.has(cluster),
     }));
     const active = last.samples.find((s) => s.name === ACTIVE_CLUSTERS);
     proxies.push({

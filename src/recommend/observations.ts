@@ -81,6 +81,12 @@ export interface ClusterUse {
   readonly cluster: string;
   readonly requests: number;
   readonly connections: number;
+  /**
+   * Whether the proxy reports traffic counters for this cluster at all. Istio's default stats
+   * count only `cluster.xds-grpc`; other clusters can still be named by other stats, and zero
+   * traffic there means nothing.
+   */
+  readonly counted: boolean;
 }
 
 /** The upstream clusters one proxy holds, with their traffic. */

@@ -90,6 +90,19 @@ export interface ScopeRecommendation {
   readonly clustersAfter: number;
   /** Outbound clusters that would no longer be pushed. */
   readonly removedClusters: number;
+  /** Proxies (`namespace/pod`) whose stats do not show what they call: the Sidecar must not be applied. */
+  readonly unseen: readonly string[];
+}
+
+/**
+ * True when a proxy's stats can show which services it calls: it counts traffic on outbound
+ * clusters. With `cluster.outbound` in its stats inclusion every outbound cluster is counted,
+ * zero or not; with Istio's defaults none is.
+ *
+ * @example showsDestinations({ namespace: 'ns', pod: 'p', clusters: [{ cluster: 'xds-grpc', requests: 1, connections: 1, counted: true }] }) // false
+ */
+export function showsDestinations(proxy: ProxyClusters): boolean {
+  return proxy.clusters.some((use) => use.counted && parseOutboundCluster(use.cluster) !== undefined);
 }
 
 /** A networking.istio.io/v1 Sidecar manifest. */
@@ -154,6 +167,7 @@ function scopeFor(
     clustersBefore: before,
     clustersAfter: after,
     removedClusters: before - after,
+    unseen: proxies.filter((p) => !showsDestinations(p)).map((p) => `${p.namespace}/${p.pod}`),
   };
 }
 

@@ -2,7 +2,7 @@ import { fileURLToPath } from 'node:url';
 import t from 'tap';
 import type { PodFacts } from '../../src/recommend/observations.js';
 import { egressHost, hostNamespace, isImported, parseOutboundCluster, recommendScopes, toSidecarManifest } from '../../src/recommend/recommend-scope.js';
-import { readStatsFiles } from '../../src/recommend/sources/files.js';
+import { readStatsFiles, snapshotsFromText } from '../../src/recommend/sources/files.js';
 import { snapshotSource } from '../../src/recommend/sources/source.js';
 
 const fixtures = fileURLToPath(new URL('../fixtures/synthetic-stats/', import.meta.url));
@@ -89,11 +89,37 @@ t.test('workloads the labels cannot single out share a namespace Sidecar; gatewa
   const proxies = pods.map((p) => ({
     namespace: p.namespace,
     pod: p.pod,
-    clusters: [{ cluster: 'outbound|80||web.ns.svc.cluster.local', requests: 1, connections: 1 }],
+    clusters: [{ cluster: 'outbound|80||web.ns.svc.cluster.local', requests: 1, connections: 1, counted: true }],
   }));
   const recs = recommendScopes({ pods, proxies }, { per: 'workload', alwaysInclude: ['./*', 'istio-system/*'], clusterDomain: 'cluster.local' });
   t.equal(recs.length, 1);
   t.equal(recs[0]?.name, 'default');
   t.equal(recs[0]?.proxies, 2);
   t.same(recs[0]?.hosts, ['./*', 'istio-system/*'], 'own-namespace hosts are covered by ./*');
+});
+
+t.test('proxies whose stats do not count outbound traffic are marked unseen, not scoped to nothing', async (t) => {
+  // As in Istio 1.5's published scrape (DataDog integrations-core istio/tests/fixtures/1.5/istio-proxy.txt): outbound
+  // clusters named by a TLS stat, traffic counted only for xds-grpc.
+  const defaults = [
+    'envoy_cluster_client_ssl_socket_factory_ssl_context_update_by_sds{cluster_name="outbound|9080||reviews.default.svc.cluster.local"} 4',
+    'envoy_cluster_upstream_rq_total{cluster_name="xds-grpc"} 2',
+    'envoy_cluster_upstream_cx_total{cluster_name="xds-grpc"} 2',
+  ].join('\n');
+  const included = ['envoy_cluster_upstream_rq_total{cluster_name="outbound|9080||reviews.default.svc.cluster.local"} 0', defaults].join('\n');
+  const load = (text: string) =>
+    snapshotSource(async () => ({ snapshots: snapshotsFromText('default/productpage-v1-5f7d8c9b6d-x2kqp.txt', text), pods: [] })).scope();
+  const [blind] = recommendScopes(await load(defaults));
+  t.same(blind?.unseen, ['default/productpage-v1-5f7d8c9b6d-x2kqp'], 'zero requests on an uncounted cluster proves nothing');
+  const [counted] = recommendScopes(await load(included));
+  t.same(counted?.unseen, [], 'with cluster.outbound counted, zero means not called');
+  t.same(counted?.hosts, ['istio-system/*']);
+});
+
+t.test('the real Istio 1.11.4 scrape (default stats) shows no destinations', async (t) => {
+  const real = fileURLToPath(new URL('../fixtures/istio-1.11-merged/', import.meta.url));
+  const [rec] = recommendScopes(await snapshotSource(() => readStatsFiles([real])).scope());
+  t.same(rec?.unseen, ['default/reviews-v1']);
+  // It holds 28 clusters, yet only xds-grpc is counted.
+  t.equal(rec?.clustersBefore, 28);
 });

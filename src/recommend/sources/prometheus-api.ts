@@ -243,7 +243,7 @@ export function prometheusSource(options: PrometheusSourceOptions): RecommendSou
         return {
           namespace: p.namespace,
           pod: p.pod,
-          clusters: [...p.clusters.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([cluster, use]) => ({ cluster, ...use })),
+          clusters: [...p.clusters.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([cluster, use]) => ({ cluster, ...use, counted: true })),
           ...(activeClusters === undefined ? {} : { activeClusters }),
         };
       });

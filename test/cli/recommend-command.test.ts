@@ -5,7 +5,7 @@ import { runCli } from '../support/run-cli.js';
 import { startFakePodProxy } from '../support/fake-pod-proxy.js';
 import { startFakePrometheus } from '../support/fake-prometheus.js';
 import { runRecommendProfiles, type ProfilesCommandOptions } from '../../src/cli/recommend-command.js';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { readFileSync } from 'node:fs';
 
@@ -23,19 +23,6 @@ t.test('recommend profiles -o yaml prints a profiles/rules block the config acce
   t.equal(config.rules.length, 2 + 4, 'the two built-in gateway rules, then the four recommended');
   // The file says which measure each workload's numbers came from.
   t.match(result.stdout, /^# bookinfo\/reviews-v1 → small: P90 92\.0Mi, peak 92\.0Mi of agent RSS \+ Envoy physical \(4 samples\)$/m);
-});
-
-t.test('recommend profiles refuses Envoy-only stats: the agent shares the container', async (t) => {
-  // The real 1.11 scrape without pilot-agent's lines is what Envoy's own port (15090) serves.
-  const merged = readFileSync(fileURLToPath(new URL('../fixtures/istio-1.11-merged/default/reviews-v1.txt', import.meta.url)), 'utf8');
-  const dir = join(t.testdir(), 'default');
-  await mkdir(dir);
-  await writeFile(join(dir, 'reviews-v1.txt'), merged.split('\n').filter((line) => !line.includes('istio_agent_')).join('\n'));
-  const result = await runCli(['recommend', 'profiles', '--from-files', dir, '-o', 'yaml']);
-  t.equal(result.code, 1);
-  t.equal(result.stdout, '', 'nothing to redirect into a config file');
-  t.match(result.stderr, /no istio-proxy container memory for default\/reviews-v1 \(Envoy physical only, Envoy heap only, Envoy allocated only\)/);
-  t.match(result.stderr, /container_memory_working_set_bytes\{container="istio-proxy"\}.*port 15020/);
 });
 
 t.test('recommend profiles (table) shows workload, current, peak, profile and saving, then the YAML', async (t) => {

@@ -1,0 +1,60 @@
+import { readFileSync } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import t from 'tap';
+import { runRecommendProfiles, runRecommendScope, type ProfilesCommandOptions, type ScopeCommandOptions, type SourceOptions } from '../../src/cli/recommend-command.js';
+import { DEFAULT_PROFILE_OPTIONS } from '../../src/recommend/recommend-profiles.js';
+import { runCli } from '../support/run-cli.js';
+
+// What recommend refuses to print, and how it says so. The CLI turns a thrown error into exit 1
+// (src/cli/main.ts): one spawned run checks that; the rest run the action functions in process.
+const real = fileURLToPath(new URL('../fixtures/istio-1.11-merged/', import.meta.url));
+const SOURCE_DEFAULTS: Omit<SourceOptions, 'output'> = { window: '7d', step: '5m', samples: 1, interval: '30s', namespaceLabel: 'namespace', podLabel: 'pod' };
+const scopeOptions = (fromFiles: string[], extra: Partial<ScopeCommandOptions> = {}): ScopeCommandOptions => ({
+  ...SOURCE_DEFAULTS,
+  output: 'yaml',
+  per: 'namespace',
+  include: ['istio-system/*'],
+  clusterDomain: 'cluster.local',
+  fromFiles,
+  ...extra,
+});
+
+function capture(): { stdout: string[]; stderr: string[]; io: { stdout: (s: string) => void; stderr: (s: string) => void } } {
+  const stdout: string[] = [];
+  const stderr: string[] = [];
+  return { stdout, stderr, io: { stdout: (s) => stdout.push(s), stderr: (s) => stderr.push(s) } };
+}
+
+t.test('profiles: Envoy-only stats are refused, the agent shares the container', async (t) => {
+  // The real 1.11 scrape without pilot-agent's lines is what Envoy's own port (15090) serves.
+  const merged = readFileSync(join(real, 'default/reviews-v1.txt'), 'utf8');
+  const dir = join(t.testdir(), 'default');
+  await mkdir(dir);
+  await writeFile(join(dir, 'reviews-v1.txt'), merged.split('\n').filter((line) => !line.includes('istio_agent_')).join('\n'));
+  const out = capture();
+  const options: ProfilesCommandOptions = { ...DEFAULT_PROFILE_OPTIONS, ...SOURCE_DEFAULTS, output: 'yaml', fromFiles: [dir] };
+  await t.rejects(runRecommendProfiles(options, out.io), {
+    message: /no istio-proxy container memory for default\/reviews-v1 \(Envoy physical only, Envoy heap only, Envoy allocated only\).*container_memory_working_set_bytes\{container="istio-proxy"\}.*port 15020/,
+  });
+  t.same(out.stdout, [], 'nothing to redirect into a config file');
+  // The same file with the agent's lines is sized.
+  await runRecommendProfiles({ ...options, fromFiles: [real] }, out.io);
+  t.match(out.stdout.join(''), /default\/reviews-v1 → standard: .* of agent RSS \+ Envoy physical/);
+});
+
+t.test('scope: exit 1 and nothing on stdout when the stats cannot show the destinations (real 1.11 scrape)', async (t) => {
+  const result = await runCli(['recommend', 'scope', '--from-files', real, '-o', 'yaml']);
+  t.equal(result.code, 1);
+  t.equal(result.stdout, '', 'nothing for -o yaml > file to apply');
+  t.match(result.stderr, /no Sidecar written: the stats do not show which services default\/reviews-v1 call/);
+  t.match(result.stderr, /proxyStatsMatcher: \{inclusionPrefixes: \["cluster\.outbound"\]\}/);
+});
+
+t.test('scope: one proxy without outbound counters refuses the whole run', async (t) => {
+  const synthetic = fileURLToPath(new URL('../fixtures/synthetic-stats/bookinfo', import.meta.url));
+  const out = capture();
+  await t.rejects(runRecommendScope(scopeOptions([synthetic, real]), out.io), { message: /services default\/reviews-v1 call/ });
+  t.same(out.stdout, []);
+});
