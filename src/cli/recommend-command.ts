@@ -4,7 +4,7 @@ import { compareQuantities, isResourceQuantity } from '../policy/quantity.js';
 import { parseDuration } from '../recommend/duration.js';
 import { analyseCardinality, DEFAULT_CARDINALITY_LABELS } from '../recommend/recommend-cardinality.js';
 import { DEFAULT_PROFILE_OPTIONS, recommendProfiles } from '../recommend/recommend-profiles.js';
-import { recommendScopes } from '../recommend/recommend-scope.js';
+import { gatewaysSkipped, recommendScopes } from '../recommend/recommend-scope.js';
 import type { OutputFormat } from '../recommend/render-recommendations.js';
 import { renderCardinality, renderProfiles, renderScopes } from '../recommend/render-recommendations.js';
 import { readStatsFiles } from '../recommend/sources/files.js';
@@ -48,6 +48,9 @@ export interface ScopeCommandOptions extends SourceOptions {
   per: 'namespace' | 'workload';
   include: string[];
   clusterDomain: string;
+  rootNamespace: string;
+  /** Write a selector-less Sidecar in the root namespace, the mesh-wide default, when the stats call for one. */
+  meshWideDefault?: boolean;
 }
 
 export interface CardinalityCommandOptions extends SourceOptions {
@@ -163,15 +166,25 @@ export function destinationsUnknown(unseen: readonly string[]): string {
 /** `recommend scope`: the tightest Sidecars covering the clusters proxies actually used. */
 export async function runRecommendScope(options: ScopeCommandOptions, io: RecommendIo): Promise<void> {
   const source = io.source ?? sourceFromOptions(options, io.now);
-  const recs = recommendScopes(await source.scope(), { per: options.per, alwaysInclude: options.include, clusterDomain: options.clusterDomain });
+  const evidence = await source.scope();
+  const scopeOptions = { per: options.per, alwaysInclude: options.include, clusterDomain: options.clusterDomain, rootNamespace: options.rootNamespace };
+  const recs = recommendScopes(evidence, scopeOptions);
   reportWarnings(source, io);
+  for (const gateway of gatewaysSkipped(evidence, scopeOptions)) io.stderr(`note: ${gateway} is a gateway: Sidecars do not apply to gateways, none written for it\n`);
   if (recs.length === 0) throw new Error('no upstream cluster stats found in the source');
+  const meshWide = recs.filter((r) => r.meshWide);
+  if (meshWide.length > 0 && options.meshWideDefault !== true) {
+    const members = meshWide.map((r) => r.namespace).join(', ');
+    throw new Error(
+      `no Sidecar written: the stats call for a selector-less Sidecar in ${members}, the root namespace, which would be the mesh-wide default ` +
+        `for every proxy without its own Sidecar; leave the namespace out (scope the others one at a time with -n), use --per workload, ` +
+        `or pass --mesh-wide-default if that is what you want (--root-namespace if yours is not ${options.rootNamespace})`,
+    );
+  }
   const unseen = recs.flatMap((r) => r.unseen);
   if (unseen.length > 0) throw new Error(destinationsUnknown(unseen));
   if (recs.every((r) => r.calledClusters.length === 0)) {
-    io.stderr(
-      'warning: no outbound cluster had traffic; per-cluster stats are off by default in Istio: add cluster.outbound to the proxy stats inclusion prefixes (proxyStatsMatcher)\n',
-    );
+    io.stderr('note: no proxy called any service over the window: the Sidecars import only the --include hosts; widen the window if that is unexpected\n');
   }
   io.stdout(renderScopes(recs, options.output));
 }
@@ -236,7 +249,9 @@ export const registerRecommendCommand: RegisterCommand = (program: Command) => {
       .description('write the tightest Sidecar per namespace (or workload) from the upstream clusters proxies used')
       .addOption(new Option('--per <unit>', 'one Sidecar per namespace or per workload').choices(['namespace', 'workload']).default('namespace'))
       .option('--include <hosts>', 'egress hosts every Sidecar keeps (comma-separated)', list, ['istio-system/*'])
-      .option('--cluster-domain <domain>', 'the cluster DNS domain', 'cluster.local'),
+      .option('--cluster-domain <domain>', 'the cluster DNS domain', 'cluster.local')
+      .option('--root-namespace <name>', "Istio's root namespace (meshConfig.rootNamespace)", 'istio-system')
+      .option('--mesh-wide-default', 'allow a selector-less Sidecar in the root namespace: the default for the whole mesh'),
   ).action((options: ScopeCommandOptions) => runRecommendScope(options, stdio()));
   withSourceOptions(
     recommend

@@ -70,9 +70,16 @@ export interface ScopeOptions {
   /** Always imported: the control plane and its telemetry live there. */
   readonly alwaysInclude: readonly string[];
   readonly clusterDomain: string;
+  /** Istio's root namespace: a selector-less Sidecar there is the mesh-wide default (istio-facts §4). */
+  readonly rootNamespace: string;
 }
 
-export const DEFAULT_SCOPE_OPTIONS: ScopeOptions = { per: 'namespace', alwaysInclude: ['istio-system/*'], clusterDomain: 'cluster.local' };
+export const DEFAULT_SCOPE_OPTIONS: ScopeOptions = {
+  per: 'namespace',
+  alwaysInclude: ['istio-system/*'],
+  clusterDomain: 'cluster.local',
+  rootNamespace: 'istio-system',
+};
 
 /** A Sidecar to apply, with the before/after cluster counts that justify it. */
 export interface ScopeRecommendation {
@@ -92,6 +99,8 @@ export interface ScopeRecommendation {
   readonly removedClusters: number;
   /** Proxies (`namespace/pod`) whose stats do not show what they call: the Sidecar must not be applied. */
   readonly unseen: readonly string[];
+  /** Selector-less in the root namespace: it would scope every proxy of the mesh without its own Sidecar. */
+  readonly meshWide: boolean;
 }
 
 /**
@@ -168,7 +177,28 @@ function scopeFor(
     clustersAfter: after,
     removedClusters: before - after,
     unseen: proxies.filter((p) => !showsDestinations(p)).map((p) => `${p.namespace}/${p.pod}`),
+    meshWide: group.workloadSelector === undefined && group.namespace === options.rootNamespace,
   };
+}
+
+/**
+ * A gateway, from its labels (the pod list, kube-state-metrics) or, in the root namespace where
+ * Istio's installers put them, from its workload name (`istio-ingressgateway`, `istio-egressgateway`,
+ * `…-gateway`). Sidecar resources do not apply to gateways, so none is written for them.
+ */
+export function isGateway(pod: PodFacts, options: Pick<ScopeOptions, 'rootNamespace'>): boolean {
+  return pod.gateway || (pod.namespace === options.rootNamespace && /gateway$/.test(pod.workload));
+}
+
+/**
+ * The gateways among the proxies (`namespace/workload`), for saying they were left out.
+ *
+ * @example gatewaysSkipped(evidence, DEFAULT_SCOPE_OPTIONS) // ["istio-system/istio-ingressgateway"]
+ */
+export function gatewaysSkipped(evidence: ScopeEvidence, options: Pick<ScopeOptions, 'rootNamespace'>): string[] {
+  const known = new Map(evidence.pods.map((p) => [`${p.namespace}/${p.pod}`, p]));
+  const pods = evidence.proxies.map((p) => known.get(`${p.namespace}/${p.pod}`) ?? podFactsFromName(p.namespace, p.pod));
+  return [...new Set(pods.filter((p) => isGateway(p, options)).map((p) => `${p.namespace}/${p.workload}`))].sort();
 }
 
 /**
@@ -187,7 +217,7 @@ export function recommendScopes(evidence: ScopeEvidence, options: ScopeOptions =
     const keys = new Set(members.map((p) => `${p.namespace}/${p.pod}`));
     return evidence.proxies.filter((p) => keys.has(`${p.namespace}/${p.pod}`));
   };
-  const meshPods = pods.filter((p) => !p.gateway);
+  const meshPods = pods.filter((p) => !isGateway(p, options));
   const recommendations: ScopeRecommendation[] = [];
   const namespaces = [...new Set(meshPods.map((p) => p.namespace))].sort();
   for (const namespace of namespaces) {

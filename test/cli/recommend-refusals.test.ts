@@ -17,6 +17,7 @@ const scopeOptions = (fromFiles: string[], extra: Partial<ScopeCommandOptions> =
   per: 'namespace',
   include: ['istio-system/*'],
   clusterDomain: 'cluster.local',
+  rootNamespace: 'istio-system',
   fromFiles,
   ...extra,
 });
@@ -57,4 +58,19 @@ t.test('scope: one proxy without outbound counters refuses the whole run', async
   const out = capture();
   await t.rejects(runRecommendScope(scopeOptions([synthetic, real]), out.io), { message: /services default\/reviews-v1 call/ });
   t.same(out.stdout, []);
+});
+
+t.test('scope: a selector-less Sidecar in the root namespace is refused unless asked for', async (t) => {
+  const calls = [{ cluster: 'outbound|9080||productpage.bookinfo.svc.cluster.local', requests: 5, connections: 1, counted: true }];
+  const evidence = { pods: [], proxies: ['istio-ingressgateway-7c6b5d9f8c-r9nwm', 'kiali-6d9f7c8b5b-tq4zx'].map((pod) => ({ namespace: 'istio-system', pod, clusters: calls })) };
+  const source = { warnings: [], memory: async () => ({ pods: [], series: [] }), scope: async () => evidence, cardinality: async () => ({ pods: [], proxies: [] }) };
+  const refused = capture();
+  await t.rejects(runRecommendScope(scopeOptions([]), { ...refused.io, source }), {
+    message: /selector-less Sidecar in istio-system, the root namespace, which would be the mesh-wide default.*--mesh-wide-default/,
+  });
+  t.same(refused.stdout, []);
+  t.match(refused.stderr.join(''), /note: istio-system\/istio-ingressgateway is a gateway: Sidecars do not apply to gateways/);
+  const asked = capture();
+  await runRecommendScope(scopeOptions([], { meshWideDefault: true }), { ...asked.io, source });
+  t.match(asked.stdout.join(''), /namespace: istio-system/);
 });

@@ -1,7 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import t from 'tap';
 import type { PodFacts } from '../../src/recommend/observations.js';
-import { egressHost, hostNamespace, isImported, parseOutboundCluster, recommendScopes, toSidecarManifest } from '../../src/recommend/recommend-scope.js';
+import { DEFAULT_SCOPE_OPTIONS, egressHost, gatewaysSkipped, hostNamespace, isImported, parseOutboundCluster, recommendScopes, toSidecarManifest } from '../../src/recommend/recommend-scope.js';
 import { readStatsFiles, snapshotsFromText } from '../../src/recommend/sources/files.js';
 import { snapshotSource } from '../../src/recommend/sources/source.js';
 
@@ -63,7 +63,7 @@ t.test('per namespace: the services called in the window, plus istio-system/*', 
 });
 
 t.test('per workload: a workloadSelector each, from app (+ version when app is shared)', async (t) => {
-  const recs = recommendScopes(await evidence(), { per: 'workload', alwaysInclude: ['istio-system/*'], clusterDomain: 'cluster.local' });
+  const recs = recommendScopes(await evidence(), { ...DEFAULT_SCOPE_OPTIONS, per: 'workload' });
   const byName = new Map(recs.map((r) => [r.name, r]));
   t.same([...byName.keys()], ['details-v1', 'productpage-v1', 'ratings-v1', 'reviews-v1', 'reviews-v2', 'reviews-v3']);
   const productpage = byName.get('productpage-v1');
@@ -91,7 +91,7 @@ t.test('workloads the labels cannot single out share a namespace Sidecar; gatewa
     pod: p.pod,
     clusters: [{ cluster: 'outbound|80||web.ns.svc.cluster.local', requests: 1, connections: 1, counted: true }],
   }));
-  const recs = recommendScopes({ pods, proxies }, { per: 'workload', alwaysInclude: ['./*', 'istio-system/*'], clusterDomain: 'cluster.local' });
+  const recs = recommendScopes({ pods, proxies }, { ...DEFAULT_SCOPE_OPTIONS, per: 'workload', alwaysInclude: ['./*', 'istio-system/*'] });
   t.equal(recs.length, 1);
   t.equal(recs[0]?.name, 'default');
   t.equal(recs[0]?.proxies, 2);
@@ -122,4 +122,27 @@ t.test('the real Istio 1.11.4 scrape (default stats) shows no destinations', asy
   t.same(rec?.unseen, ['default/reviews-v1']);
   // It holds 28 clusters, yet only xds-grpc is counted.
   t.equal(rec?.clustersBefore, 28);
+});
+
+t.test('gateways known by name in the root namespace get no Sidecar; anything else there is a mesh-wide default', async (t) => {
+  const calls = [{ cluster: 'outbound|9080||productpage.bookinfo.svc.cluster.local', requests: 5, connections: 1, counted: true }];
+  const proxy = (namespace: string, pod: string) => ({ namespace, pod, clusters: calls });
+  // No pod list: the names alone (podFactsFromName) say what each proxy is.
+  const evidence = {
+    pods: [],
+    proxies: [
+      proxy('istio-system', 'istio-ingressgateway-7c6b5d9f8c-r9nwm'),
+      proxy('shop', 'api-gateway-5d8f9c7b6b-p2qvd'),
+    ],
+  };
+  const recs = recommendScopes(evidence, DEFAULT_SCOPE_OPTIONS);
+  t.same(recs.map((r) => `${r.namespace}/${r.name}`), ['shop/default'], 'an app called api-gateway elsewhere is still scoped');
+  t.same(gatewaysSkipped(evidence, DEFAULT_SCOPE_OPTIONS), ['istio-system/istio-ingressgateway']);
+  t.notOk(recs[0]?.meshWide);
+  const withKiali = { pods: [], proxies: [...evidence.proxies, proxy('istio-system', 'kiali-6d9f7c8b5b-tq4zx')] };
+  const root = recommendScopes(withKiali, DEFAULT_SCOPE_OPTIONS).find((r) => r.namespace === 'istio-system');
+  t.equal(root?.proxies, 1, 'only kiali: the gateway is left out');
+  t.ok(root?.meshWide, 'selector-less in the root namespace');
+  const other = recommendScopes(withKiali, { ...DEFAULT_SCOPE_OPTIONS, rootNamespace: 'mesh-root' }).find((r) => r.namespace === 'istio-system');
+  t.notOk(other?.meshWide, 'the root namespace is configurable');
 });
