@@ -88,7 +88,8 @@ export function sourceFromOptions(options: SourceOptions, now?: () => Date): Rec
   const warnings: string[] = [];
   if (options.fromFiles !== undefined) {
     const paths = options.fromFiles;
-    return snapshotSource(() => readStatsFiles(paths, options.pods === undefined ? {} : { podsFile: options.pods }), warnings);
+    const fileOptions = { ...(options.pods === undefined ? {} : { podsFile: options.pods }), ...(options.namespace === undefined ? {} : { namespace: options.namespace }) };
+    return snapshotSource(() => readStatsFiles(paths, fileOptions), warnings);
   }
   const kubeConfig = new KubeConfig();
   if (options.kubeconfig === undefined) kubeConfig.loadFromDefault();
@@ -108,6 +109,48 @@ export function sourceFromOptions(options: SourceOptions, now?: () => Date): Rec
       ),
     warnings,
   );
+}
+
+/** Flags that only one source reads: given with another source, they would be ignored. */
+const SOURCE_FLAGS: readonly (readonly [keyof SourceOptions, string, string])[] = [
+  ['window', '--window', '--prometheus'],
+  ['step', '--step', '--prometheus'],
+  ['namespaceLabel', '--namespace-label', '--prometheus'],
+  ['podLabel', '--pod-label', '--prometheus'],
+  ['kubeconfig', '--kubeconfig', '--pod-proxy'],
+  ['context', '--context', '--pod-proxy'],
+  ['selector', '--selector', '--pod-proxy'],
+  ['samples', '--samples', '--pod-proxy'],
+  ['interval', '--interval', '--pod-proxy'],
+  ['pods', '--pods', '--from-files'],
+];
+
+/**
+ * A flag given on the command line that the chosen source would not read; undefined when every
+ * flag applies. `given` holds the option names (camelCase) the user typed.
+ *
+ * @example sourceFlagProblem({ fromFiles: ['d'], ...defaults }, new Set(['window'])) // "--window only works with --prometheus, not --from-files"
+ */
+export function sourceFlagProblem(options: SourceOptions, given: ReadonlySet<string>): string | undefined {
+  const source = options.prometheus !== undefined ? '--prometheus' : options.podProxy === true ? '--pod-proxy' : '--from-files';
+  for (const [key, flag, owner] of SOURCE_FLAGS) {
+    if (given.has(key) && owner !== source) return `${flag} only works with ${owner}, not ${source}: drop it or use ${owner}`;
+  }
+  return undefined;
+}
+
+/** The options the user typed, not defaults. */
+function typedOptions(command: Command): Set<string> {
+  return new Set(command.options.map((o) => o.attributeName()).filter((name) => command.getOptionValueSource(name) === 'cli'));
+}
+
+/** Runs a recommend action after refusing (exit 2, as commander's usage errors) flags its source would ignore. */
+function checked<T extends SourceOptions>(run: (options: T, io: RecommendIo) => Promise<void>) {
+  return async (options: T, command: Command): Promise<void> => {
+    const problem = sourceFlagProblem(options, typedOptions(command));
+    if (problem !== undefined) command.error(`error: ${problem}`, { exitCode: 2, code: 'sidecar-guard.source-flag' });
+    await run(options, stdio());
+  };
 }
 
 function reportWarnings(source: RecommendSource, io: RecommendIo): void {
@@ -181,6 +224,14 @@ export async function runRecommendScope(options: ScopeCommandOptions, io: Recomm
         `or pass --mesh-wide-default if that is what you want (--root-namespace if yours is not ${options.rootNamespace})`,
     );
   }
+  const unselectable = recs.flatMap((r) => r.unselectable);
+  if (unselectable.length > 0) {
+    throw new Error(
+      `no Sidecar written: --per workload cannot single out ${unselectable.join(', ')} by its labels (no app or app.kubernetes.io/name label, ` +
+        `or the same labels as another workload), and a namespace-wide Sidecar in their place would also scope every other workload there; ` +
+        `give the pod list (--pods FILE from kubectl get pods -o yaml) so their labels are known, label them apart, or use --per namespace`,
+    );
+  }
   const unseen = recs.flatMap((r) => r.unseen);
   if (unseen.length > 0) throw new Error(destinationsUnknown(unseen));
   if (recs.every((r) => r.calledClusters.length === 0)) {
@@ -217,7 +268,7 @@ function withSourceOptions(command: Command): Command {
     .option('--pods <file>', 'with --from-files: kubectl get pods -o yaml output, for labels, owners, limits and OOM kills')
     .option('--kubeconfig <path>', 'with --pod-proxy: kubeconfig file (default: KUBECONFIG, ~/.kube/config, in-cluster)')
     .option('--context <name>', 'with --pod-proxy: kubeconfig context')
-    .option('-n, --namespace <name>', 'only this namespace')
+    .option('-n, --namespace <name>', 'only this namespace (every source)')
     .option('-l, --selector <labels>', 'with --pod-proxy: pod label selector')
     .option('--window <duration>', 'with --prometheus: how far back to look', '7d')
     .option('--step <duration>', 'with --prometheus: query_range resolution', '5m')
@@ -242,7 +293,7 @@ export const registerRecommendCommand: RegisterCommand = (program: Command) => {
       .option('--limit-ratio <r>', 'memory limit = request × r (at least the observed peak + headroom)', positiveNumber, DEFAULT_PROFILE_OPTIONS.limitRatio)
       .option('--cpu <quantity>', 'CPU request for every profile', DEFAULT_PROFILE_OPTIONS.cpu)
       .option('--cpu-limit <quantity>', 'CPU limit for every profile', DEFAULT_PROFILE_OPTIONS.cpuLimit),
-  ).action((options: ProfilesCommandOptions) => runRecommendProfiles(options, stdio()));
+  ).action(checked(runRecommendProfiles));
   withSourceOptions(
     recommend
       .command('scope')
@@ -252,12 +303,12 @@ export const registerRecommendCommand: RegisterCommand = (program: Command) => {
       .option('--cluster-domain <domain>', 'the cluster DNS domain', 'cluster.local')
       .option('--root-namespace <name>', "Istio's root namespace (meshConfig.rootNamespace)", 'istio-system')
       .option('--mesh-wide-default', 'allow a selector-less Sidecar in the root namespace: the default for the whole mesh'),
-  ).action((options: ScopeCommandOptions) => runRecommendScope(options, stdio()));
+  ).action(checked(runRecommendScope));
   withSourceOptions(
     recommend
       .command('cardinality')
       .description('count distinct istio_requests_total label values per proxy and name the host-header fallback')
       .option('--threshold <n>', 'distinct values per proxy above which a label is a finding', positiveInt, 100)
       .option('--labels <names>', 'labels to count (comma-separated)', list, [...DEFAULT_CARDINALITY_LABELS]),
-  ).action((options: CardinalityCommandOptions) => runRecommendCardinality(options, stdio()));
+  ).action(checked(runRecommendCardinality));
 };

@@ -101,6 +101,8 @@ export interface ScopeRecommendation {
   readonly unseen: readonly string[];
   /** Selector-less in the root namespace: it would scope every proxy of the mesh without its own Sidecar. */
   readonly meshWide: boolean;
+  /** With `per: 'workload'`: the workloads (`namespace/name`) no label selector singles out, folded into this namespace Sidecar. */
+  readonly unselectable: readonly string[];
 }
 
 /**
@@ -140,7 +142,7 @@ export function toSidecarManifest(rec: ScopeRecommendation): SidecarManifest {
 }
 
 function scopeFor(
-  group: { namespace: string; name: string; workload?: string; workloadSelector?: Labels },
+  group: { namespace: string; name: string; workload?: string; workloadSelector?: Labels; unselectable?: readonly string[] },
   proxies: readonly ProxyClusters[],
   options: ScopeOptions,
 ): ScopeRecommendation {
@@ -178,6 +180,7 @@ function scopeFor(
     removedClusters: before - after,
     unseen: proxies.filter((p) => !showsDestinations(p)).map((p) => `${p.namespace}/${p.pod}`),
     meshWide: group.workloadSelector === undefined && group.namespace === options.rootNamespace,
+    unselectable: group.unselectable ?? [],
   };
 }
 
@@ -242,7 +245,8 @@ export function recommendScopes(evidence: ScopeEvidence, options: ScopeOptions =
       );
     }
     if (unselectable.length > 0) {
-      recommendations.push(scopeFor({ namespace, name: 'default' }, proxiesOf(unselectable.flatMap((w) => w.pods)), options));
+      const names = unselectable.map((w) => `${w.namespace}/${w.name}`);
+      recommendations.push(scopeFor({ namespace, name: 'default', unselectable: names }, proxiesOf(unselectable.flatMap((w) => w.pods)), options));
     }
   }
   return recommendations;

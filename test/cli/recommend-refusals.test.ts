@@ -3,7 +3,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import t from 'tap';
-import { runRecommendProfiles, runRecommendScope, type ProfilesCommandOptions, type ScopeCommandOptions, type SourceOptions } from '../../src/cli/recommend-command.js';
+import { runRecommendProfiles, runRecommendScope, sourceFlagProblem, type ProfilesCommandOptions, type ScopeCommandOptions, type SourceOptions } from '../../src/cli/recommend-command.js';
 import { DEFAULT_PROFILE_OPTIONS } from '../../src/recommend/recommend-profiles.js';
 import { runCli } from '../support/run-cli.js';
 
@@ -73,4 +73,42 @@ t.test('scope: a selector-less Sidecar in the root namespace is refused unless a
   const asked = capture();
   await runRecommendScope(scopeOptions([], { meshWideDefault: true }), { ...asked.io, source });
   t.match(asked.stdout.join(''), /namespace: istio-system/);
+});
+
+t.test('scope --per workload: workloads no label singles out are refused, not folded into a namespace default', async (t) => {
+  const calls = [{ cluster: 'outbound|80||web.ns.svc.cluster.local', requests: 1, connections: 1, counted: true }];
+  const pods = ['a', 'b'].map((w) => ({ namespace: 'ns', pod: `${w}-0`, workload: w, workloadKind: 'StatefulSet' as const, labels: { app: 'x' }, oomKills: 0, gateway: false }));
+  const evidence = { pods, proxies: pods.map((p) => ({ namespace: p.namespace, pod: p.pod, clusters: calls })) };
+  const source = { warnings: [], memory: async () => ({ pods: [], series: [] }), scope: async () => evidence, cardinality: async () => ({ pods: [], proxies: [] }) };
+  const out = capture();
+  await t.rejects(runRecommendScope(scopeOptions([], { per: 'workload' }), { ...out.io, source }), {
+    message: /--per workload cannot single out ns\/a, ns\/b by its labels.*--pods FILE.*--per namespace/,
+  });
+  t.same(out.stdout, []);
+  await runRecommendScope(scopeOptions([], { per: 'namespace' }), { ...out.io, source });
+  t.match(out.stdout.join(''), /name: default/, 'per namespace, the same evidence is a namespace Sidecar by request');
+});
+
+t.test('-n works with --from-files: only that namespace is read', async (t) => {
+  const synthetic = fileURLToPath(new URL('../fixtures/synthetic-stats/bookinfo', import.meta.url));
+  const out = capture();
+  // The real scrape (namespace default) would refuse the run; -n bookinfo leaves it out.
+  await runRecommendScope(scopeOptions([synthetic, real], { namespace: 'bookinfo' }), out.io);
+  t.match(out.stdout.join(''), /namespace: bookinfo/);
+  t.notMatch(out.stdout.join(''), /namespace: default/);
+  await t.rejects(runRecommendScope(scopeOptions([synthetic, real], { namespace: 'nope' }), capture().io), {
+    message: /no stats for namespace nope in .* \(namespaces there: bookinfo, default\)/,
+  });
+});
+
+t.test('a flag the chosen source would ignore is an error naming the source it belongs to', async (t) => {
+  const files: SourceOptions = { ...SOURCE_DEFAULTS, output: 'table', fromFiles: ['d'] };
+  t.equal(sourceFlagProblem(files, new Set(['window'])), '--window only works with --prometheus, not --from-files: drop it or use --prometheus');
+  t.match(sourceFlagProblem({ ...files, fromFiles: undefined, prometheus: 'http://p' }, new Set(['selector'])), /--selector only works with --pod-proxy/);
+  t.match(sourceFlagProblem({ ...files, fromFiles: undefined, podProxy: true }, new Set(['pods'])), /--pods only works with --from-files/);
+  t.equal(sourceFlagProblem(files, new Set(['namespace', 'pods', 'output'])), undefined, '-n works everywhere; --pods with files');
+  const result = await runCli(['recommend', 'cardinality', '--from-files', real, '--window', '1d']);
+  t.equal(result.code, 2, 'a usage error');
+  t.match(result.stderr, /--window only works with --prometheus, not --from-files/);
+  t.equal(result.stdout, '');
 });

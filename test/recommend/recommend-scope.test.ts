@@ -80,7 +80,7 @@ t.test('per workload: a workloadSelector each, from app (+ version when app is s
   t.same(toSidecarManifest(reviewsV1 as NonNullable<typeof reviewsV1>).spec.workloadSelector, { labels: { app: 'reviews', version: 'v1' } });
 });
 
-t.test('workloads the labels cannot single out share a namespace Sidecar; gateways get none', async (t) => {
+t.test('workloads the labels cannot single out share a namespace Sidecar, recorded for the command to refuse; gateways get none', async (t) => {
   const pods: PodFacts[] = [
     { namespace: 'ns', pod: 'a-0', workload: 'a', workloadKind: 'StatefulSet' as const, labels: { app: 'x' }, oomKills: 0, gateway: false },
     { namespace: 'ns', pod: 'b-0', workload: 'b', workloadKind: 'StatefulSet' as const, labels: { app: 'x' }, oomKills: 0, gateway: false },
@@ -95,6 +95,7 @@ t.test('workloads the labels cannot single out share a namespace Sidecar; gatewa
   t.equal(recs.length, 1);
   t.equal(recs[0]?.name, 'default');
   t.equal(recs[0]?.proxies, 2);
+  t.same(recs[0]?.unselectable, ['ns/a', 'ns/b']);
   t.same(recs[0]?.hosts, ['./*', 'istio-system/*'], 'own-namespace hosts are covered by ./*');
 });
 
