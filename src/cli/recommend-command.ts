@@ -4,7 +4,7 @@ import { compareQuantities, isResourceQuantity } from '../policy/quantity.js';
 import { parseDuration } from '../recommend/duration.js';
 import { analyseCardinality, DEFAULT_CARDINALITY_LABELS } from '../recommend/recommend-cardinality.js';
 import { DEFAULT_PROFILE_OPTIONS, recommendProfiles } from '../recommend/recommend-profiles.js';
-import { recommendScopes } from '../recommend/recommend-scope.js';
+import { gatewaysSkipped, recommendScopes } from '../recommend/recommend-scope.js';
 import type { OutputFormat } from '../recommend/render-recommendations.js';
 import { renderCardinality, renderProfiles, renderScopes } from '../recommend/render-recommendations.js';
 import { readStatsFiles } from '../recommend/sources/files.js';
@@ -12,6 +12,8 @@ import { scrapePodProxies } from '../recommend/sources/pod-proxy.js';
 import { prometheusSource } from '../recommend/sources/prometheus-api.js';
 import type { RecommendSource } from '../recommend/sources/source.js';
 import { snapshotSource } from '../recommend/sources/source.js';
+import { AGENT_RSS_METRIC, MEMORY_SIGNAL_NAMES } from '../recommend/observations.js';
+import type { SkippedWorkload } from '../recommend/size-workloads.js';
 import type { RegisterCommand } from './commands.js';
 
 /** Options every `recommend` sub-command takes: where the stats come from and how to print. */
@@ -46,6 +48,9 @@ export interface ScopeCommandOptions extends SourceOptions {
   per: 'namespace' | 'workload';
   include: string[];
   clusterDomain: string;
+  rootNamespace: string;
+  /** Write a selector-less Sidecar in the root namespace, the mesh-wide default, when the stats call for one. */
+  meshWideDefault?: boolean;
 }
 
 export interface CardinalityCommandOptions extends SourceOptions {
@@ -83,7 +88,8 @@ export function sourceFromOptions(options: SourceOptions, now?: () => Date): Rec
   const warnings: string[] = [];
   if (options.fromFiles !== undefined) {
     const paths = options.fromFiles;
-    return snapshotSource(() => readStatsFiles(paths, options.pods === undefined ? {} : { podsFile: options.pods }), warnings);
+    const fileOptions = { ...(options.pods === undefined ? {} : { podsFile: options.pods }), ...(options.namespace === undefined ? {} : { namespace: options.namespace }) };
+    return snapshotSource(() => readStatsFiles(paths, fileOptions), warnings);
   }
   const kubeConfig = new KubeConfig();
   if (options.kubeconfig === undefined) kubeConfig.loadFromDefault();
@@ -105,8 +111,63 @@ export function sourceFromOptions(options: SourceOptions, now?: () => Date): Rec
   );
 }
 
+/** Flags that only one source reads: given with another source, they would be ignored. */
+const SOURCE_FLAGS: readonly (readonly [keyof SourceOptions, string, string])[] = [
+  ['window', '--window', '--prometheus'],
+  ['step', '--step', '--prometheus'],
+  ['namespaceLabel', '--namespace-label', '--prometheus'],
+  ['podLabel', '--pod-label', '--prometheus'],
+  ['kubeconfig', '--kubeconfig', '--pod-proxy'],
+  ['context', '--context', '--pod-proxy'],
+  ['selector', '--selector', '--pod-proxy'],
+  ['samples', '--samples', '--pod-proxy'],
+  ['interval', '--interval', '--pod-proxy'],
+  ['pods', '--pods', '--from-files'],
+];
+
+/**
+ * A flag given on the command line that the chosen source would not read; undefined when every
+ * flag applies. `given` holds the option names (camelCase) the user typed.
+ *
+ * @example sourceFlagProblem({ fromFiles: ['d'], ...defaults }, new Set(['window'])) // "--window only works with --prometheus, not --from-files"
+ */
+export function sourceFlagProblem(options: SourceOptions, given: ReadonlySet<string>): string | undefined {
+  const source = options.prometheus !== undefined ? '--prometheus' : options.podProxy === true ? '--pod-proxy' : '--from-files';
+  for (const [key, flag, owner] of SOURCE_FLAGS) {
+    if (given.has(key) && owner !== source) return `${flag} only works with ${owner}, not ${source}: drop it or use ${owner}`;
+  }
+  return undefined;
+}
+
+/** The options the user typed, not defaults. */
+function typedOptions(command: Command): Set<string> {
+  return new Set(command.options.map((o) => o.attributeName()).filter((name) => command.getOptionValueSource(name) === 'cli'));
+}
+
+/** Runs a recommend action after refusing (exit 2, as commander's usage errors) flags its source would ignore. */
+function checked<T extends SourceOptions>(run: (options: T, io: RecommendIo) => Promise<void>) {
+  return async (options: T, command: Command): Promise<void> => {
+    const problem = sourceFlagProblem(options, typedOptions(command));
+    if (problem !== undefined) command.error(`error: ${problem}`, { exitCode: 2, code: 'sidecar-guard.source-flag' });
+    await run(options, stdio());
+  };
+}
+
 function reportWarnings(source: RecommendSource, io: RecommendIo): void {
   for (const warning of source.warnings) io.stderr(`warning: ${warning}\n`);
+}
+
+/** Why profiles are refused when only Envoy's own memory is known, and how to get the container's. */
+export function containerMemoryMissing(unmeasured: readonly SkippedWorkload[]): string {
+  const list = unmeasured
+    .map((s) => `${s.namespace}/${s.workload} (${s.found.length === 0 ? 'no memory stats' : s.found.map((f) => MEMORY_SIGNAL_NAMES[f]).join(', ')})`)
+    .join(', ');
+  return (
+    `no istio-proxy container memory for ${list}: the container runs pilot-agent beside Envoy and is what gets OOM-killed, ` +
+    `so a limit from Envoy's memory alone can be below the agent's own; give the container's memory: ` +
+    `cAdvisor's container_memory_working_set_bytes{container="istio-proxy"} (--prometheus, or a /federate dump), ` +
+    `or the merged istio-proxy scrape on port 15020 (/stats/prometheus, which adds ${AGENT_RSS_METRIC} to Envoy's stats; --pod-proxy reads it)`
+  );
 }
 
 /** `recommend profiles`: sizes workloads from memory stats and prints the profile table and rules. */
@@ -127,20 +188,54 @@ export async function runRecommendProfiles(options: ProfilesCommandOptions, io: 
     cpuLimit: options.cpuLimit,
   });
   reportWarnings(source, io);
+  const unmeasured = rec.skipped.filter((s) => s.reason === 'NO_CONTAINER_MEMORY');
+  if (unmeasured.length > 0) throw new Error(containerMemoryMissing(unmeasured));
   if (rec.workloads.length === 0) throw new Error('no istio-proxy memory stats found in the source');
   io.stdout(renderProfiles(rec, options.output));
+}
+
+/** Why no Sidecar is written when the stats cannot show what a proxy calls, and how to get them. */
+export function destinationsUnknown(unseen: readonly string[]): string {
+  const shown = unseen.length > 5 ? `${unseen.slice(0, 5).join(', ')} and ${unseen.length - 5} more` : unseen.join(', ');
+  return (
+    `no Sidecar written: the stats do not show which services ${shown} call (no traffic counters on any outbound|… cluster: ` +
+    `Istio's default stats count only cluster.xds-grpc), and a Sidecar from them would cut every call they make; ` +
+    `add the outbound cluster stats with proxyStatsMatcher: {inclusionPrefixes: ["cluster.outbound"]} ` +
+    `(meshConfig.defaultConfig, or the pod annotation proxy.istio.io/config; https://istio.io/latest/docs/ops/configuration/telemetry/envoy-stats/), ` +
+    `restart the pods, let traffic run for the window, and scrape again`
+  );
 }
 
 /** `recommend scope`: the tightest Sidecars covering the clusters proxies actually used. */
 export async function runRecommendScope(options: ScopeCommandOptions, io: RecommendIo): Promise<void> {
   const source = io.source ?? sourceFromOptions(options, io.now);
-  const recs = recommendScopes(await source.scope(), { per: options.per, alwaysInclude: options.include, clusterDomain: options.clusterDomain });
+  const evidence = await source.scope();
+  const scopeOptions = { per: options.per, alwaysInclude: options.include, clusterDomain: options.clusterDomain, rootNamespace: options.rootNamespace };
+  const recs = recommendScopes(evidence, scopeOptions);
   reportWarnings(source, io);
+  for (const gateway of gatewaysSkipped(evidence, scopeOptions)) io.stderr(`note: ${gateway} is a gateway: Sidecars do not apply to gateways, none written for it\n`);
   if (recs.length === 0) throw new Error('no upstream cluster stats found in the source');
-  if (recs.every((r) => r.calledClusters.length === 0)) {
-    io.stderr(
-      'warning: no outbound cluster had traffic; per-cluster stats are off by default in Istio: add cluster.outbound to the proxy stats inclusion prefixes (proxyStatsMatcher)\n',
+  const meshWide = recs.filter((r) => r.meshWide);
+  if (meshWide.length > 0 && options.meshWideDefault !== true) {
+    const members = meshWide.map((r) => r.namespace).join(', ');
+    throw new Error(
+      `no Sidecar written: the stats call for a selector-less Sidecar in ${members}, the root namespace, which would be the mesh-wide default ` +
+        `for every proxy without its own Sidecar; leave the namespace out (scope the others one at a time with -n), use --per workload, ` +
+        `or pass --mesh-wide-default if that is what you want (--root-namespace if yours is not ${options.rootNamespace})`,
     );
+  }
+  const unselectable = recs.flatMap((r) => r.unselectable);
+  if (unselectable.length > 0) {
+    throw new Error(
+      `no Sidecar written: --per workload cannot single out ${unselectable.join(', ')} by its labels (no app or app.kubernetes.io/name label, ` +
+        `or the same labels as another workload), and a namespace-wide Sidecar in their place would also scope every other workload there; ` +
+        `give the pod list (--pods FILE from kubectl get pods -o yaml) so their labels are known, label them apart, or use --per namespace`,
+    );
+  }
+  const unseen = recs.flatMap((r) => r.unseen);
+  if (unseen.length > 0) throw new Error(destinationsUnknown(unseen));
+  if (recs.every((r) => r.calledClusters.length === 0)) {
+    io.stderr('note: no proxy called any service over the window: the Sidecars import only the --include hosts; widen the window if that is unexpected\n');
   }
   io.stdout(renderScopes(recs, options.output));
 }
@@ -168,12 +263,12 @@ const list = (value: string): string[] => value.split(',').map((s) => s.trim()).
 function withSourceOptions(command: Command): Command {
   return command
     .option('--prometheus <url>', 'read from a Prometheus server (HTTP API query_range/query)')
-    .option('--pod-proxy', "read each istio-proxy's Envoy stats through the API server's pod proxy (port 15090)")
+    .option('--pod-proxy', "read each istio-proxy's merged agent + Envoy stats through the API server's pod proxy (port 15020)")
     .option('--from-files <paths...>', 'read saved /stats/prometheus dumps: <namespace>/<pod>[@n].txt, or files whose samples carry namespace/pod labels')
     .option('--pods <file>', 'with --from-files: kubectl get pods -o yaml output, for labels, owners, limits and OOM kills')
     .option('--kubeconfig <path>', 'with --pod-proxy: kubeconfig file (default: KUBECONFIG, ~/.kube/config, in-cluster)')
     .option('--context <name>', 'with --pod-proxy: kubeconfig context')
-    .option('-n, --namespace <name>', 'only this namespace')
+    .option('-n, --namespace <name>', 'only this namespace (every source)')
     .option('-l, --selector <labels>', 'with --pod-proxy: pod label selector')
     .option('--window <duration>', 'with --prometheus: how far back to look', '7d')
     .option('--step <duration>', 'with --prometheus: query_range resolution', '5m')
@@ -198,20 +293,22 @@ export const registerRecommendCommand: RegisterCommand = (program: Command) => {
       .option('--limit-ratio <r>', 'memory limit = request × r (at least the observed peak + headroom)', positiveNumber, DEFAULT_PROFILE_OPTIONS.limitRatio)
       .option('--cpu <quantity>', 'CPU request for every profile', DEFAULT_PROFILE_OPTIONS.cpu)
       .option('--cpu-limit <quantity>', 'CPU limit for every profile', DEFAULT_PROFILE_OPTIONS.cpuLimit),
-  ).action((options: ProfilesCommandOptions) => runRecommendProfiles(options, stdio()));
+  ).action(checked(runRecommendProfiles));
   withSourceOptions(
     recommend
       .command('scope')
       .description('write the tightest Sidecar per namespace (or workload) from the upstream clusters proxies used')
       .addOption(new Option('--per <unit>', 'one Sidecar per namespace or per workload').choices(['namespace', 'workload']).default('namespace'))
       .option('--include <hosts>', 'egress hosts every Sidecar keeps (comma-separated)', list, ['istio-system/*'])
-      .option('--cluster-domain <domain>', 'the cluster DNS domain', 'cluster.local'),
-  ).action((options: ScopeCommandOptions) => runRecommendScope(options, stdio()));
+      .option('--cluster-domain <domain>', 'the cluster DNS domain', 'cluster.local')
+      .option('--root-namespace <name>', "Istio's root namespace (meshConfig.rootNamespace)", 'istio-system')
+      .option('--mesh-wide-default', 'allow a selector-less Sidecar in the root namespace: the default for the whole mesh'),
+  ).action(checked(runRecommendScope));
   withSourceOptions(
     recommend
       .command('cardinality')
       .description('count distinct istio_requests_total label values per proxy and name the host-header fallback')
       .option('--threshold <n>', 'distinct values per proxy above which a label is a finding', positiveInt, 100)
       .option('--labels <names>', 'labels to count (comma-separated)', list, [...DEFAULT_CARDINALITY_LABELS]),
-  ).action((options: CardinalityCommandOptions) => runRecommendCardinality(options, stdio()));
+  ).action(checked(runRecommendCardinality));
 };

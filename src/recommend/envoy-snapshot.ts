@@ -1,5 +1,5 @@
-import type { ClusterUse, MemorySeries, ProxyClusters, ProxyRef, ProxyRequestLabels } from './observations.js';
-import { MEMORY_SIGNALS, MEMORY_SIGNAL_METRICS } from './observations.js';
+import type { ClusterUse, MemorySeries, MemorySignal, ProxyClusters, ProxyRef, ProxyRequestLabels } from './observations.js';
+import { AGENT_RSS_METRIC, AGENT_SUMS, MEMORY_SIGNALS, MEMORY_SIGNAL_METRICS } from './observations.js';
 import type { Sample } from './prometheus-text.js';
 
 /** One scrape of one proxy's `/stats/prometheus`. */
@@ -19,24 +19,40 @@ function byProxy(snapshots: readonly StatsSnapshot[]): Map<string, StatsSnapshot
   return groups;
 }
 
+/** The largest value of a metric in one scrape; cAdvisor's working set only for the istio-proxy container. */
+function metricValue(samples: readonly Sample[], metric: string): number | undefined {
+  const matching = samples.filter(
+    (s) =>
+      s.name === metric &&
+      Number.isFinite(s.value) &&
+      (metric === MEMORY_SIGNAL_METRICS.working_set ? s.labels['container'] === 'istio-proxy' : (s.labels['container'] ?? 'istio-proxy') === 'istio-proxy'),
+  );
+  return matching.length === 0 ? undefined : Math.max(...matching.map((s) => s.value));
+}
+
+/** One scrape's value of a signal; a two-part signal only when both parts are in the same scrape. */
+function signalValue(samples: readonly Sample[], signal: MemorySignal): number | undefined {
+  if (signal === 'agent_physical' || signal === 'agent_heap') {
+    const agent = metricValue(samples, AGENT_RSS_METRIC);
+    const envoy = metricValue(samples, MEMORY_SIGNAL_METRICS[AGENT_SUMS[signal]]);
+    return agent === undefined || envoy === undefined ? undefined : agent + envoy;
+  }
+  return metricValue(samples, MEMORY_SIGNAL_METRICS[signal]);
+}
+
 /**
- * The memory values each proxy reported, one per snapshot and signal. The working set only
- * counts from cAdvisor series for the istio-proxy container (a federated dump may hold them).
+ * The memory values each proxy reported, one per snapshot and signal. The working set counts
+ * only from cAdvisor series for the istio-proxy container (a federated dump may hold them);
+ * pilot-agent's RSS is in the merged scrape (port 15020), not in Envoy's own (15090).
  *
- * @example memoryFromSnapshots([{ namespace: 'ns', pod: 'p', samples }])[0].signal // "physical"
+ * @example memoryFromSnapshots([{ namespace: 'ns', pod: 'p', samples }])[0].signal // "agent_physical"
  */
 export function memoryFromSnapshots(snapshots: readonly StatsSnapshot[]): MemorySeries[] {
   const series: MemorySeries[] = [];
   for (const group of byProxy(snapshots).values()) {
     const first = group[0] as StatsSnapshot;
     for (const signal of MEMORY_SIGNALS) {
-      const metric = MEMORY_SIGNAL_METRICS[signal];
-      const values = group.flatMap((snapshot) => {
-        const matching = snapshot.samples.filter(
-          (s) => s.name === metric && (s.labels['container'] ?? 'istio-proxy') === 'istio-proxy' && Number.isFinite(s.value),
-        );
-        return matching.length === 0 ? [] : [Math.max(...matching.map((s) => s.value))];
-      });
+      const values = group.map((snapshot) => signalValue(snapshot.samples, signal)).filter((v): v is number => v !== undefined);
       if (values.length > 0) series.push({ namespace: first.namespace, pod: first.pod, signal, values });
     }
   }
@@ -93,6 +109,7 @@ export function clustersFromSnapshots(snapshots: readonly StatsSnapshot[]): Prox
       cluster,
       requests: single ? (rqLast.get(cluster) ?? 0) : increase(rqFirst.get(cluster), rqLast.get(cluster)),
       connections: single ? (cxLast.get(cluster) ?? 0) : increase(cxFirst.get(cluster), cxLast.get(cluster)),
+      counted: rqLast.has(cluster) || cxLast.has(cluster),
     }));
     const active = last.samples.find((s) => s.name === ACTIVE_CLUSTERS);
     proxies.push({

@@ -28,21 +28,42 @@ export interface PodFacts extends ProxyRef {
 }
 
 /**
- * Memory signals in the order the recommender prefers them: the container working set is what
- * the kubelet and the OOM killer see; Envoy's physical size is its closest estimate of it; heap
- * size is reserved (it can be ten times the allocated bytes, istio/istio#38549); allocated
- * misses allocator overhead.
+ * Memory signals, best first. The `istio-proxy` container runs pilot-agent and Envoy, and the
+ * container is what the OOM killer sees, so only the first three measure it: cAdvisor's working
+ * set of the container; else pilot-agent's resident memory plus Envoy's physical size (its
+ * closest estimate of its own resident memory), or plus its heap size, which is reserved and
+ * larger (it can be ten times the allocated bytes, istio/istio#38549). The Envoy-only signals
+ * are kept to say what was found when the container's memory was not.
  */
-export const MEMORY_SIGNALS = ['working_set', 'physical', 'heap', 'allocated'] as const;
+export const MEMORY_SIGNALS = ['working_set', 'agent_physical', 'agent_heap', 'physical', 'heap', 'allocated'] as const;
 export type MemorySignal = (typeof MEMORY_SIGNALS)[number];
 
-/** The metric each signal is read from. */
-export const MEMORY_SIGNAL_METRICS: Readonly<Record<MemorySignal, string>> = {
+/** Signals that measure the whole istio-proxy container, best first: the only ones sizing uses. */
+export const CONTAINER_SIGNALS: readonly MemorySignal[] = ['working_set', 'agent_physical', 'agent_heap'];
+
+/** What each signal measures, as the output says it. */
+export const MEMORY_SIGNAL_NAMES: Readonly<Record<MemorySignal, string>> = {
+  working_set: 'container working set',
+  agent_physical: 'agent RSS + Envoy physical',
+  agent_heap: 'agent RSS + Envoy heap',
+  physical: 'Envoy physical only',
+  heap: 'Envoy heap only',
+  allocated: 'Envoy allocated only',
+};
+
+/** The metric a single-metric signal is read from. */
+export const MEMORY_SIGNAL_METRICS = {
   working_set: 'container_memory_working_set_bytes',
   physical: 'envoy_server_memory_physical_size',
   heap: 'envoy_server_memory_heap_size',
   allocated: 'envoy_server_memory_allocated',
-};
+} as const satisfies Partial<Record<MemorySignal, string>>;
+
+/** pilot-agent's resident memory as the merged istio-proxy scrape (port 15020) exposes it. */
+export const AGENT_RSS_METRIC = 'istio_agent_process_resident_memory_bytes';
+
+/** The two-part signals: pilot-agent's RSS plus this Envoy signal, sample by sample. */
+export const AGENT_SUMS = { agent_physical: 'physical', agent_heap: 'heap' } as const;
 
 /** Observed values of one signal for one pod over the window, in bytes. */
 export interface MemorySeries extends ProxyRef {
@@ -60,6 +81,12 @@ export interface ClusterUse {
   readonly cluster: string;
   readonly requests: number;
   readonly connections: number;
+  /**
+   * Whether the proxy reports traffic counters for this cluster at all. Istio's default stats
+   * count only `cluster.xds-grpc`; other clusters can still be named by other stats, and zero
+   * traffic there means nothing.
+   */
+  readonly counted: boolean;
 }
 
 /** The upstream clusters one proxy holds, with their traffic. */

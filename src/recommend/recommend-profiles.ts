@@ -2,6 +2,8 @@ import type { Profile, ProfileRule } from '../config/types.js';
 import { chooseLevels } from './choose-levels.js';
 import { formatMemory, roundUpMemory } from './memory-quantity.js';
 import type { MemoryEvidence } from './observations.js';
+import type { ProfileConfig } from './profile-config.js';
+import { profileConfig } from './profile-config.js';
 import type { SizingOptions, SkippedWorkload, WorkloadSizing } from './size-workloads.js';
 import { DEFAULT_SIZING, sizeWorkloads } from './size-workloads.js';
 import type { Placement } from './write-profile-rules.js';
@@ -31,9 +33,13 @@ export interface WorkloadRecommendation extends WorkloadSizing {
 }
 
 export interface ProfileRecommendation {
+  /** The workload profiles, smallest first, and the rules that give them. */
   readonly profiles: Record<string, Profile>;
   readonly rules: ProfileRule[];
+  /** What to write to the config file: the above plus what makes `serve --config` load it; none without profiles. */
+  readonly config: ProfileConfig | undefined;
   readonly workloads: readonly WorkloadRecommendation[];
+  readonly gateways: readonly WorkloadSizing[];
   readonly skipped: readonly SkippedWorkload[];
 }
 
@@ -61,7 +67,7 @@ const asWorkload = (s: WorkloadSizing): Workload => ({ namespace: s.namespace, n
  * @example recommendProfiles(evidence).profiles.small // { cpu: '100m', cpuLimit: '1000m', memory: '80Mi', memoryLimit: '160Mi' }
  */
 export function recommendProfiles(evidence: MemoryEvidence, options: ProfileOptions = DEFAULT_PROFILE_OPTIONS): ProfileRecommendation {
-  const { sized, skipped } = sizeWorkloads(evidence, options);
+  const { sized, gateways, skipped } = sizeWorkloads(evidence, options);
   const levels = chooseLevels(
     sized.map((s) => ({ value: s.recommended, weight: s.pods })),
     options.maxProfiles,
@@ -100,5 +106,6 @@ export function recommendProfiles(evidence: MemoryEvidence, options: ProfileOpti
       ...(sizing.currentLimit === undefined ? {} : { savedLimit: (sizing.currentLimit - profileMemoryLimit) * sizing.pods }),
     };
   });
-  return { profiles, rules, workloads, skipped };
+  const config = levels.length === 0 ? undefined : profileConfig(profiles, rules, gateways, options.limitRatio);
+  return { profiles, rules, config, workloads, gateways, skipped };
 }

@@ -70,9 +70,16 @@ export interface ScopeOptions {
   /** Always imported: the control plane and its telemetry live there. */
   readonly alwaysInclude: readonly string[];
   readonly clusterDomain: string;
+  /** Istio's root namespace: a selector-less Sidecar there is the mesh-wide default (istio-facts §4). */
+  readonly rootNamespace: string;
 }
 
-export const DEFAULT_SCOPE_OPTIONS: ScopeOptions = { per: 'namespace', alwaysInclude: ['istio-system/*'], clusterDomain: 'cluster.local' };
+export const DEFAULT_SCOPE_OPTIONS: ScopeOptions = {
+  per: 'namespace',
+  alwaysInclude: ['istio-system/*'],
+  clusterDomain: 'cluster.local',
+  rootNamespace: 'istio-system',
+};
 
 /** A Sidecar to apply, with the before/after cluster counts that justify it. */
 export interface ScopeRecommendation {
@@ -90,6 +97,23 @@ export interface ScopeRecommendation {
   readonly clustersAfter: number;
   /** Outbound clusters that would no longer be pushed. */
   readonly removedClusters: number;
+  /** Proxies (`namespace/pod`) whose stats do not show what they call: the Sidecar must not be applied. */
+  readonly unseen: readonly string[];
+  /** Selector-less in the root namespace: it would scope every proxy of the mesh without its own Sidecar. */
+  readonly meshWide: boolean;
+  /** With `per: 'workload'`: the workloads (`namespace/name`) no label selector singles out, folded into this namespace Sidecar. */
+  readonly unselectable: readonly string[];
+}
+
+/**
+ * True when a proxy's stats can show which services it calls: it counts traffic on outbound
+ * clusters. With `cluster.outbound` in its stats inclusion every outbound cluster is counted,
+ * zero or not; with Istio's defaults none is.
+ *
+ * @example showsDestinations({ namespace: 'ns', pod: 'p', clusters: [{ cluster: 'xds-grpc', requests: 1, connections: 1, counted: true }] }) // false
+ */
+export function showsDestinations(proxy: ProxyClusters): boolean {
+  return proxy.clusters.some((use) => use.counted && parseOutboundCluster(use.cluster) !== undefined);
 }
 
 /** A networking.istio.io/v1 Sidecar manifest. */
@@ -118,7 +142,7 @@ export function toSidecarManifest(rec: ScopeRecommendation): SidecarManifest {
 }
 
 function scopeFor(
-  group: { namespace: string; name: string; workload?: string; workloadSelector?: Labels },
+  group: { namespace: string; name: string; workload?: string; workloadSelector?: Labels; unselectable?: readonly string[] },
   proxies: readonly ProxyClusters[],
   options: ScopeOptions,
 ): ScopeRecommendation {
@@ -154,7 +178,30 @@ function scopeFor(
     clustersBefore: before,
     clustersAfter: after,
     removedClusters: before - after,
+    unseen: proxies.filter((p) => !showsDestinations(p)).map((p) => `${p.namespace}/${p.pod}`),
+    meshWide: group.workloadSelector === undefined && group.namespace === options.rootNamespace,
+    unselectable: group.unselectable ?? [],
   };
+}
+
+/**
+ * A gateway, from its labels (the pod list, kube-state-metrics) or, in the root namespace where
+ * Istio's installers put them, from its workload name (`istio-ingressgateway`, `istio-egressgateway`,
+ * `…-gateway`). Sidecar resources do not apply to gateways, so none is written for them.
+ */
+export function isGateway(pod: PodFacts, options: Pick<ScopeOptions, 'rootNamespace'>): boolean {
+  return pod.gateway || (pod.namespace === options.rootNamespace && /gateway$/.test(pod.workload));
+}
+
+/**
+ * The gateways among the proxies (`namespace/workload`), for saying they were left out.
+ *
+ * @example gatewaysSkipped(evidence, DEFAULT_SCOPE_OPTIONS) // ["istio-system/istio-ingressgateway"]
+ */
+export function gatewaysSkipped(evidence: ScopeEvidence, options: Pick<ScopeOptions, 'rootNamespace'>): string[] {
+  const known = new Map(evidence.pods.map((p) => [`${p.namespace}/${p.pod}`, p]));
+  const pods = evidence.proxies.map((p) => known.get(`${p.namespace}/${p.pod}`) ?? podFactsFromName(p.namespace, p.pod));
+  return [...new Set(pods.filter((p) => isGateway(p, options)).map((p) => `${p.namespace}/${p.workload}`))].sort();
 }
 
 /**
@@ -173,7 +220,7 @@ export function recommendScopes(evidence: ScopeEvidence, options: ScopeOptions =
     const keys = new Set(members.map((p) => `${p.namespace}/${p.pod}`));
     return evidence.proxies.filter((p) => keys.has(`${p.namespace}/${p.pod}`));
   };
-  const meshPods = pods.filter((p) => !p.gateway);
+  const meshPods = pods.filter((p) => !isGateway(p, options));
   const recommendations: ScopeRecommendation[] = [];
   const namespaces = [...new Set(meshPods.map((p) => p.namespace))].sort();
   for (const namespace of namespaces) {
@@ -198,7 +245,8 @@ export function recommendScopes(evidence: ScopeEvidence, options: ScopeOptions =
       );
     }
     if (unselectable.length > 0) {
-      recommendations.push(scopeFor({ namespace, name: 'default' }, proxiesOf(unselectable.flatMap((w) => w.pods)), options));
+      const names = unselectable.map((w) => `${w.namespace}/${w.name}`);
+      recommendations.push(scopeFor({ namespace, name: 'default', unselectable: names }, proxiesOf(unselectable.flatMap((w) => w.pods)), options));
     }
   }
   return recommendations;

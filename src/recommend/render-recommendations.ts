@@ -1,5 +1,6 @@
 import { toManifestYaml } from '../kube/manifest-yaml.js';
 import { describeBytes } from './memory-quantity.js';
+import { MEMORY_SIGNAL_NAMES } from './observations.js';
 import type { CardinalityReport } from './recommend-cardinality.js';
 import type { ProfileRecommendation } from './recommend-profiles.js';
 import type { ScopeRecommendation } from './recommend-scope.js';
@@ -11,9 +12,21 @@ export type OutputFormat = 'table' | 'yaml' | 'json';
 const bytes = (value: number | undefined): string => (value === undefined ? '-' : describeBytes(value));
 const pair = (a: number | undefined, b: number | undefined): string => `${bytes(a)}/${bytes(b)}`;
 
-/** The `profiles:` and `rules:` block for the config file. */
+/** One comment line per workload: the measure its numbers came from, so the file says it too. */
+function measureComments(rec: ProfileRecommendation): string {
+  return rec.workloads
+    .map((w) => {
+      const measure = w.signals.map((signal) => MEMORY_SIGNAL_NAMES[signal]).join(', ');
+      return `# ${w.namespace}/${w.workload} → ${w.profile}: P90 ${bytes(w.p90)}, peak ${bytes(w.peak)} of ${measure} (${w.samples} samples)\n`;
+    })
+    .join('');
+}
+
+/** The config file `serve --config` loads as is, its choices and measures as comments. */
 export function profilesYaml(rec: ProfileRecommendation): string {
-  return toManifestYaml({ profiles: rec.profiles, rules: rec.rules });
+  if (rec.config === undefined) throw new Error('no istio-proxy memory stats found in the source');
+  const notes = rec.config.notes.map((note) => `# ${note}\n`).join('');
+  return `${measureComments(rec)}${notes}${toManifestYaml(rec.config.document)}`;
 }
 
 /**
@@ -28,7 +41,7 @@ export function renderProfiles(rec: ProfileRecommendation, format: OutputFormat)
   const rows = rec.workloads.map((w) => [
     `${w.namespace}/${w.workload}`,
     String(w.pods),
-    w.signal,
+    w.signals.map((signal) => MEMORY_SIGNAL_NAMES[signal]).join(', '),
     pair(w.currentRequest, w.currentLimit),
     bytes(w.p90),
     bytes(w.peak),
@@ -38,7 +51,7 @@ export function renderProfiles(rec: ProfileRecommendation, format: OutputFormat)
     pair(w.savedRequest, w.savedLimit),
   ]);
   const table = formatTable(
-    ['WORKLOAD', 'PODS', 'SIGNAL', 'CURRENT REQ/LIMIT', 'P90', 'PEAK', 'OOM', 'RECOMMENDED', 'PROFILE (REQ/LIMIT)', 'SAVED REQ/LIMIT (ALL PODS)'],
+    ['WORKLOAD', 'PODS', 'MEASURED AS', 'CURRENT REQ/LIMIT', 'P90', 'PEAK', 'OOM', 'RECOMMENDED', 'PROFILE (REQ/LIMIT)', 'SAVED REQ/LIMIT (ALL PODS)'],
     rows,
   );
   const skipped = rec.skipped.map((s) => `skipped ${s.namespace}/${s.workload}: ${s.reason}\n`).join('');

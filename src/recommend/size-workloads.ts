@@ -1,6 +1,6 @@
 import { roundUpMemory } from './memory-quantity.js';
 import type { Labels, MemoryEvidence, MemorySeries, MemorySignal, PodFacts, WorkloadKind } from './observations.js';
-import { MEMORY_SIGNALS } from './observations.js';
+import { CONTAINER_SIGNALS, MEMORY_SIGNALS } from './observations.js';
 import { percentile } from './percentile.js';
 import { groupWorkloads, workloadKey } from './workloads.js';
 
@@ -26,7 +26,8 @@ export interface WorkloadSizing {
   readonly kind: WorkloadKind;
   readonly labels: Labels;
   readonly pods: number;
-  readonly signal: MemorySignal;
+  /** The container measures the values came from (each pod's best; usually one). */
+  readonly signals: readonly MemorySignal[];
   readonly samples: number;
   readonly p90: number;
   readonly peak: number;
@@ -42,7 +43,9 @@ export interface WorkloadSizing {
 export interface SkippedWorkload {
   readonly namespace: string;
   readonly workload: string;
-  readonly reason: 'GATEWAY' | 'NO_MEMORY_STATS';
+  readonly reason: 'GATEWAY' | 'NO_CONTAINER_MEMORY';
+  /** Envoy-only signals that were found, when the container's memory was not. */
+  readonly found: readonly MemorySignal[];
 }
 
 const maxOf = (values: readonly (number | undefined)[]): number | undefined => {
@@ -51,33 +54,39 @@ const maxOf = (values: readonly (number | undefined)[]): number | undefined => {
 };
 
 /**
- * Sizes every workload from its pods' memory: the preferred signal any of its pods reported,
- * pooled across pods; P90 plus headroom, rounded up to a clean quantity; raised after an OOM to
- * the VPA bump of the limit it died at (the observed peak when the limit is unknown).
+ * Sizes every workload from its istio-proxy containers' memory: each pod's best container
+ * signal (never Envoy's memory alone: pilot-agent shares the container), pooled across pods; P90 plus headroom, rounded up to a clean quantity; raised after an OOM to
+ * the VPA bump of the limit it died at (the observed peak when the limit is unknown). Gateways
+ * are sized apart: they get the gateway profile, not a workload one; one without the container's
+ * memory keeps the built-in gateway profile.
  *
  * @example sizeWorkloads(evidence).sized[0].recommended // 83886080 (80Mi)
  */
 export function sizeWorkloads(
   evidence: MemoryEvidence,
   options: SizingOptions = DEFAULT_SIZING,
-): { sized: WorkloadSizing[]; skipped: SkippedWorkload[] } {
+): { sized: WorkloadSizing[]; gateways: WorkloadSizing[]; skipped: SkippedWorkload[] } {
   const seriesByPod = new Map<string, MemorySeries[]>();
   for (const s of evidence.series) seriesByPod.set(`${s.namespace}/${s.pod}`, [...(seriesByPod.get(`${s.namespace}/${s.pod}`) ?? []), s]);
   const sized: WorkloadSizing[] = [];
+  const gateways: WorkloadSizing[] = [];
   const skipped: SkippedWorkload[] = [];
   for (const workload of groupWorkloads(evidence.pods)) {
     const id = { namespace: workload.namespace, workload: workload.name };
-    if (workload.pods.some((p) => p.gateway)) {
-      skipped.push({ ...id, reason: 'GATEWAY' });
+    const gateway = workload.pods.some((p) => p.gateway);
+    if (gateway) skipped.push({ ...id, reason: 'GATEWAY', found: [] });
+    const podSeries = workload.pods.map((p) => seriesByPod.get(`${p.namespace}/${p.pod}`) ?? []);
+    // Each pod's best container measure; pods without one add nothing.
+    const chosen = podSeries.flatMap((own) => {
+      const signal = CONTAINER_SIGNALS.find((sig) => own.some((s) => s.signal === sig && s.values.length > 0));
+      return signal === undefined ? [] : own.filter((s) => s.signal === signal);
+    });
+    if (chosen.length === 0) {
+      if (!gateway) skipped.push({ ...id, reason: 'NO_CONTAINER_MEMORY', found: MEMORY_SIGNALS.filter((sig) => podSeries.flat().some((s) => s.signal === sig)) });
       continue;
     }
-    const podSeries = workload.pods.flatMap((p) => seriesByPod.get(`${p.namespace}/${p.pod}`) ?? []);
-    const signal = MEMORY_SIGNALS.find((sig) => podSeries.some((s) => s.signal === sig && s.values.length > 0));
-    if (signal === undefined) {
-      skipped.push({ ...id, reason: 'NO_MEMORY_STATS' });
-      continue;
-    }
-    const values = podSeries.filter((s) => s.signal === signal).flatMap((s) => s.values);
+    const signals = CONTAINER_SIGNALS.filter((sig) => chosen.some((s) => s.signal === sig));
+    const values = chosen.flatMap((s) => s.values);
     const p90 = percentile(values, options.percentile);
     const peak = Math.max(...values);
     const oomKilled = workload.pods.filter((p: PodFacts) => p.oomKills > 0);
@@ -88,12 +97,12 @@ export function sizeWorkloads(
     }
     const currentRequest = maxOf(workload.pods.map((p) => p.memoryRequest));
     const currentLimit = maxOf(workload.pods.map((p) => p.memoryLimit));
-    sized.push({
+    (gateway ? gateways : sized).push({
       ...id,
       kind: workload.kind,
       labels: workload.labels,
       pods: workload.pods.length,
-      signal,
+      signals,
       samples: values.length,
       p90,
       peak,
@@ -104,5 +113,6 @@ export function sizeWorkloads(
       limitFloor: roundUpMemory(peak * (1 + options.headroom)),
     });
   }
-  return { sized: sized.sort((a, b) => workloadKey(a).localeCompare(workloadKey(b))), skipped };
+  const byKey = (a: WorkloadSizing, b: WorkloadSizing): number => workloadKey(a).localeCompare(workloadKey(b));
+  return { sized: sized.sort(byKey), gateways: gateways.sort(byKey), skipped };
 }

@@ -18,7 +18,7 @@ t.test('the README worked example: stats in, profiles and Sidecars out, audit pa
   const profiles = await runCli(['recommend', 'profiles', ...STATS, '-o', 'yaml']);
   t.equal(profiles.code, 0, profiles.stderr);
   const config = parse(profiles.stdout) as { profiles: Record<string, { memoryLimit: string }>; rules: { profile: string }[] };
-  t.same(Object.keys(config.profiles), ['small', 'medium', 'large']);
+  t.same(Object.keys(config.profiles), ['small', 'medium', 'large', 'gateway']);
   t.equal(config.profiles.large?.memoryLimit, '512Mi', 'the OOM-killed reviews-v3 gets room');
   const scope = await runCli(['recommend', 'scope', ...STATS, '-o', 'yaml']);
   t.equal(scope.code, 0, scope.stderr);

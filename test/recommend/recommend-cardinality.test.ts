@@ -4,7 +4,7 @@ import { analyseCardinality, DEFAULT_CARDINALITY_OPTIONS } from '../../src/recom
 import { readStatsFiles } from '../../src/recommend/sources/files.js';
 import { snapshotSource } from '../../src/recommend/sources/source.js';
 
-const shop = fileURLToPath(new URL('../fixtures/envoy-stats/shop', import.meta.url));
+const shop = fileURLToPath(new URL('../fixtures/synthetic-stats/shop', import.meta.url));
 
 t.test('the web frontend: tenant Host headers became destination_service values', async (t) => {
   const labels = ['destination_service', 'destination_service_name', 'response_code'];

@@ -1,11 +1,11 @@
 import { fileURLToPath } from 'node:url';
 import t from 'tap';
 import type { PodFacts } from '../../src/recommend/observations.js';
-import { egressHost, hostNamespace, isImported, parseOutboundCluster, recommendScopes, toSidecarManifest } from '../../src/recommend/recommend-scope.js';
-import { readStatsFiles } from '../../src/recommend/sources/files.js';
+import { DEFAULT_SCOPE_OPTIONS, egressHost, gatewaysSkipped, hostNamespace, isImported, parseOutboundCluster, recommendScopes, toSidecarManifest } from '../../src/recommend/recommend-scope.js';
+import { readStatsFiles, snapshotsFromText } from '../../src/recommend/sources/files.js';
 import { snapshotSource } from '../../src/recommend/sources/source.js';
 
-const fixtures = fileURLToPath(new URL('../fixtures/envoy-stats/', import.meta.url));
+const fixtures = fileURLToPath(new URL('../fixtures/synthetic-stats/', import.meta.url));
 const D = '.bookinfo.svc.cluster.local';
 
 t.test('cluster names, host namespaces and egress hosts', async (t) => {
@@ -63,7 +63,7 @@ t.test('per namespace: the services called in the window, plus istio-system/*', 
 });
 
 t.test('per workload: a workloadSelector each, from app (+ version when app is shared)', async (t) => {
-  const recs = recommendScopes(await evidence(), { per: 'workload', alwaysInclude: ['istio-system/*'], clusterDomain: 'cluster.local' });
+  const recs = recommendScopes(await evidence(), { ...DEFAULT_SCOPE_OPTIONS, per: 'workload' });
   const byName = new Map(recs.map((r) => [r.name, r]));
   t.same([...byName.keys()], ['details-v1', 'productpage-v1', 'ratings-v1', 'reviews-v1', 'reviews-v2', 'reviews-v3']);
   const productpage = byName.get('productpage-v1');
@@ -80,7 +80,7 @@ t.test('per workload: a workloadSelector each, from app (+ version when app is s
   t.same(toSidecarManifest(reviewsV1 as NonNullable<typeof reviewsV1>).spec.workloadSelector, { labels: { app: 'reviews', version: 'v1' } });
 });
 
-t.test('workloads the labels cannot single out share a namespace Sidecar; gateways get none', async (t) => {
+t.test('workloads the labels cannot single out share a namespace Sidecar, recorded for the command to refuse; gateways get none', async (t) => {
   const pods: PodFacts[] = [
     { namespace: 'ns', pod: 'a-0', workload: 'a', workloadKind: 'StatefulSet' as const, labels: { app: 'x' }, oomKills: 0, gateway: false },
     { namespace: 'ns', pod: 'b-0', workload: 'b', workloadKind: 'StatefulSet' as const, labels: { app: 'x' }, oomKills: 0, gateway: false },
@@ -89,11 +89,61 @@ t.test('workloads the labels cannot single out share a namespace Sidecar; gatewa
   const proxies = pods.map((p) => ({
     namespace: p.namespace,
     pod: p.pod,
-    clusters: [{ cluster: 'outbound|80||web.ns.svc.cluster.local', requests: 1, connections: 1 }],
+    clusters: [{ cluster: 'outbound|80||web.ns.svc.cluster.local', requests: 1, connections: 1, counted: true }],
   }));
-  const recs = recommendScopes({ pods, proxies }, { per: 'workload', alwaysInclude: ['./*', 'istio-system/*'], clusterDomain: 'cluster.local' });
+  const recs = recommendScopes({ pods, proxies }, { ...DEFAULT_SCOPE_OPTIONS, per: 'workload', alwaysInclude: ['./*', 'istio-system/*'] });
   t.equal(recs.length, 1);
   t.equal(recs[0]?.name, 'default');
   t.equal(recs[0]?.proxies, 2);
+  t.same(recs[0]?.unselectable, ['ns/a', 'ns/b']);
   t.same(recs[0]?.hosts, ['./*', 'istio-system/*'], 'own-namespace hosts are covered by ./*');
+});
+
+t.test('proxies whose stats do not count outbound traffic are marked unseen, not scoped to nothing', async (t) => {
+  // As in Istio 1.5's published scrape (DataDog integrations-core istio/tests/fixtures/1.5/istio-proxy.txt): outbound
+  // clusters named by a TLS stat, traffic counted only for xds-grpc.
+  const defaults = [
+    'envoy_cluster_client_ssl_socket_factory_ssl_context_update_by_sds{cluster_name="outbound|9080||reviews.default.svc.cluster.local"} 4',
+    'envoy_cluster_upstream_rq_total{cluster_name="xds-grpc"} 2',
+    'envoy_cluster_upstream_cx_total{cluster_name="xds-grpc"} 2',
+  ].join('\n');
+  const included = ['envoy_cluster_upstream_rq_total{cluster_name="outbound|9080||reviews.default.svc.cluster.local"} 0', defaults].join('\n');
+  const load = (text: string) =>
+    snapshotSource(async () => ({ snapshots: snapshotsFromText('default/productpage-v1-5f7d8c9b6d-x2kqp.txt', text), pods: [] })).scope();
+  const [blind] = recommendScopes(await load(defaults));
+  t.same(blind?.unseen, ['default/productpage-v1-5f7d8c9b6d-x2kqp'], 'zero requests on an uncounted cluster proves nothing');
+  const [counted] = recommendScopes(await load(included));
+  t.same(counted?.unseen, [], 'with cluster.outbound counted, zero means not called');
+  t.same(counted?.hosts, ['istio-system/*']);
+});
+
+t.test('the real Istio 1.11.4 scrape (default stats) shows no destinations', async (t) => {
+  const real = fileURLToPath(new URL('../fixtures/istio-1.11-merged/', import.meta.url));
+  const [rec] = recommendScopes(await snapshotSource(() => readStatsFiles([real])).scope());
+  t.same(rec?.unseen, ['default/reviews-v1']);
+  // It holds 28 clusters, yet only xds-grpc is counted.
+  t.equal(rec?.clustersBefore, 28);
+});
+
+t.test('gateways known by name in the root namespace get no Sidecar; anything else there is a mesh-wide default', async (t) => {
+  const calls = [{ cluster: 'outbound|9080||productpage.bookinfo.svc.cluster.local', requests: 5, connections: 1, counted: true }];
+  const proxy = (namespace: string, pod: string) => ({ namespace, pod, clusters: calls });
+  // No pod list: the names alone (podFactsFromName) say what each proxy is.
+  const evidence = {
+    pods: [],
+    proxies: [
+      proxy('istio-system', 'istio-ingressgateway-7c6b5d9f8c-r9nwm'),
+      proxy('shop', 'api-gateway-5d8f9c7b6b-p2qvd'),
+    ],
+  };
+  const recs = recommendScopes(evidence, DEFAULT_SCOPE_OPTIONS);
+  t.same(recs.map((r) => `${r.namespace}/${r.name}`), ['shop/default'], 'an app called api-gateway elsewhere is still scoped');
+  t.same(gatewaysSkipped(evidence, DEFAULT_SCOPE_OPTIONS), ['istio-system/istio-ingressgateway']);
+  t.notOk(recs[0]?.meshWide);
+  const withKiali = { pods: [], proxies: [...evidence.proxies, proxy('istio-system', 'kiali-6d9f7c8b5b-tq4zx')] };
+  const root = recommendScopes(withKiali, DEFAULT_SCOPE_OPTIONS).find((r) => r.namespace === 'istio-system');
+  t.equal(root?.proxies, 1, 'only kiali: the gateway is left out');
+  t.ok(root?.meshWide, 'selector-less in the root namespace');
+  const other = recommendScopes(withKiali, { ...DEFAULT_SCOPE_OPTIONS, rootNamespace: 'mesh-root' }).find((r) => r.namespace === 'istio-system');
+  t.notOk(other?.meshWide, 'the root namespace is configurable');
 });

@@ -24,7 +24,7 @@ const PROXY_PATH = /^\/api\/v1\/namespaces\/([^/]+)\/pods\/([^/]+)\/proxy\/stats
 
 /**
  * A Kubernetes API stand-in for the pod proxy: lists pods (all namespaces or one, with
- * labelSelector equality) and serves /api/v1/namespaces/NS/pods/POD:15090/proxy/stats/prometheus.
+ * labelSelector equality) and serves /api/v1/namespaces/NS/pods/POD:15020/proxy/stats/prometheus.
  */
 export async function startFakePodProxy(options: FakePodProxyOptions): Promise<FakePodProxy> {
   const requests: string[] = [];
@@ -58,7 +58,7 @@ export async function startFakePodProxy(options: FakePodProxyOptions): Promise<F
     if (proxy) {
       const namespace = decodeURIComponent(proxy[1] as string);
       const [pod = '', port] = decodeURIComponent(proxy[2] as string).split(':');
-      if (port !== '15090') return send(404, 'text/plain', 'no such port');
+      if (port !== '15020') return send(404, 'text/plain', 'no such port');
       const key = `${namespace}/${pod}`;
       const scrape = (scrapes.get(key) ?? 0) + 1;
       scrapes.set(key, scrape);

@@ -84,13 +84,15 @@ export function podFactsFromManifest(text: string): PodFacts[] {
 export interface StatsFilesOptions {
   /** A pod list (kubectl get pods -o yaml) giving labels, owners, limits and OOM kills. */
   readonly podsFile?: string;
+  /** Only proxies in this namespace. */
+  readonly namespace?: string;
 }
 
 /**
  * Reads saved `/stats/prometheus` dumps (files, or directories walked for *.txt and *.prom in
  * natural order, so `@2` comes before `@10`).
  *
- * @example await readStatsFiles(['test/fixtures/envoy-stats/bookinfo'])
+ * @example await readStatsFiles(['test/fixtures/synthetic-stats/bookinfo'])
  */
 export async function readStatsFiles(paths: readonly string[], options: StatsFilesOptions = {}): Promise<SnapshotSet> {
   const files = (await Promise.all(paths.map(listStatsFiles))).flat();
@@ -104,5 +106,11 @@ export async function readStatsFiles(paths: readonly string[], options: StatsFil
     }
   }
   const pods = options.podsFile === undefined ? [] : podFactsFromManifest(await readFile(options.podsFile, 'utf8'));
-  return { snapshots, pods };
+  const inScope = (ref: { namespace: string }): boolean => options.namespace === undefined || ref.namespace === options.namespace;
+  const kept = snapshots.filter(inScope);
+  if (kept.length === 0 && options.namespace !== undefined) {
+    const found = [...new Set(snapshots.map((s) => s.namespace))].sort().join(', ');
+    throw new Error(`no stats for namespace ${options.namespace} in ${paths.join(', ')} (namespaces there: ${found || 'none'})`);
+  }
+  return { snapshots: kept, pods: pods.filter(inScope) };
 }

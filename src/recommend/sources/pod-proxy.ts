@@ -5,9 +5,13 @@ import { parsePrometheusText } from '../prometheus-text.js';
 import { hasProxy, podFactsFromPod } from '../workload-identity.js';
 import type { SnapshotSet } from './source.js';
 
-/** istio-proxy's Envoy Prometheus port and path (istio-facts §7.2). */
-export const ENVOY_STATS_PORT = 15090;
-export const ENVOY_STATS_PATH = 'stats/prometheus';
+/**
+ * istio-proxy's merged metrics port and path (istio-facts §7.2: "Merged Prometheus telemetry from
+ * Istio agent, Envoy, and application"), not Envoy's own 15090: the agent's resident memory is
+ * only there, and the container is sized from both.
+ */
+export const PROXY_STATS_PORT = 15020;
+export const PROXY_STATS_PATH = 'stats/prometheus';
 
 export interface PodProxyOptions {
   readonly kubeConfig: KubeConfig;
@@ -22,9 +26,9 @@ export interface PodProxyOptions {
   readonly concurrency?: number;
 }
 
-/** The pod-proxy path to a pod's Envoy stats: /api/v1/namespaces/NS/pods/POD:15090/proxy/stats/prometheus. */
+/** The pod-proxy path to a pod's merged stats: /api/v1/namespaces/NS/pods/POD:15020/proxy/stats/prometheus. */
 export function statsPath(namespace: string, pod: string): string {
-  return `/api/v1/namespaces/${encodeURIComponent(namespace)}/pods/${encodeURIComponent(pod)}:${ENVOY_STATS_PORT}/proxy/${ENVOY_STATS_PATH}`;
+  return `/api/v1/namespaces/${encodeURIComponent(namespace)}/pods/${encodeURIComponent(pod)}:${PROXY_STATS_PORT}/proxy/${PROXY_STATS_PATH}`;
 }
 
 async function mapLimited<T, R>(items: readonly T[], limit: number, task: (item: T) => Promise<R>): Promise<R[]> {
@@ -41,7 +45,7 @@ async function mapLimited<T, R>(items: readonly T[], limit: number, task: (item:
 }
 
 /**
- * Lists running pods with istio-proxy and scrapes each one's Envoy stats through the API
+ * Lists running pods with istio-proxy and scrapes each one's merged agent + Envoy stats through the API
  * server's pod proxy, `samples` times `intervalMs` apart. A pod that cannot be scraped is a
  * warning, not a failure.
  *

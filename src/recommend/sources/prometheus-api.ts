@@ -8,7 +8,8 @@ import type {
   ProxyRequestLabels,
   ScopeEvidence,
 } from '../observations.js';
-import { MEMORY_SIGNALS, MEMORY_SIGNAL_METRICS } from '../observations.js';
+import type { MemorySignal } from '../observations.js';
+import { AGENT_RSS_METRIC, AGENT_SUMS, MEMORY_SIGNALS, MEMORY_SIGNAL_METRICS } from '../observations.js';
 import { parseSampleValue } from '../prometheus-text.js';
 import { podFactsFromName } from '../workload-identity.js';
 import type { RecommendSource } from './source.js';
@@ -168,25 +169,50 @@ export function prometheusSource(options: PrometheusSourceOptions): RecommendSou
   return {
     warnings,
     async memory(): Promise<MemoryEvidence> {
-      const perSignal = await Promise.all(
-        MEMORY_SIGNALS.map(async (signal) => {
-          const metric = MEMORY_SIGNAL_METRICS[signal];
-          const query = signal === 'working_set' ? `${metric}${selector('container="istio-proxy"')}` : `${metric}${selector()}`;
-          return (await range(query)).flatMap((r): MemorySeries[] => {
-            const ref = refOf(r.metric);
-            const values = r.values.map(([, v]) => parseSampleValue(v) ?? Number.NaN).filter(Number.isFinite);
-            return ref === undefined || values.length === 0 ? [] : [{ ...ref, signal, values }];
-          });
-        }),
-      );
-      // cAdvisor can report a pod twice (different `id`s); pool them as one series.
-      const merged = new Map<string, MemorySeries>();
-      for (const s of perSignal.flat()) {
-        const key = `${s.namespace}/${s.pod}/${s.signal}`;
-        const prior = merged.get(key);
-        merged.set(key, prior ? { ...prior, values: [...prior.values, ...s.values] } : s);
+      const metrics = {
+        working_set: `${MEMORY_SIGNAL_METRICS.working_set}${selector('container="istio-proxy"')}`,
+        agent: `${AGENT_RSS_METRIC}${selector()}`,
+        physical: `${MEMORY_SIGNAL_METRICS.physical}${selector()}`,
+        heap: `${MEMORY_SIGNAL_METRICS.heap}${selector()}`,
+        allocated: `${MEMORY_SIGNAL_METRICS.allocated}${selector()}`,
+      };
+      const names = Object.keys(metrics) as (keyof typeof metrics)[];
+      const results = await Promise.all(names.map((name) => range(metrics[name])));
+      // Per pod and metric, timestamp → value. cAdvisor can report a pod twice (different `id`s)
+      // and two jobs can scrape one proxy: the larger value at each instant counts.
+      const pods = new Map<string, { ref: { namespace: string; pod: string }; points: Map<string, Map<number, number>> }>();
+      names.forEach((name, i) => {
+        for (const r of results[i] ?? []) {
+          const ref = refOf(r.metric);
+          if (ref === undefined) continue;
+          const key = `${ref.namespace}/${ref.pod}`;
+          const pod = pods.get(key) ?? { ref, points: new Map() };
+          pods.set(key, pod);
+          const points = pod.points.get(name) ?? new Map<number, number>();
+          pod.points.set(name, points);
+          for (const [time, text] of r.values) {
+            const value = parseSampleValue(text);
+            if (value !== undefined && Number.isFinite(value)) points.set(time, Math.max(points.get(time) ?? value, value));
+          }
+        }
+      });
+      const series: MemorySeries[] = [];
+      for (const { ref, points } of pods.values()) {
+        const valuesOf = (signal: MemorySignal): number[] => {
+          if (signal === 'agent_physical' || signal === 'agent_heap') {
+            // query_range puts every series on the same step grid, so the parts meet at equal timestamps.
+            const agent = points.get('agent');
+            const envoy = points.get(AGENT_SUMS[signal]);
+            if (agent === undefined || envoy === undefined) return [];
+            return [...agent].flatMap(([time, value]) => (envoy.has(time) ? [value + (envoy.get(time) as number)] : []));
+          }
+          return [...(points.get(signal) ?? new Map<number, number>()).values()];
+        };
+        for (const signal of MEMORY_SIGNALS) {
+          const values = valuesOf(signal);
+          if (values.length > 0) series.push({ ...ref, signal, values });
+        }
       }
-      const series = [...merged.values()];
       return { pods: await podFacts(uniqueRefs(series)), series };
     },
     async scope(): Promise<ScopeEvidence> {
@@ -217,7 +243,7 @@ export function prometheusSource(options: PrometheusSourceOptions): RecommendSou
         return {
           namespace: p.namespace,
           pod: p.pod,
-          clusters: [...p.clusters.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([cluster, use]) => ({ cluster, ...use })),
+          clusters: [...p.clusters.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([cluster, use]) => ({ cluster, ...use, counted: true })),
           ...(activeClusters === undefined ? {} : { activeClusters }),
         };
       });

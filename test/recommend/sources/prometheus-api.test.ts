@@ -29,6 +29,9 @@ const series: FakeSeries[] = [
   { metric: { __name__: 'envoy_server_memory_physical_size', ...CART_A }, points: points([30, 30, 30, 30, 30]) },
   { metric: { __name__: 'envoy_server_memory_physical_size', ...CHECKOUT }, points: points([60, 62, 64, 66, 70]) },
   { metric: { __name__: 'envoy_server_memory_allocated', ...CHECKOUT }, points: points([40, 40, 40, 40, 40]) },
+  // pilot-agent, scraped by two jobs; the larger value at each instant counts, and a point off the step grid has no Envoy partner.
+  { metric: { __name__: 'istio_agent_process_resident_memory_bytes', job: 'a', ...CHECKOUT }, points: points([40, 40, 40, 40, 40]) },
+  { metric: { __name__: 'istio_agent_process_resident_memory_bytes', job: 'b', ...CHECKOUT }, points: [...points([30, 44, 30, 30]), [END - 450, 900 * MI]] },
   { metric: { __name__: 'container_memory_working_set_bytes', container: 'istio-proxy', ...REPORT }, points: points([150, 180, 200, 210, 220]) },
   ...[CART_A, CART_B, CHECKOUT].flatMap((ref) => [
     ksm('kube_pod_container_resource_requests', ref, 128 * MI, { container: 'istio-proxy', resource: 'memory', unit: 'byte' }),
@@ -73,30 +76,33 @@ t.test('memory over the window from query_range, facts from kube-state-metrics',
   const byName = new Map(rec.workloads.map((w) => [w.workload, w]));
   // cart, working set of istio-proxy only (the app container's 400Mi is not counted), two pods pooled:
   //   40 41 42 43 44 45 46 47 48 100 → P90 rank ceil(0.9 × 10) = 9 → 48 → × 1.15 = 55.2 → 56Mi; peak 100
-  t.equal(byName.get('cart')?.signal, 'working_set');
+  t.same(byName.get('cart')?.signals, ['working_set']);
   t.equal(byName.get('cart')?.p90, 48 * MI);
   t.equal(byName.get('cart')?.peak, 100 * MI);
   t.equal(byName.get('cart')?.recommended, 56 * MI);
-  // checkout, no cAdvisor series: physical 60 62 64 66 70 → rank 5 → 70 → 80.5 → 96Mi
-  t.equal(byName.get('checkout')?.signal, 'physical');
-  t.equal(byName.get('checkout')?.recommended, 96 * MI);
+  // checkout, no cAdvisor series: agent max(40, 30|44) + physical at the same instants:
+  //   40+60 44+62 40+64 40+66 40+70 = 100 106 104 106 110 → rank 5 → 110 → 126.5 → 128Mi (never Envoy's 70 alone)
+  t.same(byName.get('checkout')?.signals, ['agent_physical']);
+  t.equal(byName.get('checkout')?.samples, 5);
+  t.equal(byName.get('checkout')?.peak, 110 * MI);
+  t.equal(byName.get('checkout')?.recommended, 128 * MI);
   // report-gen: 220 → 253 → 256Mi, OOMKilled at 256Mi: max(307.2, 356) = 356 → 384Mi
   t.equal(byName.get('report-gen')?.kind, 'StatefulSet');
   t.equal(byName.get('report-gen')?.oomKills, 1);
   t.equal(byName.get('report-gen')?.recommended, 384 * MI);
-  // Two levels over 56×2, 96×1, 384×1: {56, 384} wastes 288, {96, 384} wastes 2 × 40 = 80 → {96, 384}.
-  // Limits: small max(192, clean(100 × 1.15) = 128) = 192Mi; large max(768, 256) = 768Mi.
+  // Two levels over 56×2, 128×1, 384×1: {56, 384} wastes 256, {128, 384} wastes 2 × 72 = 144 → {128, 384}.
+  // Limits: small max(256, clean(110 × 1.15) = 128) = 256Mi; large max(768, 256) = 768Mi.
   t.same(rec.profiles, {
-    small: { cpu: '100m', cpuLimit: '1000m', memory: '96Mi', memoryLimit: '192Mi' },
+    small: { cpu: '100m', cpuLimit: '1000m', memory: '128Mi', memoryLimit: '256Mi' },
     large: { cpu: '100m', cpuLimit: '1000m', memory: '384Mi', memoryLimit: '768Mi' },
   });
   t.same(rec.rules, [
     { profile: 'small', match: { namespaces: ['shop'] } },
     { profile: 'large', match: { namespaces: ['batch-reports'] } },
   ]);
-  // cart saves (128 − 96) × 2 = 64Mi of requests and (1024 − 192) × 2 = 1664Mi of limits.
-  t.equal(byName.get('cart')?.savedRequest, 64 * MI);
-  t.equal(byName.get('cart')?.savedLimit, 1664 * MI);
+  // cart saves (128 − 128) × 2 = 0 of requests and (1024 − 256) × 2 = 1536Mi of limits.
+  t.equal(byName.get('cart')?.savedRequest, 0);
+  t.equal(byName.get('cart')?.savedLimit, 1536 * MI);
   const ranges = prom.queries.filter((q) => q.path === '/api/v1/query_range');
   t.same(ranges[0]?.params, {
     query: 'container_memory_working_set_bytes{container="istio-proxy"}',

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { readFileSync } from 'node:fs';
 
 // End to end: each command runs as a child process on the sources (test/support/run-cli.ts, tsx), no build step.
-const fixtures = fileURLToPath(new URL('../fixtures/envoy-stats/', import.meta.url));
+const fixtures = fileURLToPath(new URL('../fixtures/synthetic-stats/', import.meta.url));
 const files = ['--from-files', `${fixtures}bookinfo`, '--pods', `${fixtures}bookinfo-pods.yaml`];
 
 t.test('recommend profiles -o yaml prints a profiles/rules block the config accepts', async (t) => {
@@ -18,17 +18,20 @@ t.test('recommend profiles -o yaml prints a profiles/rules block the config acce
   t.equal(result.code, 0, result.stderr);
   const config = parse(result.stdout) as { profiles: Record<string, { memory: string; memoryLimit: string }>; rules: unknown[] };
   // Hand-computed in recommend-profiles.test.ts.
-  t.same(Object.keys(config.profiles), ['small', 'medium', 'large']);
+  t.same(Object.keys(config.profiles), ['small', 'medium', 'large', 'gateway']);
   t.equal(config.profiles['large']?.memory, '256Mi');
-  t.equal(config.rules.length, 3);
+  t.equal(config.rules.length, 2 + 4, 'the two built-in gateway rules, then the four recommended');
+  // The file says which measure each workload's numbers came from.
+  t.match(result.stdout, /^# bookinfo\/reviews-v1 → small: P90 92\.0Mi, peak 92\.0Mi of agent RSS \+ Envoy physical \(4 samples\)$/m);
 });
 
 t.test('recommend profiles (table) shows workload, current, peak, profile and saving, then the YAML', async (t) => {
   const result = await runCli(['recommend', 'profiles', ...files, '--max-profiles', '2']);
   t.equal(result.code, 0, result.stderr);
-  // Two levels over 40×2, 80×3, 128×1, 256×1: {80, 256} (see choose-levels.test.ts).
-  t.match(result.stdout, /WORKLOAD\s+PODS\s+SIGNAL\s+CURRENT REQ\/LIMIT\s+P90\s+PEAK\s+OOM\s+RECOMMENDED\s+PROFILE \(REQ\/LIMIT\)\s+SAVED/);
-  t.match(result.stdout, /bookinfo\/reviews-v1\s+2\s+physical\s+128\.0Mi\/1024\.0Mi\s+56\.0Mi\s+56\.0Mi\s+0\s+80\.0Mi\s+small \(80\.0Mi\/160\.0Mi\)\s+96\.0Mi\/1728\.0Mi/);
+  // Two levels over 80, 96, 112×2, 128, 160, 256 (recommend-profiles.test.ts): {128, 256} wastes
+  // 48 + 32 + 2×16 + 96 = 208, the least. small limit max(2 × 128, floors ≤ 128) = 256Mi.
+  t.match(result.stdout, /WORKLOAD\s+PODS\s+MEASURED AS\s+CURRENT REQ\/LIMIT\s+P90\s+PEAK\s+OOM\s+RECOMMENDED\s+PROFILE \(REQ\/LIMIT\)\s+SAVED/);
+  t.match(result.stdout, /bookinfo\/reviews-v1\s+2\s+agent RSS \+ Envoy physical\s+128\.0Mi\/1024\.0Mi\s+92\.0Mi\s+92\.0Mi\s+0\s+112\.0Mi\s+small \(128\.0Mi\/256\.0Mi\)\s+0\.0Mi\/1536\.0Mi/);
   t.match(result.stdout, /bookinfo\/reviews-v2 .* large \(256\.0Mi\/512\.0Mi\)/);
   t.match(result.stdout, /\nprofiles:\n {2}small:/);
 });
