@@ -1,6 +1,8 @@
 import type { Command } from 'commander';
 import { ensureCertDir } from '../certs/cert-dir.js';
 import type { RegisterCommand } from './commands.js';
+import { usageError } from './exit-codes.js';
+import { withExamples } from './help.js';
 
 export interface CertsCommandOptions {
   out: string;
@@ -28,7 +30,7 @@ export async function runCertsCommand(options: CertsCommandOptions, io: CertsCom
     ...(io.now ? { now: io.now } : {}),
   });
   if (result.ca === undefined) {
-    throw new Error(`${result.paths.cert} exists without ${result.paths.caCert}: no caBundle to print`);
+    throw usageError(`${result.paths.cert} exists without ${result.paths.caCert}: no caBundle to print. Put the CA that signed it in ${result.paths.caCert}, or remove ${result.paths.cert} and ${result.paths.key} to issue new ones`);
   }
   io.stderr(
     result.generated
@@ -39,7 +41,7 @@ export async function runCertsCommand(options: CertsCommandOptions, io: CertsCom
 }
 
 export const registerCertsCommand: RegisterCommand = (program: Command) => {
-  program
+  const command = program
     .command('certs')
     .description('write a CA and serving certificate to a directory and print the base64 caBundle')
     .requiredOption('--out <dir>', 'directory for ca.crt, ca.key, tls.crt, tls.key (existing files are kept)')
@@ -51,4 +53,8 @@ export const registerCertsCommand: RegisterCommand = (program: Command) => {
         stderr: (text) => process.stderr.write(text),
       }),
     );
+  withExamples(command, [
+    'sidecar-guard certs --out certs',
+    'sidecar-guard certs --out certs --service sidecar-guard --namespace sidecar-guard > ca-bundle.b64',
+  ]);
 };

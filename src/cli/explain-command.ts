@@ -1,4 +1,4 @@
-import type { Command } from 'commander';
+import { type Command, Option } from 'commander';
 import { toManifestYaml } from '../kube/manifest-yaml.js';
 import { reviewInput, type ReviewResult } from '../admission/review.js';
 import { readClusterFacts } from '../cluster/facts.js';
@@ -6,7 +6,10 @@ import { FileClusterView, readManifests } from '../cluster/file-cluster-view.js'
 import { ConfigStore } from '../config/config-store.js';
 import { podTemplatePath } from '../policy/workload-view.js';
 import { createInputFor, findWorkloads, podFromTemplate, type WorkloadObject } from '../audit/workloads.js';
-import { EXIT_CLEAN, EXIT_DENIALS, EXIT_USAGE, PROCESS_IO, readInputs, withManifestInputs, type CommandIo } from './audit-command.js';
+import { PROCESS_IO, type CommandIo } from './command-io.js';
+import { EXIT, exitCodeFor, usageError } from './exit-codes.js';
+import { withExamples } from './help.js';
+import { readInputs, withManifestInputs } from './manifest-inputs.js';
 import type { RegisterCommand } from './commands.js';
 import { isRecord, toSidecarFacts } from '../cluster/objects.js';
 
@@ -15,8 +18,11 @@ export interface ExplainOptions {
   namespace: string;
   clusterState?: string;
   config?: string;
-  output: string;
+  output: ExplainFormat;
 }
+
+const FORMATS = ['text', 'json', 'yaml'] as const;
+export type ExplainFormat = (typeof FORMATS)[number];
 
 export interface WebhookExplanation {
   webhook: 'validate' | 'mutate';
@@ -102,11 +108,8 @@ function render(explanations: WebhookExplanation[]): string {
 
 /** `sidecar-guard explain -f FILE`: every webhook's decision for each object in the file. */
 export async function runExplain(options: ExplainOptions, io: CommandIo): Promise<number> {
-  if (options.filename.length === 0) {
-    io.stderr('sidecar-guard explain: -f FILE is required\n');
-    return EXIT_USAGE;
-  }
   try {
+    if (options.filename.length === 0) throw usageError('-f FILE is required: the manifests to explain (- for stdin)');
     const config = (await ConfigStore.open(options.config)).current();
     const objects = await readInputs(options.filename, io);
     const extra = options.clusterState ? await readManifests([options.clusterState]) : [];
@@ -122,27 +125,31 @@ export async function runExplain(options: ExplainOptions, io: CommandIo): Promis
       }),
     ];
     if (subjects.length === 0) {
-      io.stderr('sidecar-guard explain: no Pod, workload controller or Sidecar in the input\n');
-      return EXIT_USAGE;
+      io.stderr(`sidecar-guard explain: no Pod, workload controller or Sidecar in ${options.filename.join(', ')}: nothing to explain\n`);
+      return EXIT.INCOMPLETE;
     }
     // A Sidecar explained against a view that already holds it would clash with itself.
     const explanations = subjects.flatMap((s) =>
       explainWorkload(s, s.kind === 'Sidecar' ? FileClusterView.fromObjects(extra.concat(objects.filter((o) => o !== s.object)), options.namespace) : view, { config, now: io.now() }),
     );
     io.stdout(options.output === 'json' ? `${JSON.stringify(explanations, null, 2)}\n` : options.output === 'yaml' ? toManifestYaml(explanations) : render(explanations));
-    return explanations.some((e) => !e.allowed) ? EXIT_DENIALS : EXIT_CLEAN;
+    return explanations.some((e) => !e.allowed) ? EXIT.VIOLATIONS : EXIT.CLEAN;
   } catch (error) {
     io.stderr(`sidecar-guard explain: ${(error as Error).message}\n`);
-    return EXIT_USAGE;
+    return exitCodeFor(error);
   }
 }
 
 export const registerExplainCommand: RegisterCommand = (program: Command) => {
-  withManifestInputs(
-    program.command('explain').description('show each webhook decision, the profile and why, the exact JSON patch and the object after it'),
+  const command = withManifestInputs(
+    program.command('explain').description('show each webhook decision, the profile and why, the exact JSON patch and the object after it; exit 1 when a webhook would deny'),
   )
-    .option('-o, --output <format>', 'text, json or yaml', 'text')
+    .addOption(new Option('-o, --output <format>', 'output format').choices(FORMATS).default('text'))
     .action(async (options: ExplainOptions) => {
       process.exitCode = await runExplain(options, PROCESS_IO);
     });
+  withExamples(command, [
+    'sidecar-guard explain -f pod.yaml --cluster-state examples/cluster',
+    'kubectl get deploy web -o yaml | sidecar-guard explain -f - -o json',
+  ]);
 };

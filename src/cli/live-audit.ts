@@ -6,7 +6,8 @@ import { discoverSidecarVersion } from '../cluster/watch-cluster-view.js';
 import { ConfigStore } from '../config/config-store.js';
 import type { Config } from '../config/types.js';
 import { loadKubeConfig } from '../kube/kubeconfig.js';
-import type { AuditOptions, CommandIo } from './audit-command.js';
+import type { AuditOptions } from './audit-command.js';
+import type { CommandIo } from './command-io.js';
 
 /** `audit` without `-f`: the live cluster of the kubeconfig, with progress on stderr. */
 export async function liveAudit(options: AuditOptions, io: CommandIo): Promise<{ report: AuditReport; view: ClusterView; config: Config }> {
@@ -16,7 +17,7 @@ export async function liveAudit(options: AuditOptions, io: CommandIo): Promise<{
   const { report, view } = await auditLiveCluster(kubeConfig, config, {
     now: io.now(),
     sidecarVersion,
-    ...(options.pageSize ? { pageSize: Number(options.pageSize) } : {}),
+    pageSize: options.pageSize,
     progress: (text) => io.stderr(`${text}\n`),
   });
   return { report, view, config };

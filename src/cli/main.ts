@@ -1,25 +1,13 @@
 #!/usr/bin/env node
-import { Command } from 'commander';
-import { COMMANDS } from './commands.js';
+import { EXIT, exitCodeFor, isCommanderError } from './exit-codes.js';
+import { buildProgram } from './program.js';
 
-/** `sidecar-guard <command>`: each command module registers itself in ./commands.ts. */
-const program = new Command('sidecar-guard')
-  .description('Admission webhook that keeps Istio sidecars scoped and right-sized')
-  .showHelpAfterError()
-  // Usage errors exit 2 (help exits 0); a command that fails prints why and exits 1. Set before
-  // the commands are added: sub-commands copy this setting when they are created.
-  .exitOverride();
-
-for (const register of COMMANDS) register(program);
-
+/** `sidecar-guard <command>`: every way out goes through the exit-code contract of ./exit-codes.ts. */
 try {
-  await program.parseAsync(process.argv);
+  await buildProgram().parseAsync(process.argv);
 } catch (error) {
-  const exitCode = (error as { exitCode?: unknown }).exitCode;
-  if (typeof exitCode === 'number') {
-    process.exitCode = exitCode === 0 ? 0 : 2;
-  } else {
-    process.stderr.write(`sidecar-guard: ${(error as Error).message}\n`);
-    process.exitCode = 1;
-  }
+  // commander has already printed its own message (and the help hint).
+  if (!isCommanderError(error)) process.stderr.write(`sidecar-guard: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exitCode = exitCodeFor(error);
 }
+if (process.exitCode === undefined) process.exitCode = EXIT.CLEAN;

@@ -1,4 +1,4 @@
-import type { Command } from 'commander';
+import { type Command, Option } from 'commander';
 import { pino, type Logger } from 'pino';
 import { ensureCertDir } from '../certs/cert-dir.js';
 import { CertificateReloader } from '../certs/reload.js';
@@ -12,12 +12,14 @@ import { loadKubeConfig } from '../kube/kubeconfig.js';
 import { createMetrics } from '../observability/metrics.js';
 import { startWebhookServer, type WebhookServer } from '../server.js';
 import type { RegisterCommand } from './commands.js';
+import { withExamples } from './help.js';
+import { integerIn } from './option-parsers.js';
 
 export interface ServeOptions {
-  port: string;
+  port: number;
   host: string;
   certDir: string;
-  tlsMode: string;
+  tlsMode: TlsMode;
   tlsSecret?: string;
   mutatingWebhookConfiguration?: string;
   validatingWebhookConfiguration?: string;
@@ -27,19 +29,14 @@ export interface ServeOptions {
   service: string;
   namespace: string;
   logLevel: string;
-  staleAfterSeconds: string;
-  tlsSyncSeconds: string;
-  drainDelaySeconds: string;
-  shutdownGraceSeconds: string;
+  staleAfterSeconds: number;
+  tlsSyncSeconds: number;
+  drainDelaySeconds: number;
+  shutdownGraceSeconds: number;
 }
 
 const TLS_MODES = ['files', 'self-managed'] as const;
-
-function integer(value: string, flag: string, min: number, max: number): number {
-  const parsed = Number(value);
-  if (!Number.isInteger(parsed) || parsed < min || parsed > max) throw new Error(`${flag} must be an integer from ${min} to ${max}, got "${value}"`);
-  return parsed;
-}
+type TlsMode = (typeof TLS_MODES)[number];
 
 interface TlsSource {
   readonly initial: { cert: string; key: string };
@@ -86,7 +83,7 @@ async function selfManagedTls(options: ServeOptions, logger: Logger): Promise<Tl
     initial: { cert: initial.cert, key: initial.key },
     follow: (server) => {
       reloader = new CertificateReloader(server.tlsServer, { initial: { cert: initial.cert, key: initial.key } });
-      certs.start({ intervalMs: integer(options.tlsSyncSeconds, '--tls-sync-seconds', 1, 86_400) * 1000 });
+      certs.start({ intervalMs: options.tlsSyncSeconds * 1000 });
       return () => certs.stop();
     },
   };
@@ -102,7 +99,7 @@ async function clusterView(options: ServeOptions, logger: Logger, registry: impo
   const view = await WatchClusterView.start({
     kubeConfig,
     registry,
-    staleAfterMs: integer(options.staleAfterSeconds, '--stale-after-seconds', 10, 86_400) * 1000,
+    staleAfterMs: options.staleAfterSeconds * 1000,
     onRestart: (resource, reason, error) => logger.warn({ resource, reason, error: error ? String(error) : undefined }, 'watch restarted'),
   });
   logger.info({ server: kubeConfig.getCurrentCluster()?.server, sidecarVersion: view.sidecarVersion }, 'watching Namespaces and Sidecars');
@@ -112,8 +109,6 @@ async function clusterView(options: ServeOptions, logger: Logger, registry: impo
 /** `sidecar-guard serve`: the webhook over HTTPS. */
 export async function serve(options: ServeOptions): Promise<void> {
   const logger = pino({ level: options.logLevel, name: 'sidecar-guard' });
-  const port = integer(options.port, '--port', 0, 65535);
-  if (!(TLS_MODES as readonly string[]).includes(options.tlsMode)) throw new Error(`--tls-mode must be one of ${TLS_MODES.join(', ')}`);
   const metrics = createMetrics();
   const configStore = await ConfigStore.open(options.config, {
     onReload: () => {
@@ -129,15 +124,15 @@ export async function serve(options: ServeOptions): Promise<void> {
   const view = await clusterView(options, logger, metrics.registry);
   const tls = options.tlsMode === 'self-managed' ? await selfManagedTls(options, logger) : await filesTls(options, logger);
   const server = await startWebhookServer({
-    port,
+    port: options.port,
     host: options.host,
     tls: tls.initial,
     configStore,
     view,
     metrics,
     logger,
-    drainDelaySeconds: integer(options.drainDelaySeconds, '--drain-delay-seconds', 0, 300),
-    shutdownGraceSeconds: integer(options.shutdownGraceSeconds, '--shutdown-grace-seconds', 1, 600),
+    drainDelaySeconds: options.drainDelaySeconds,
+    shutdownGraceSeconds: options.shutdownGraceSeconds,
   });
   const stopTls = tls.follow(server);
   logger.info({ url: server.url, mode: configStore.current().mode, config: options.config ?? 'built-in defaults', tlsMode: options.tlsMode }, 'sidecar-guard is serving');
@@ -153,12 +148,16 @@ export async function serve(options: ServeOptions): Promise<void> {
 
 export const registerServeCommand: RegisterCommand = (program: Command) => {
   const env = process.env;
-  program
+  const command = program
     .command('serve')
     .description('serve the validating (/validate) and mutating (/mutate) webhooks over HTTPS')
-    .option('--port <port>', 'HTTPS port', '8443')
+    .option('--port <port>', 'HTTPS port', integerIn(0, 65535), 8443)
     .option('--host <host>', 'address to listen on', '0.0.0.0')
-    .option('--tls-mode <mode>', 'files: tls.crt/tls.key in --cert-dir (generated with a CA when absent), reloaded on change; self-managed: a shared Secret, caBundle patched', 'files')
+    .addOption(
+      new Option('--tls-mode <mode>', 'files: tls.crt/tls.key in --cert-dir (generated with a CA when absent), reloaded on change; self-managed: a shared Secret, caBundle patched')
+        .choices(TLS_MODES)
+        .default('files'),
+    )
     .option('--cert-dir <dir>', 'directory of tls.crt/tls.key (and ca.crt)', 'certs')
     .option('--tls-secret <name>', 'self-managed: the Secret (default <service>-tls)', env.SIDECAR_GUARD_TLS_SECRET)
     .option('--mutating-webhook-configuration <name>', 'self-managed: whose caBundle to keep current', env.SIDECAR_GUARD_MUTATING_WEBHOOK_CONFIGURATION)
@@ -168,10 +167,15 @@ export const registerServeCommand: RegisterCommand = (program: Command) => {
     .option('--kubeconfig <file>', 'kubeconfig (default: in-cluster service account, then KUBECONFIG or ~/.kube/config)')
     .option('--service <name>', 'Service name, for the certificate SANs', env.SIDECAR_GUARD_SERVICE ?? 'sidecar-guard')
     .option('--namespace <name>', 'namespace of the webhook', env.SIDECAR_GUARD_NAMESPACE ?? 'sidecar-guard')
-    .option('--log-level <level>', 'pino log level', 'info')
-    .option('--tls-sync-seconds <n>', 'self-managed: seconds between checks of the shared Secret (renewal, rotation by another replica, caBundle)', '60')
-    .option('--stale-after-seconds <n>', 'restart a watch silent for this long; the view counts as unsynced meanwhile', '300')
-    .option('--drain-delay-seconds <n>', 'after SIGTERM, seconds /readyz fails before the listener closes', '5')
-    .option('--shutdown-grace-seconds <n>', 'after SIGTERM, exit within this many seconds', '25')
+    .addOption(new Option('--log-level <level>', 'log level').choices(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'))
+    .option('--tls-sync-seconds <n>', 'self-managed: seconds between checks of the shared Secret (renewal, rotation by another replica, caBundle)', integerIn(1, 86_400), 60)
+    .option('--stale-after-seconds <n>', 'restart a watch silent for this long; the view counts as unsynced meanwhile', integerIn(10, 86_400), 300)
+    .option('--drain-delay-seconds <n>', 'after SIGTERM, seconds /readyz fails before the listener closes', integerIn(0, 300), 5)
+    .option('--shutdown-grace-seconds <n>', 'after SIGTERM, exit within this many seconds', integerIn(1, 600), 25)
     .action(serve);
+  withExamples(command, [
+    'sidecar-guard serve --cluster-state examples/cluster        # local: port 8443, certificates generated in certs/',
+    'sidecar-guard serve --kubeconfig ~/.kube/config --config sidecar-guard.yaml',
+    'sidecar-guard serve --tls-mode self-managed                 # in a pod (the chart passes the names)',
+  ]);
 };

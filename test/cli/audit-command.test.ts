@@ -77,7 +77,7 @@ t.test('usage and input errors exit 2 with a message', async (t) => {
   t.match(broken.stderr, /<stdin>:\d+/);
   const format = await runCli(['audit', '-f', APPS, '-o', 'xml']);
   t.equal(format.code, 2);
-  t.match(format.stderr, /-o must be one of table, json, yaml/);
+  t.match(format.stderr, /'-o, --output <format>' argument 'xml' is invalid\. Allowed choices are table, json, yaml/);
   const badConfig = await runCli(['audit', '-f', APPS, '--config', 'package.json']);
   t.equal(badConfig.code, 2);
   t.match(badConfig.stderr, /is not a known setting/);

@@ -48,9 +48,18 @@ t.test('explain a denied Deployment: text output names the violation; exit 1', a
   t.match(stdout, /Sidecar\/batch-reports\/everything {2}\[validate\]\n {2}decision: DENIED \(denied, reason SIDECAR_WILDCARD_EGRESS/);
 });
 
-t.test('explain needs -f and something to explain', async (t) => {
-  t.equal((await runCli(['explain'])).code, 2);
+t.test('explain needs -f (usage, 2) and something to explain (nothing to check, 4)', async (t) => {
+  const noFile = await runCli(['explain']);
+  t.equal(noFile.code, 2);
+  t.match(noFile.stderr, /-f FILE is required/);
   const empty = await runCli(['explain', '-f', '-'], { stdin: 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\n' });
-  t.equal(empty.code, 2);
-  t.match(empty.stderr, /no Pod, workload controller or Sidecar/);
+  t.equal(empty.code, 4);
+  t.match(empty.stderr, /no Pod, workload controller or Sidecar in -: nothing to explain/);
+});
+
+t.test('-o takes text, json or yaml only', async (t) => {
+  const bogus = await runCli(['explain', '-f', '-', '-o', 'bogus'], { stdin: 'apiVersion: v1\nkind: Pod\nmetadata: {name: x}\nspec: {containers: []}\n' });
+  t.equal(bogus.code, 2);
+  t.match(bogus.stderr, /argument 'bogus' is invalid\. Allowed choices are text, json, yaml/);
+  t.equal(bogus.stdout, '', 'nothing printed as if it were text');
 });

@@ -81,7 +81,7 @@ t.test('recommend cardinality names the host-header fallback and prints the Tele
 
 t.test('usage errors', async (t) => {
   const none = await runCli(['recommend', 'profiles']);
-  t.equal(none.code, 1);
+  t.equal(none.code, 2, 'a usage error, as in every command (src/cli/exit-codes.ts)');
   t.match(none.stderr, /give exactly one source/);
   const badCpu = await runCli(['recommend', 'profiles', ...files, '--cpu', '2', '--cpu-limit', '1']);
   t.match(badCpu.stderr, /--cpu 2 is above --cpu-limit 1/);
