@@ -15,6 +15,7 @@ import { snapshotSource } from '../recommend/sources/source.js';
 import { AGENT_RSS_METRIC, MEMORY_SIGNAL_NAMES } from '../recommend/observations.js';
 import type { SkippedWorkload } from '../recommend/size-workloads.js';
 import type { RegisterCommand } from './commands.js';
+import { usageError } from './exit-codes.js';
 
 /** Options every `recommend` sub-command takes: where the stats come from and how to print. */
 export interface SourceOptions {
@@ -189,7 +190,7 @@ export async function runRecommendProfiles(options: ProfilesCommandOptions, io: 
   });
   reportWarnings(source, io);
   const unmeasured = rec.skipped.filter((s) => s.reason === 'NO_CONTAINER_MEMORY');
-  if (unmeasured.length > 0) throw new Error(containerMemoryMissing(unmeasured));
+  if (unmeasured.length > 0) throw usageError(containerMemoryMissing(unmeasured));
   if (rec.workloads.length === 0) throw new Error('no istio-proxy memory stats found in the source');
   io.stdout(renderProfiles(rec, options.output));
 }
@@ -218,7 +219,7 @@ export async function runRecommendScope(options: ScopeCommandOptions, io: Recomm
   const meshWide = recs.filter((r) => r.meshWide);
   if (meshWide.length > 0 && options.meshWideDefault !== true) {
     const members = meshWide.map((r) => r.namespace).join(', ');
-    throw new Error(
+    throw usageError(
       `no Sidecar written: the stats call for a selector-less Sidecar in ${members}, the root namespace, which would be the mesh-wide default ` +
         `for every proxy without its own Sidecar; leave the namespace out (scope the others one at a time with -n), use --per workload, ` +
         `or pass --mesh-wide-default if that is what you want (--root-namespace if yours is not ${options.rootNamespace})`,
@@ -226,14 +227,14 @@ export async function runRecommendScope(options: ScopeCommandOptions, io: Recomm
   }
   const unselectable = recs.flatMap((r) => r.unselectable);
   if (unselectable.length > 0) {
-    throw new Error(
+    throw usageError(
       `no Sidecar written: --per workload cannot single out ${unselectable.join(', ')} by its labels (no app or app.kubernetes.io/name label, ` +
         `or the same labels as another workload), and a namespace-wide Sidecar in their place would also scope every other workload there; ` +
         `give the pod list (--pods FILE from kubectl get pods -o yaml) so their labels are known, label them apart, or use --per namespace`,
     );
   }
   const unseen = recs.flatMap((r) => r.unseen);
-  if (unseen.length > 0) throw new Error(destinationsUnknown(unseen));
+  if (unseen.length > 0) throw usageError(destinationsUnknown(unseen));
   if (recs.every((r) => r.calledClusters.length === 0)) {
     io.stderr('note: no proxy called any service over the window: the Sidecars import only the --include hosts; widen the window if that is unexpected\n');
   }

@@ -47,7 +47,7 @@ t.test('profiles: Envoy-only stats are refused, the agent shares the container',
 
 t.test('scope: exit 1 and nothing on stdout when the stats cannot show the destinations (real 1.11 scrape)', async (t) => {
   const result = await runCli(['recommend', 'scope', '--from-files', real, '-o', 'yaml']);
-  t.equal(result.code, 1);
+  t.equal(result.code, 2, 'an input error in the exit-code contract: the input cannot support a safe scope');
   t.equal(result.stdout, '', 'nothing for -o yaml > file to apply');
   t.match(result.stderr, /no Sidecar written: the stats do not show which services default\/reviews-v1 call/);
   t.match(result.stderr, /proxyStatsMatcher: \{inclusionPrefixes: \["cluster\.outbound"\]\}/);
