@@ -1,6 +1,7 @@
 import { CoreV1Api, CustomObjectsApi, Watch, type KubeConfig } from '@kubernetes/client-node';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { NamespaceFacts, SidecarFacts } from '../policy/types.js';
+import { clusterError } from '../cli/exit-codes.js';
 import { accessHint, describeApiError } from '../kube/api-error.js';
 import { ResourceWatcher, type Clock, type ListPage, type RestartReason } from '../kube/resource-watcher.js';
 import type { ClusterView } from './cluster-view.js';
@@ -39,10 +40,10 @@ export async function discoverSidecarVersion(api: CustomObjectsApi): Promise<str
       return version;
     } catch (error) {
       lastError = error;
-      if ((error as { code?: number }).code !== 404) throw new Error(`cannot list networking.istio.io/${version} Sidecars: ${describeApiError(error)}${accessHint(error)}`, { cause: error });
+      if ((error as { code?: number }).code !== 404) throw clusterError(`cannot list networking.istio.io/${version} Sidecars: ${describeApiError(error)}${accessHint(error)}`, { cause: error });
     }
   }
-  throw new Error(`neither networking.istio.io/v1 nor v1beta1 Sidecars are served (is Istio installed? are its CRDs applied?): ${describeApiError(lastError)}`);
+  throw clusterError(`neither networking.istio.io/v1 nor v1beta1 Sidecars are served (is Istio installed? are its CRDs applied?): ${describeApiError(lastError)}`);
 }
 
 /**

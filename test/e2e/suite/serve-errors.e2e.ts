@@ -3,6 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
+import { EXIT } from '../../../src/cli/exit-codes.js';
 import { writeKubeconfig } from '../harness/control-plane.js';
 import { E2E_DIR } from '../harness/environment.js';
 import { freePort } from '../harness/processes.js';
@@ -20,7 +21,7 @@ t.test('an identity without the chart RBAC: exit 1, the API server message and w
   mkdirSync(dir, { recursive: true });
   const kubeconfig = serviceAccountKubeconfig(dir, state.apiserverUrl, state.caCertFile, state.caKeyFile, 'nobody', 'nobody');
   const result = serve(kubeconfig);
-  t.equal(result.status, 1);
+  t.equal(result.status, EXIT.CLUSTER, 'exit 3: the cluster cannot be used');
   const lines = result.stderr.trim().split('\n');
   t.equal(lines.length, 1, `one line: ${result.stderr}`);
   t.match(lines[0], /^sidecar-guard: cannot list networking\.istio\.io\/v1 Sidecars: HTTP 403: sidecars\.networking\.istio\.io is forbidden: User "system:serviceaccount:nobody:nobody" cannot list/);
@@ -37,7 +38,7 @@ t.test('an API server that is not there: exit 1, naming the address', async (t) 
   const ca = readFileSync(state.caCertFile, 'utf8');
   writeKubeconfig(path, `https://127.0.0.1:${port}`, ca, 'nowhere', { cert: ca, key: readFileSync(state.caKeyFile, 'utf8') });
   const result = serve(path);
-  t.equal(result.status, 1);
+  t.equal(result.status, EXIT.CLUSTER, 'exit 3: the cluster cannot be used');
   t.match(result.stderr, `127.0.0.1:${port}`);
   t.notMatch(result.stderr, /    at /, 'no stack trace');
 });
