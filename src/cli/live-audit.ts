@@ -6,6 +6,7 @@ import { discoverSidecarVersion } from '../cluster/watch-cluster-view.js';
 import { ConfigStore } from '../config/config-store.js';
 import type { Config } from '../config/types.js';
 import { loadKubeConfig } from '../kube/kubeconfig.js';
+import { listAll } from '../kube/list-all.js';
 import type { AuditOptions } from './audit-command.js';
 import type { CommandIo } from './command-io.js';
 
@@ -21,4 +22,15 @@ export async function liveAudit(options: AuditOptions, io: CommandIo): Promise<{
     progress: (text) => io.stderr(`${text}\n`),
   });
   return { report, view, config };
+}
+
+/** `audit -f … --cluster`: the live cluster's Namespaces and Sidecars, as context for the manifests. */
+export async function readLiveNamespacesAndSidecars(options: Pick<AuditOptions, 'kubeconfig' | 'pageSize'>): Promise<unknown[]> {
+  const kubeConfig = loadKubeConfig(options.kubeconfig !== undefined ? { kubeconfigPath: options.kubeconfig } : {});
+  const sidecarVersion = await discoverSidecarVersion(kubeConfig.makeApiClient(CustomObjectsApi));
+  const [namespaces, sidecars] = await Promise.all([
+    listAll(kubeConfig, '/api/v1/namespaces', { pageSize: options.pageSize }),
+    listAll(kubeConfig, `/apis/networking.istio.io/${sidecarVersion}/sidecars`, { pageSize: options.pageSize }),
+  ]);
+  return [...namespaces, ...sidecars];
 }
