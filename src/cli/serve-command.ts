@@ -164,7 +164,7 @@ export const registerServeCommand: RegisterCommand = (program: Command) => {
     .command('serve')
     .description('serve the validating (/validate) and mutating (/mutate) webhooks over HTTPS')
     .option('--port <port>', 'HTTPS port', integerIn(0, 65535), 8443)
-    .option('--host <host>', 'address to listen on', '0.0.0.0')
+    .option('--host <host>', 'address to listen on: loopback unless told (0.0.0.0 or :: for every interface, as in a pod)', env.SIDECAR_GUARD_HOST || '127.0.0.1')
     .addOption(
       new Option('--tls-mode <mode>', 'files: tls.crt/tls.key in --cert-dir (generated with a CA when absent), reloaded on change; self-managed: a shared Secret, caBundle patched')
         .choices(TLS_MODES)

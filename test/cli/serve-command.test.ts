@@ -147,3 +147,20 @@ t.test('serve with TLS files that are not a certificate names the file and the f
   t.equal(config.code, 2);
   t.match(config.stderr, /configuration file .*none\.yaml: no such file or directory: check the path/);
 });
+
+t.test('serve listens on loopback unless told otherwise (npm start is a local quick start)', async (t) => {
+  const certDir = await tempDir(t);
+  const { spawn } = await import('node:child_process');
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'serve', '--port', '0', '--cluster-state', 'examples/cluster', '--cert-dir', certDir], { stdio: ['ignore', 'pipe', 'pipe'], env: Object.fromEntries(Object.entries(process.env).filter(([key]) => key !== 'SIDECAR_GUARD_HOST')) });
+  t.teardown(() => void child.kill('SIGKILL'));
+  let logs = '';
+  const url = await new Promise<string>((resolve, reject) => {
+    child.stdout.on('data', (chunk: Buffer) => {
+      logs += chunk.toString('utf8');
+      const match = /"url":"(https:\/\/[^"]+)"/.exec(logs);
+      if (match?.[1]) resolve(match[1]);
+    });
+    child.on('exit', (code) => reject(new Error(`exited ${code}: ${logs}`)));
+  });
+  t.match(url, /^https:\/\/127\.0\.0\.1:\d+$/, 'bound to 127.0.0.1, not 0.0.0.0');
+});
