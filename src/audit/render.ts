@@ -15,11 +15,15 @@ function resources(value: ProxyResources | undefined): string {
   return `${value.memory ?? '?'}/${value.memoryLimit ?? '?'} ${value.cpu ?? '?'}/${value.cpuLimit ?? '?'}`;
 }
 
+function count(n: number, noun: string): string {
+  return `${n} ${noun}${n === 1 ? '' : 's'}`;
+}
+
 /** One line with the counts; also the last line of the table output. */
 export function summaryLine(report: AuditReport): string {
   const s = report.summary;
   const unknown = s.unknown > 0 ? `, ${s.unknown} unknown` : '';
-  return `${s.namespaces} namespaces (${s.meshNamespaces} in the mesh), ${s.workloads} workloads (${s.meshWorkloads} meshed${unknown}): ${s.denied} would be denied, ${s.namespaceProblems} Sidecar problems`;
+  return `${count(s.namespaces, 'namespace')} (${s.meshNamespaces} in the mesh), ${count(s.workloads, 'workload')} (${s.meshWorkloads} meshed${unknown}): ${s.denied} would be denied, ${count(s.namespaceProblems, 'Sidecar problem')}`;
 }
 
 /**

@@ -16,7 +16,7 @@ t.test('audit of realistic manifests: table, verdicts and exit code 1 (from the 
   t.match(stdout, /batch-reports\s+CronJob\/nightly-report\s+yes\s+DENY\s+small\s+.*SIDECAR_NOT_SCOPING/);
   t.match(stdout, /istio-ingress\s+Deployment\/istio-ingressgateway\s+yes\s+pass\s+gateway/);
   t.match(stdout, /tools\s+DaemonSet\/node-exporter\s+no\s+pass/);
-  t.match(stdout, /4 namespaces \(3 in the mesh\), 6 workloads \(5 meshed\): 4 would be denied, 1 Sidecar problems/);
+  t.match(stdout, /4 namespaces \(3 in the mesh\), 6 workloads \(5 meshed\): 4 would be denied, 1 Sidecar problem$/m, 'plurals right: 1 Sidecar problem');
   t.notMatch(stdout, /\u001b\[/, 'no colour when not on a terminal');
 });
 
@@ -119,7 +119,7 @@ t.test('a namespace not among the inputs: mesh "unknown" (exit 4), said on stder
   t.match(unknown.stderr, /nothing is known about namespace team-b .*--namespace-label team-b=istio-injection=enabled .*--cluster/);
   const table = await runInProcess(['audit', '-f', '-', '-n', 'team-b'], { stdin: DEPLOYMENT });
   t.match(table.stdout, /team-b\s+Deployment\/api\s+unknown\s+unknown\s/);
-  t.match(table.stdout, /1 workloads \(0 meshed, 1 unknown\)/);
+  t.match(table.stdout, /^1 namespace \(0 in the mesh\), 1 workload \(0 meshed, 1 unknown\): 0 would be denied, 0 Sidecar problems$/m);
 
   const meshed = await runInProcess(['audit', '-f', '-', '-n', 'team-b', '--namespace-label', 'team-b=istio-injection=enabled', '-o', 'json'], { stdin: DEPLOYMENT });
   t.equal(meshed.code, 1, 'stated in the mesh: the missing Sidecar is found');

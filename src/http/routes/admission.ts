@@ -4,6 +4,7 @@ import { reviewAdmission } from '../../admission/review.js';
 import { readClusterFacts } from '../../cluster/facts.js';
 import { ReviewDecodeError } from '../../errors.js';
 import type { Webhook } from '../../policy/decision.js';
+import { describeSubject } from '../../policy/workload-context.js';
 import type { AppDependencies } from '../app.js';
 import { countRejection, mapError } from '../error-handler.js';
 
@@ -42,6 +43,8 @@ export function registerAdmissionRoutes(app: FastifyInstance, deps: AppDependenc
         namespace: input.namespace,
         kind: input.kind.kind,
         name: input.name,
+        // A pod from generateName has no name yet: log what will name it.
+        ...(input.name === '' ? { subject: describeSubject(input.kind.kind, input.name, input.object) } : {}),
         operation: input.operation,
         verdict: outcome.verdict,
         reason: outcome.code,
