@@ -24,6 +24,8 @@ RUN rm -rf /usr/local/lib/node_modules/npm /usr/local/lib/node_modules/corepack 
       /usr/local/bin/yarn /usr/local/bin/yarnpkg /opt/yarn-* \
       /root/.npm /tmp/*
 ENV NODE_ENV=production
+# In a container the webhook must listen on every interface; run locally it defaults to loopback.
+ENV SIDECAR_GUARD_HOST=0.0.0.0
 WORKDIR /app
 COPY --from=deps --chown=0:0 /app/node_modules ./node_modules
 COPY --from=build --chown=0:0 /app/dist ./dist

@@ -7,6 +7,7 @@ import type { WebhookMetrics } from './observability/metrics.js';
 
 export interface WebhookServerOptions {
   readonly port: number;
+  /** Loopback unless told: a local run should not listen on every interface. */
   readonly host?: string;
   readonly tls: { key: string; cert: string };
   readonly configStore: ConfigStore;
@@ -49,7 +50,7 @@ export async function startWebhookServer(options: WebhookServerOptions): Promise
     },
     { tls: options.tls, ...(options.logger !== undefined ? { loggerInstance: options.logger } : {}), ...(options.limits ? { limits: options.limits } : {}) },
   );
-  const address = await app.listen({ port: options.port, host: options.host ?? '0.0.0.0' });
+  const address = await app.listen({ port: options.port, host: options.host ?? '127.0.0.1' });
   const url = address.replace('0.0.0.0', 'localhost').replace('[::]', 'localhost');
 
   let closing: Promise<void> | undefined;

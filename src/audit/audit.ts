@@ -5,11 +5,12 @@ import type { Config } from '../config/types.js';
 import { MODE_LABEL } from '../policy/annotations.js';
 import type { Evaluation } from '../policy/decision.js';
 import { readExemption, type ExemptionReading } from '../policy/exemptions.js';
-import { decideMeshMembership, findProxyContainer, isMeshNamespace } from '../policy/mesh-membership.js';
+import { ISTIO_INJECTION } from '../policy/annotations.js';
+import { decideMeshMembership, findProxyContainer, IGNORED_NAMESPACES, isMeshNamespace } from '../policy/mesh-membership.js';
 import { effectiveMode } from '../policy/mode.js';
 import { ANNOTATION_FOR, CONTAINER_FIELD_FOR, RESOURCE_KEYS, type ResourceKey } from '../policy/proxy-resources.js';
 import { findEffectiveSidecar, isScopingSidecar, meshWideHosts } from '../policy/sidecar-scope.js';
-import type { ClusterFacts, NamespaceFacts, SidecarFacts } from '../policy/types.js';
+import type { ClusterFacts, Labels, NamespaceFacts, PodTemplateView, SidecarFacts } from '../policy/types.js';
 import { podTemplateOf, podTemplatePath } from '../policy/workload-view.js';
 import { createInputFor, podFromTemplate, type WorkloadObject } from './workloads.js';
 
@@ -29,10 +30,11 @@ export interface WorkloadReport {
   readonly kind: string;
   readonly namespace: string;
   readonly name: string;
-  readonly meshed: boolean;
+  /** `unknown` when the namespace is not among the inputs and the pod alone does not settle it. */
+  readonly meshed: boolean | 'unknown';
   readonly membership: string;
-  /** What enforce would answer: `deny` when any webhook would deny it. */
-  readonly verdict: 'pass' | 'deny';
+  /** What enforce would answer: `deny` when any webhook would deny it; `unknown` when mesh membership is. */
+  readonly verdict: 'pass' | 'deny' | 'unknown';
   readonly codes: readonly string[];
   readonly findings: readonly string[];
   readonly profile?: string;
@@ -46,7 +48,8 @@ export interface WorkloadReport {
 
 export interface NamespaceReport {
   readonly name: string;
-  readonly inMesh: boolean;
+  /** `unknown` when no Namespace object (nor a stated label) tells. */
+  readonly inMesh: boolean | 'unknown';
   readonly mode: string;
   /** `namespace/name` of the Sidecar that scopes the namespace as a whole, if any. */
   readonly scopedBy?: string;
@@ -63,6 +66,8 @@ export interface AuditReport {
     readonly meshNamespaces: number;
     readonly workloads: number;
     readonly meshWorkloads: number;
+    /** Workloads whose mesh membership is unknown (their namespace is not among the inputs). */
+    readonly unknown: number;
     readonly denied: number;
     readonly namespaceProblems: number;
   };
@@ -133,6 +138,27 @@ function targetResources(pod: WorkloadObject, evaluation: Evaluation, current: P
   return target;
 }
 
+/** The code for a workload whose namespace is unknown and whose pod does not settle membership alone. */
+export const UNKNOWN_NAMESPACE = 'UNKNOWN_NAMESPACE';
+
+/** Istio's answer does not depend on the namespace's labels: the pod (or the namespace's name) settles it. */
+function settledWithoutNamespace(pod: PodTemplateView, namespace: string): boolean {
+  const probes: Labels[] = [{}, { [ISTIO_INJECTION]: 'enabled' }, { [ISTIO_INJECTION]: 'disabled' }];
+  const answers = new Set(probes.map((labels) => decideMeshMembership(pod, namespace, labels).meshed));
+  return answers.size === 1;
+}
+
+function unknownWorkload(workload: WorkloadObject, base: Omit<WorkloadReport, 'meshed' | 'membership' | 'verdict' | 'codes' | 'findings'>): WorkloadReport {
+  return {
+    ...base,
+    meshed: 'unknown',
+    membership: UNKNOWN_NAMESPACE,
+    verdict: 'unknown',
+    codes: [UNKNOWN_NAMESPACE],
+    findings: [`namespace ${workload.namespace} is not among the inputs, so whether its pods get an Istio sidecar is unknown`],
+  };
+}
+
 function auditWorkload(workload: WorkloadObject, input: AuditInput): WorkloadReport {
   const config: Config = { ...input.config, mode: 'enforce' };
   const factsFor = (namespace: string) => enforceFacts(readClusterFacts(input.view, namespace, config));
@@ -157,20 +183,24 @@ function auditWorkload(workload: WorkloadObject, input: AuditInput): WorkloadRep
     statusOf(readExemption(facts.namespace?.annotations ?? {}, 'namespace', config.exceptions, input.now)),
     statusOf(readExemption(podView?.annotations ?? {}, 'workload', config.exceptions, input.now)),
   ].filter((e): e is ExemptionStatus => e !== undefined);
-  return {
+  const base = {
     kind: workload.kind,
     namespace: workload.namespace,
     name: workload.name,
-    meshed: membership?.meshed ?? false,
-    membership: membership?.code ?? validation.code,
-    verdict: violations.length > 0 ? 'deny' : 'pass',
-    codes: violations.length > 0 ? violations.map((v) => v.code) : [validation.code],
-    findings: violations.map((v) => v.summary),
     ...(mutation.profile ? { profile: mutation.profile } : {}),
     current,
     currentSource: source,
     ...(target ? { target } : {}),
     exemptions,
+  };
+  if (!facts.namespace && podView && !settledWithoutNamespace(podView, workload.namespace)) return unknownWorkload(workload, base);
+  return {
+    ...base,
+    meshed: membership?.meshed ?? false,
+    membership: membership?.code ?? validation.code,
+    verdict: violations.length > 0 ? 'deny' : 'pass',
+    codes: violations.length > 0 ? violations.map((v) => v.code) : [validation.code],
+    findings: violations.map((v) => v.summary),
   };
 }
 
@@ -207,7 +237,7 @@ function auditNamespace(name: string, input: AuditInput): NamespaceReport {
   const exemption = statusOf(readExemption(namespace?.annotations ?? {}, 'namespace', input.config.exceptions, input.now));
   return {
     name,
-    inMesh: isMeshNamespace(labels),
+    inMesh: namespace === undefined && !IGNORED_NAMESPACES.includes(name) ? 'unknown' : isMeshNamespace(labels),
     mode: effectiveMode(input.config, namespace).mode,
     ...(scoped && effective ? { scopedBy: sidecarRef(effective.sidecar) } : {}),
     sidecars: facts.sidecars.map((s) => s.name).sort(),
@@ -231,13 +261,19 @@ export function auditCluster(input: AuditInput): AuditReport {
     workloads,
     summary: {
       namespaces: namespaces.length,
-      meshNamespaces: namespaces.filter((n) => n.inMesh).length,
+      meshNamespaces: namespaces.filter((n) => n.inMesh === true).length,
       workloads: workloads.length,
-      meshWorkloads: workloads.filter((w) => w.meshed).length,
+      meshWorkloads: workloads.filter((w) => w.meshed === true).length,
+      unknown: workloads.filter((w) => w.verdict === 'unknown').length,
       denied: workloads.filter((w) => w.verdict === 'deny').length,
       namespaceProblems: namespaces.reduce((sum, n) => sum + n.problems.length, 0),
     },
   };
+}
+
+/** True when some workload could not be judged because its namespace's mesh membership is unknown. */
+export function hasUnknowns(report: AuditReport): boolean {
+  return report.summary.unknown > 0;
 }
 
 /** True when enforce would deny something in the report. */

@@ -3,7 +3,7 @@ import type { AuditReport, ProxyResources } from './audit.js';
 
 export type OutputFormat = 'table' | 'json' | 'yaml';
 
-const COLOURS = { red: '\u001b[31m', green: '\u001b[32m', dim: '\u001b[2m', reset: '\u001b[0m' } as const;
+const COLOURS = { red: '\u001b[31m', green: '\u001b[32m', yellow: '\u001b[33m', dim: '\u001b[2m', reset: '\u001b[0m' } as const;
 
 function table(rows: string[][]): string {
   const widths = rows[0]?.map((_, column) => Math.max(...rows.map((row) => (row[column] ?? '').length))) ?? [];
@@ -15,10 +15,15 @@ function resources(value: ProxyResources | undefined): string {
   return `${value.memory ?? '?'}/${value.memoryLimit ?? '?'} ${value.cpu ?? '?'}/${value.cpuLimit ?? '?'}`;
 }
 
+function count(n: number, noun: string): string {
+  return `${n} ${noun}${n === 1 ? '' : 's'}`;
+}
+
 /** One line with the counts; also the last line of the table output. */
 export function summaryLine(report: AuditReport): string {
   const s = report.summary;
-  return `${s.namespaces} namespaces (${s.meshNamespaces} in the mesh), ${s.workloads} workloads (${s.meshWorkloads} meshed): ${s.denied} would be denied, ${s.namespaceProblems} Sidecar problems`;
+  const unknown = s.unknown > 0 ? `, ${s.unknown} unknown` : '';
+  return `${count(s.namespaces, 'namespace')} (${s.meshNamespaces} in the mesh), ${count(s.workloads, 'workload')} (${s.meshWorkloads} meshed${unknown}): ${s.denied} would be denied, ${count(s.namespaceProblems, 'Sidecar problem')}`;
 }
 
 /**
@@ -33,9 +38,9 @@ export function renderReport(report: AuditReport, format: OutputFormat, colour =
     ['NAMESPACE', 'MESH', 'MODE', 'SCOPED BY', 'PROBLEMS'],
     ...report.namespaces.map((n) => [
       n.name,
-      n.inMesh ? 'yes' : 'no',
+      n.inMesh === 'unknown' ? paint('unknown', 'yellow') : n.inMesh ? 'yes' : 'no',
       n.mode,
-      n.scopedBy ?? (n.inMesh ? paint('none', 'red') : '-'),
+      n.scopedBy ?? (n.inMesh === true ? paint('none', 'red') : '-'),
       n.problems.length ? paint(n.problems.map((p) => p.code).join(','), 'red') : '-',
     ]),
   ];
@@ -44,8 +49,8 @@ export function renderReport(report: AuditReport, format: OutputFormat, colour =
     ...report.workloads.map((w) => [
       w.namespace,
       `${w.kind}/${w.name}`,
-      w.meshed ? 'yes' : 'no',
-      w.verdict === 'deny' ? paint('DENY', 'red') : paint('pass', 'green'),
+      w.meshed === 'unknown' ? paint('unknown', 'yellow') : w.meshed ? 'yes' : 'no',
+      w.verdict === 'deny' ? paint('DENY', 'red') : w.verdict === 'unknown' ? paint('unknown', 'yellow') : paint('pass', 'green'),
       w.profile ?? '-',
       resources(w.current),
       resources(w.target),

@@ -1,19 +1,20 @@
 import { type Command, Option } from 'commander';
-import { auditCluster, hasDenials, type AuditReport } from '../audit/audit.js';
+import { auditCluster, hasDenials, hasUnknowns, type AuditReport } from '../audit/audit.js';
 import { planFix, renderFix } from '../audit/fix.js';
 import { renderReport, type OutputFormat } from '../audit/render.js';
 import { findWorkloads } from '../audit/workloads.js';
 import type { ClusterView } from '../cluster/cluster-view.js';
 import { FileClusterView, readManifests } from '../cluster/file-cluster-view.js';
-import { classifyObject } from '../cluster/objects.js';
+import { classifyObject, isRecord } from '../cluster/objects.js';
 import { ConfigStore } from '../config/config-store.js';
 import type { Config } from '../config/types.js';
 import type { RegisterCommand } from './commands.js';
 import { PROCESS_IO, type CommandIo } from './command-io.js';
-import { EXIT, exitCodeFor } from './exit-codes.js';
+import { CliError, EXIT, exitCodeFor, usageError } from './exit-codes.js';
 import { positiveInteger } from './option-parsers.js';
 import { withExamples } from './help.js';
-import { readInputs, withManifestInputs } from './manifest-inputs.js';
+import { describeNothingToCheck, readInputs, withManifestInputs } from './manifest-inputs.js';
+import { labelsByNamespace, parseNamespaceLabel, type NamespaceLabel } from './namespace-labels.js';
 
 export interface AuditOptions {
   filename: string[];
@@ -24,31 +25,102 @@ export interface AuditOptions {
   fix?: boolean;
   kubeconfig?: string;
   pageSize: number;
+  allowEmpty?: boolean;
+  namespaceLabel: NamespaceLabel[];
+  cluster?: boolean;
+}
+
+interface AuditResult {
+  report: AuditReport;
+  view: ClusterView;
+  config: Config;
 }
 
 const FORMATS: readonly OutputFormat[] = ['table', 'json', 'yaml'];
+const CHECKED_KINDS = 'a Pod, workload controller, Namespace or Sidecar';
 
 async function loadConfig(path: string | undefined): Promise<Config> {
   return (await ConfigStore.open(path)).current();
 }
 
-/** An offline audit over manifests: the input's Namespaces and Sidecars (plus --cluster-state) are the cluster. */
-export async function offlineAudit(options: AuditOptions, io: CommandIo): Promise<{ report: AuditReport; view: ClusterView; config: Config }> {
+function plural(count: number, one: string, many = `${one}s`): string {
+  return `${count} ${count === 1 ? one : many}`;
+}
+
+function hasNamespace(object: unknown): boolean {
+  const metadata = isRecord(object) && isRecord(object.metadata) ? object.metadata : {};
+  return typeof metadata.namespace === 'string' && metadata.namespace !== '';
+}
+
+/** Namespaces as the user stated them with --namespace-label, on top of what the inputs say. */
+function statedNamespaces(stated: readonly NamespaceLabel[], known: FileClusterView): Record<string, unknown>[] {
+  return [...labelsByNamespace(stated)].map(([name, labels]) => {
+    const existing = known.namespace(name);
+    return { apiVersion: 'v1', kind: 'Namespace', metadata: { name, labels: { ...existing?.labels, ...labels }, annotations: { ...existing?.annotations } } };
+  });
+}
+
+/** What the audit assumed, on stderr: where namespace-less documents went and which namespaces are unknown. */
+function reportAssumptions(options: AuditOptions, objects: readonly unknown[], report: AuditReport, io: CommandIo): void {
+  const workloads = findWorkloads(objects, options.namespace);
+  const defaulted = workloads.filter((w) => !hasNamespace(w.object)).length;
+  if (defaulted > 0) io.stderr(`note: ${plural(defaulted, 'workload')} without metadata.namespace audited in namespace "${options.namespace}" (-n to choose another)\n`);
+  const unknown = [...new Set(report.workloads.filter((w) => w.verdict === 'unknown').map((w) => w.namespace))];
+  if (unknown.length === 0) return;
+  const example = unknown[0] ?? 'NAMESPACE';
+  io.stderr(
+    `note: nothing is known about namespace${unknown.length === 1 ? '' : 's'} ${unknown.join(', ')} (no Namespace object in the inputs), ` +
+      `so ${plural(report.summary.unknown, 'workload')} there ${report.summary.unknown === 1 ? 'is' : 'are'} reported with mesh "unknown". ` +
+      `State membership with --namespace-label ${example}=istio-injection=enabled (or =disabled), add the Namespace objects with -f or --cluster-state, or read them from the cluster with --cluster\n`,
+  );
+}
+
+/** An offline audit over manifests: the input's Namespaces and Sidecars (plus --cluster-state, --cluster, --namespace-label) are the cluster. */
+export async function offlineAudit(options: AuditOptions, io: CommandIo): Promise<AuditResult> {
   const config = await loadConfig(options.config);
   const objects = await readInputs(options.filename, io);
+  const workloads = findWorkloads(objects, options.namespace);
+  const checkable = workloads.length + objects.filter((o) => classifyObject(o) !== undefined).length;
+  if (checkable === 0 && !options.allowEmpty) {
+    const why = await describeNothingToCheck(options.filename, objects, CHECKED_KINDS);
+    throw new CliError(`${why}. Check the -f path (a typo, the wrong directory, an empty helm render?), or pass --allow-empty when an empty input is expected`, EXIT.INCOMPLETE);
+  }
   const extra = options.clusterState ? await readManifests([options.clusterState]) : [];
-  const view = FileClusterView.fromObjects([...extra, ...objects], options.namespace);
-  const namespaces = [...objects, ...extra]
+  // Loaded only when needed: the Kubernetes client is slow to import.
+  const live = options.cluster ? await (await import('./live-audit.js')).readLiveNamespacesAndSidecars(options) : [];
+  const context = [...live, ...extra, ...objects];
+  const stated = statedNamespaces(options.namespaceLabel, FileClusterView.fromObjects(context, options.namespace));
+  const view = FileClusterView.fromObjects([...context, ...stated], options.namespace);
+  // Report the namespaces the inputs name, not every namespace of a live cluster.
+  const namespaces = [...objects, ...extra, ...stated]
     .filter((o) => classifyObject(o) === 'Namespace')
     .map((o) => (o as { metadata: { name: string } }).metadata.name);
-  const report = auditCluster({ workloads: findWorkloads(objects, options.namespace), view, namespaces, config, now: io.now() });
+  const report = auditCluster({ workloads, view, namespaces, config, now: io.now() });
+  reportAssumptions(options, objects, report, io);
   return { report, view, config };
 }
 
-/** `sidecar-guard audit`: exit codes as in ./exit-codes.ts (0 clean, 1 violations, 2 usage, 3 cluster). */
-export async function runAudit(options: AuditOptions, io: CommandIo): Promise<number> {
-  let result: { report: AuditReport; view: ClusterView; config: Config };
+/** Flags that would be accepted and ignored in this combination are usage errors instead. */
+function checkCombinations(options: AuditOptions, given: ReadonlySet<string>): void {
+  const offline = options.filename.length > 0;
+  const only = (flag: string, key: string, when: boolean, rule: string) => {
+    if (given.has(key) && !when) throw usageError(`${flag} ${rule}`);
+  };
+  only('-o', 'output', !options.fix, 'does not apply to --fix, which prints Sidecar manifests as YAML for kubectl apply -f -: drop -o, or drop --fix for the report');
+  only('-n', 'namespace', offline, 'applies to -f input (the namespace of documents without one); a live audit reads every namespace');
+  only('--cluster-state', 'clusterState', offline, 'applies to -f input; a live audit reads the cluster itself');
+  only('--namespace-label', 'namespaceLabel', offline, 'applies to -f input; a live audit reads the real labels');
+  only('--allow-empty', 'allowEmpty', offline, 'applies to -f input');
+  only('--cluster', 'cluster', offline, 'adds the live cluster to -f input; without -f, audit reads the live cluster already');
+  only('--kubeconfig', 'kubeconfig', !offline || options.cluster === true, 'is for a live audit (no -f) or with --cluster');
+  only('--page-size', 'pageSize', !offline || options.cluster === true, 'is for a live audit (no -f) or with --cluster');
+}
+
+/** `sidecar-guard audit`: exit codes as in ./exit-codes.ts (0 clean, 1 violations, 2 usage, 3 cluster, 4 nothing or not everything judged). */
+export async function runAudit(options: AuditOptions, io: CommandIo, given: ReadonlySet<string> = new Set()): Promise<number> {
+  let result: AuditResult;
   try {
+    checkCombinations(options, given);
     if (options.filename.length > 0) {
       result = await offlineAudit(options, io);
     } else {
@@ -61,10 +133,16 @@ export async function runAudit(options: AuditOptions, io: CommandIo): Promise<nu
   }
   if (options.fix) io.stdout(renderFix(planFix(result.report, result.view, result.config), result.report));
   else io.stdout(renderReport(result.report, options.output, io.isTty && options.output === 'table'));
-  return hasDenials(result.report) ? EXIT.VIOLATIONS : EXIT.CLEAN;
+  if (hasDenials(result.report)) return EXIT.VIOLATIONS;
+  return hasUnknowns(result.report) ? EXIT.INCOMPLETE : EXIT.CLEAN;
 }
 
-export const registerAuditCommand: RegisterCommand = (program: Command) => {
+/** The options given on the command line (not defaults), by attribute name. */
+export function givenOptions(command: Command): Set<string> {
+  return new Set(command.options.map((o) => o.attributeName()).filter((key) => command.getOptionValueSource(key) === 'cli'));
+}
+
+export const registerAuditCommand: RegisterCommand = (program: Command, io = PROCESS_IO) => {
   const command = withManifestInputs(
     program
       .command('audit')
@@ -74,12 +152,16 @@ export const registerAuditCommand: RegisterCommand = (program: Command) => {
     .option('--fix', 'print the Sidecars that would make every scope finding pass (for kubectl apply -f -)')
     .option('--kubeconfig <file>', 'kubeconfig for a live audit (default: in-cluster, KUBECONFIG, ~/.kube/config)')
     .option('--page-size <n>', 'objects per LIST page in a live audit', positiveInteger, 500)
-    .action(async (options: AuditOptions) => {
-      process.exitCode = await runAudit(options, PROCESS_IO);
+    .option('--allow-empty', 'with -f: exit 0 when the input holds no Kubernetes objects (else exit 4)')
+    .option('--namespace-label <ns=key=value>', 'with -f: a label of a namespace the inputs do not define (or override), e.g. shop=istio-injection=enabled; repeatable', parseNamespaceLabel, [])
+    .option('--cluster', "with -f: take Namespaces and Sidecars from the live cluster (--kubeconfig) where the inputs have none")
+    .action(async (options: AuditOptions, command: Command) => {
+      io.setExitCode(await runAudit(options, io, givenOptions(command)));
     });
   withExamples(command, [
     'sidecar-guard audit -f manifests/ --cluster-state cluster/',
-    'helm template charts/app | sidecar-guard audit -f - -n shop -o json',
+    'helm template charts/app | sidecar-guard audit -f - -n shop --namespace-label shop=istio-injection=enabled',
+    'helm template charts/app | sidecar-guard audit -f - -n shop --cluster -o json',
     'sidecar-guard audit -f manifests/ --fix | kubectl apply -f -',
     'sidecar-guard audit --kubeconfig ~/.kube/config',
   ]);

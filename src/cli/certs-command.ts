@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { ensureCertDir } from '../certs/cert-dir.js';
+import { servingPairProblem, serviceNameProblem } from '../certs/check-serving.js';
 import type { RegisterCommand } from './commands.js';
 import { usageError } from './exit-codes.js';
 import { withExamples } from './help.js';
@@ -29,6 +30,12 @@ export async function runCertsCommand(options: CertsCommandOptions, io: CertsCom
     namespace: options.namespace,
     ...(io.now ? { now: io.now } : {}),
   });
+  const problem = servingPairProblem(result, result.paths, io.now ?? new Date());
+  if (problem !== undefined) throw usageError(problem);
+  const mismatch = serviceNameProblem(result.cert, options.service, options.namespace, result.paths.cert);
+  if (mismatch !== undefined) {
+    throw usageError(`${mismatch}. Kept it untouched: remove ${result.paths.cert} and ${result.paths.key} and run again to issue one for ${options.service}.${options.namespace}.svc from the same CA, or pass the --service and --namespace it was issued for`);
+  }
   if (result.ca === undefined) {
     throw usageError(`${result.paths.cert} exists without ${result.paths.caCert}: no caBundle to print. Put the CA that signed it in ${result.paths.caCert}, or remove ${result.paths.cert} and ${result.paths.key} to issue new ones`);
   }

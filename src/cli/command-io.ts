@@ -5,6 +5,8 @@ export interface CommandIo {
   readStdin: () => Promise<string>;
   isTty: boolean;
   now: () => Date;
+  /** How a command's action reports its exit code (the process's, or a test's variable). */
+  setExitCode: (code: number) => void;
 }
 
 async function readStdinText(): Promise<string> {
@@ -19,4 +21,7 @@ export const PROCESS_IO: CommandIo = {
   readStdin: readStdinText,
   isTty: process.stdout.isTTY === true && process.env.NO_COLOR === undefined,
   now: () => new Date(),
+  setExitCode: (code) => {
+    process.exitCode = code;
+  },
 };

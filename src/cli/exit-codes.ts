@@ -1,3 +1,5 @@
+import { ClusterAccessError } from '../kube/cluster-access.js';
+
 /**
  * The exit-code contract of every `sidecar-guard` command, the one place it is defined (the README's
  * "Exit codes" table repeats it). Numbers never change meaning: CI gates branch on them.
@@ -59,6 +61,7 @@ export function clusterError(message: string, options?: { cause?: unknown }): Cl
  */
 export function exitCodeFor(error: unknown): ExitCode {
   if (error instanceof CliError) return error.exitCode;
+  if (error instanceof ClusterAccessError) return EXIT.CLUSTER;
   const commanderCode = (error as { code?: unknown; exitCode?: unknown } | null)?.exitCode;
   if (typeof commanderCode === 'number' && isCommanderError(error)) return commanderCode === 0 ? EXIT.CLEAN : EXIT.USAGE;
   return EXIT.USAGE;

@@ -140,13 +140,13 @@ export async function runExplain(options: ExplainOptions, io: CommandIo): Promis
   }
 }
 
-export const registerExplainCommand: RegisterCommand = (program: Command) => {
+export const registerExplainCommand: RegisterCommand = (program: Command, io = PROCESS_IO) => {
   const command = withManifestInputs(
     program.command('explain').description('show each webhook decision, the profile and why, the exact JSON patch and the object after it; exit 1 when a webhook would deny'),
   )
     .addOption(new Option('-o, --output <format>', 'output format').choices(FORMATS).default('text'))
     .action(async (options: ExplainOptions) => {
-      process.exitCode = await runExplain(options, PROCESS_IO);
+      io.setExitCode(await runExplain(options, io));
     });
   withExamples(command, [
     'sidecar-guard explain -f pod.yaml --cluster-state examples/cluster',

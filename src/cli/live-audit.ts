@@ -5,20 +5,41 @@ import type { ClusterView } from '../cluster/cluster-view.js';
 import { discoverSidecarVersion } from '../cluster/watch-cluster-view.js';
 import { ConfigStore } from '../config/config-store.js';
 import type { Config } from '../config/types.js';
-import { loadKubeConfig } from '../kube/kubeconfig.js';
+import { clusterFailure } from '../kube/cluster-access.js';
+import { resolveKubeConfig } from '../kube/kubeconfig.js';
+import { listAll } from '../kube/list-all.js';
 import type { AuditOptions } from './audit-command.js';
 import type { CommandIo } from './command-io.js';
 
 /** `audit` without `-f`: the live cluster of the kubeconfig, with progress on stderr. */
 export async function liveAudit(options: AuditOptions, io: CommandIo): Promise<{ report: AuditReport; view: ClusterView; config: Config }> {
   const config = (await ConfigStore.open(options.config)).current();
-  const kubeConfig = loadKubeConfig(options.kubeconfig !== undefined ? { kubeconfigPath: options.kubeconfig } : {});
-  const sidecarVersion = await discoverSidecarVersion(kubeConfig.makeApiClient(CustomObjectsApi));
-  const { report, view } = await auditLiveCluster(kubeConfig, config, {
-    now: io.now(),
-    sidecarVersion,
-    pageSize: options.pageSize,
-    progress: (text) => io.stderr(`${text}\n`),
-  });
-  return { report, view, config };
+  const { kubeConfig, origin } = resolveKubeConfig(options.kubeconfig !== undefined ? { kubeconfigPath: options.kubeconfig } : {});
+  try {
+    const sidecarVersion = await discoverSidecarVersion(kubeConfig.makeApiClient(CustomObjectsApi));
+    const { report, view } = await auditLiveCluster(kubeConfig, config, {
+      now: io.now(),
+      sidecarVersion,
+      pageSize: options.pageSize,
+      progress: (text) => io.stderr(`${text}\n`),
+    });
+    return { report, view, config };
+  } catch (error) {
+    throw clusterFailure(error, kubeConfig, origin);
+  }
+}
+
+/** `audit -f … --cluster`: the live cluster's Namespaces and Sidecars, as context for the manifests. */
+export async function readLiveNamespacesAndSidecars(options: Pick<AuditOptions, 'kubeconfig' | 'pageSize'>): Promise<unknown[]> {
+  const { kubeConfig, origin } = resolveKubeConfig(options.kubeconfig !== undefined ? { kubeconfigPath: options.kubeconfig } : {});
+  try {
+    const sidecarVersion = await discoverSidecarVersion(kubeConfig.makeApiClient(CustomObjectsApi));
+    const [namespaces, sidecars] = await Promise.all([
+      listAll(kubeConfig, '/api/v1/namespaces', { pageSize: options.pageSize }),
+      listAll(kubeConfig, `/apis/networking.istio.io/${sidecarVersion}/sidecars`, { pageSize: options.pageSize }),
+    ]);
+    return [...namespaces, ...sidecars];
+  } catch (error) {
+    throw clusterFailure(error, kubeConfig, origin);
+  }
 }

@@ -1,13 +1,6 @@
 #!/usr/bin/env node
-import { EXIT, exitCodeFor, isCommanderError } from './exit-codes.js';
-import { buildProgram } from './program.js';
+import { PROCESS_IO } from './command-io.js';
+import { runProgram } from './program.js';
 
-/** `sidecar-guard <command>`: every way out goes through the exit-code contract of ./exit-codes.ts. */
-try {
-  await buildProgram().parseAsync(process.argv);
-} catch (error) {
-  // commander has already printed its own message (and the help hint).
-  if (!isCommanderError(error)) process.stderr.write(`sidecar-guard: ${error instanceof Error ? error.message : String(error)}\n`);
-  process.exitCode = exitCodeFor(error);
-}
-if (process.exitCode === undefined) process.exitCode = EXIT.CLEAN;
+/** `sidecar-guard <command>`: see ./program.ts and the exit-code contract in ./exit-codes.ts. */
+process.exitCode = await runProgram(process.argv, PROCESS_IO);

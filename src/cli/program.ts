@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
+import { PROCESS_IO, type CommandIo } from './command-io.js';
 import { COMMANDS } from './commands.js';
-import { EXIT_CODE_HELP } from './exit-codes.js';
+import { EXIT, EXIT_CODE_HELP, exitCodeFor, isCommanderError } from './exit-codes.js';
 
 /** package.json sits two levels up from both src/cli (tsx) and dist/cli (the build and the image). */
 function packageVersion(): string {
@@ -14,8 +15,9 @@ function packageVersion(): string {
  *
  * @example await buildProgram().parseAsync(process.argv)
  */
-export function buildProgram(): Command {
+export function buildProgram(io: CommandIo = PROCESS_IO): Command {
   const program = new Command('sidecar-guard')
+    .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
     .description('Admission webhook that keeps Istio sidecars scoped and right-sized')
     .version(packageVersion(), '-V, --version', 'print the version')
     .showHelpAfterError()
@@ -32,6 +34,24 @@ Examples:
 
 ${EXIT_CODE_HELP}`,
     );
-  for (const register of COMMANDS) register(program);
+  for (const register of COMMANDS) register(program, io);
   return program;
+}
+
+/**
+ * Runs the program on `argv` and returns its exit code; every way out goes through the contract
+ * of ./exit-codes.ts. A long-running command (serve) resolves once it is up.
+ *
+ * @example process.exitCode = await runProgram(process.argv, PROCESS_IO)
+ */
+export async function runProgram(argv: readonly string[], io: CommandIo): Promise<number> {
+  let code: number = EXIT.CLEAN;
+  try {
+    await buildProgram({ ...io, setExitCode: (value) => (code = value) }).parseAsync([...argv]);
+  } catch (error) {
+    // commander has already printed its own message (and the help hint).
+    if (!isCommanderError(error)) io.stderr(`sidecar-guard: ${error instanceof Error ? error.message : String(error)}\n`);
+    code = exitCodeFor(error);
+  }
+  return code;
 }

@@ -1,6 +1,7 @@
 import { type Command, Option } from 'commander';
 import { pino, type Logger } from 'pino';
 import { ensureCertDir } from '../certs/cert-dir.js';
+import { servingPairProblem, serviceNameProblem } from '../certs/check-serving.js';
 import { CertificateReloader } from '../certs/reload.js';
 import { SelfManagedCertificates } from '../certs/self-managed.js';
 import { createKubeSelfManagedApi } from '../certs/self-managed-kube.js';
@@ -8,10 +9,12 @@ import type { ClusterView } from '../cluster/cluster-view.js';
 import { loadFileClusterView } from '../cluster/file-cluster-view.js';
 import { WatchClusterView } from '../cluster/watch-cluster-view.js';
 import { ConfigStore } from '../config/config-store.js';
-import { loadKubeConfig } from '../kube/kubeconfig.js';
+import { clusterFailure } from '../kube/cluster-access.js';
+import { resolveKubeConfig } from '../kube/kubeconfig.js';
 import { createMetrics } from '../observability/metrics.js';
 import { startWebhookServer, type WebhookServer } from '../server.js';
 import type { RegisterCommand } from './commands.js';
+import { usageError } from './exit-codes.js';
 import { withExamples } from './help.js';
 import { integerIn } from './option-parsers.js';
 
@@ -47,6 +50,11 @@ interface TlsSource {
 async function filesTls(options: ServeOptions, logger: Logger): Promise<TlsSource> {
   const tls = await ensureCertDir(options.certDir, { service: options.service, namespace: options.namespace });
   if (tls.generated) logger.info({ certDir: options.certDir }, 'generated a CA and serving certificate');
+  const problem = servingPairProblem(tls, tls.paths, new Date());
+  if (problem !== undefined) throw usageError(`--cert-dir: ${problem}`);
+  // Not fatal: a webhook configured by URL (not Service) is verified against other names.
+  const mismatch = serviceNameProblem(tls.cert, options.service, options.namespace, tls.paths.cert);
+  if (mismatch !== undefined) logger.warn({ certDir: options.certDir }, `${mismatch}; set --service/--namespace to the Service it was issued for, or reissue it`);
   return {
     initial: { cert: tls.cert, key: tls.key },
     follow: (server) => {
@@ -61,7 +69,7 @@ async function filesTls(options: ServeOptions, logger: Logger): Promise<TlsSourc
 }
 
 async function selfManagedTls(options: ServeOptions, logger: Logger): Promise<TlsSource> {
-  const kubeConfig = loadKubeConfig(options.kubeconfig !== undefined ? { kubeconfigPath: options.kubeconfig } : {});
+  const { kubeConfig, origin } = resolveKubeConfig(options.kubeconfig !== undefined ? { kubeconfigPath: options.kubeconfig } : {});
   let reloader: CertificateReloader | undefined;
   const certs = new SelfManagedCertificates({
     api: createKubeSelfManagedApi(kubeConfig),
@@ -77,7 +85,9 @@ async function selfManagedTls(options: ServeOptions, logger: Logger): Promise<Tl
     },
     onError: (error) => logger.warn({ reason: (error as Error).message }, 'certificate sync failed; retrying'),
   });
-  const initial = await certs.sync();
+  const initial = await certs.sync().catch((error: unknown) => {
+    throw clusterFailure(error, kubeConfig, origin);
+  });
   logger.info({ secret: `${options.namespace}/${certs.secretName}` }, 'serving certificate from the shared Secret');
   return {
     initial: { cert: initial.cert, key: initial.key },
@@ -95,12 +105,14 @@ async function clusterView(options: ServeOptions, logger: Logger, registry: impo
     logger.info({ clusterState: options.clusterState }, 'cluster view loaded from files');
     return view;
   }
-  const kubeConfig = loadKubeConfig(options.kubeconfig !== undefined ? { kubeconfigPath: options.kubeconfig } : {});
+  const { kubeConfig, origin } = resolveKubeConfig(options.kubeconfig !== undefined ? { kubeconfigPath: options.kubeconfig } : {});
   const view = await WatchClusterView.start({
     kubeConfig,
     registry,
     staleAfterMs: options.staleAfterSeconds * 1000,
     onRestart: (resource, reason, error) => logger.warn({ resource, reason, error: error ? String(error) : undefined }, 'watch restarted'),
+  }).catch((error: unknown) => {
+    throw clusterFailure(error, kubeConfig, origin);
   });
   logger.info({ server: kubeConfig.getCurrentCluster()?.server, sidecarVersion: view.sidecarVersion }, 'watching Namespaces and Sidecars');
   return view;
@@ -152,7 +164,7 @@ export const registerServeCommand: RegisterCommand = (program: Command) => {
     .command('serve')
     .description('serve the validating (/validate) and mutating (/mutate) webhooks over HTTPS')
     .option('--port <port>', 'HTTPS port', integerIn(0, 65535), 8443)
-    .option('--host <host>', 'address to listen on', '0.0.0.0')
+    .option('--host <host>', 'address to listen on: loopback unless told (0.0.0.0 or :: for every interface, as in a pod)', env.SIDECAR_GUARD_HOST || '127.0.0.1')
     .addOption(
       new Option('--tls-mode <mode>', 'files: tls.crt/tls.key in --cert-dir (generated with a CA when absent), reloaded on change; self-managed: a shared Secret, caBundle patched')
         .choices(TLS_MODES)

@@ -1,6 +1,7 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { extname, join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
+import { describeFileError } from '../fs-errors.js';
 import type { NamespaceFacts, SidecarFacts } from '../policy/types.js';
 import type { ClusterView } from './cluster-view.js';
 import { classifyObject, isRecord, toNamespaceFacts, toSidecarFacts } from './objects.js';
@@ -34,7 +35,12 @@ export function parseManifests(text: string, source: string): unknown[] {
 }
 
 async function manifestFiles(path: string): Promise<string[]> {
-  const info = await stat(path);
+  let info;
+  try {
+    info = await stat(path);
+  } catch (error) {
+    throw describeFileError(error, path, path);
+  }
   if (!info.isDirectory()) return [path];
   const entries = await readdir(path, { withFileTypes: true });
   const nested = await Promise.all(
@@ -46,10 +52,25 @@ async function manifestFiles(path: string): Promise<string[]> {
   return nested.flat();
 }
 
+/** The manifest files under `paths`: files as given, directories searched for .yaml, .yml and .json. */
+export async function listManifestFiles(paths: readonly string[]): Promise<string[]> {
+  return (await Promise.all(paths.map(manifestFiles))).flat();
+}
+
+async function readManifestFile(file: string): Promise<unknown[]> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (error) {
+    throw describeFileError(error, file, file);
+  }
+  return parseManifests(text, file);
+}
+
 /** Reads every manifest under `paths` (files or directories, recursively). */
 export async function readManifests(paths: readonly string[]): Promise<unknown[]> {
-  const files = (await Promise.all(paths.map(manifestFiles))).flat();
-  const parsed = await Promise.all(files.map(async (file) => parseManifests(await readFile(file, 'utf8'), file)));
+  const files = await listManifestFiles(paths);
+  const parsed = await Promise.all(files.map(readManifestFile));
   return parsed.flat();
 }
 

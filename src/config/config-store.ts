@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { unwatchFile, watchFile, type Stats } from 'node:fs';
+import { describeFileError } from '../fs-errors.js';
 import { parseConfig, BUILT_IN_CONFIG } from './load-config.js';
 import type { Config } from './types.js';
 
@@ -27,7 +28,13 @@ export class ConfigStore {
   /** A store over the built-in defaults, or over `path` (which must load, or this throws). */
   static async open(path: string | undefined, events: ConfigStoreEvents = {}): Promise<ConfigStore> {
     if (path === undefined) return new ConfigStore(BUILT_IN_CONFIG, undefined, events);
-    const config = parseConfig(await readFile(path, 'utf8'), path);
+    let text: string;
+    try {
+      text = await readFile(path, 'utf8');
+    } catch (error) {
+      throw describeFileError(error, `configuration file ${path}`, path);
+    }
+    const config = parseConfig(text, path);
     return new ConfigStore(config, path, events);
   }
 

@@ -2,7 +2,7 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, t
 import type { ClusterView } from '../cluster/cluster-view.js';
 import type { Config } from '../config/types.js';
 import type { WebhookMetrics } from '../observability/metrics.js';
-import { errorHandler } from './error-handler.js';
+import { createErrorHandler } from './error-handler.js';
 import { registerAdmissionRoutes } from './routes/admission.js';
 import { registerHealthRoutes } from './routes/health.js';
 import { registerMetricsRoute } from './routes/metrics.js';
@@ -68,7 +68,9 @@ export function buildApp(deps: AppDependencies, options: AppOptions = {}): Fasti
   ) as unknown as FastifyInstance;
   app.server.headersTimeout = limits.headersTimeoutMs;
   app.server.maxConnections = limits.maxConnections;
-  app.setErrorHandler(errorHandler);
+  app.setErrorHandler(createErrorHandler(deps.metrics));
+  // Only JSON is an AdmissionReview: without this, text/plain bodies reach the decoder as strings (400, not 415).
+  app.removeContentTypeParser('text/plain');
   app.setNotFoundHandler((request, reply) => {
     void reply.code(404).send({ error: 'SG_ERR_NOT_FOUND', message: `no route ${request.method} ${request.url}; use POST /validate or POST /mutate` });
   });

@@ -41,7 +41,7 @@ export function createMetrics(options: { registry?: Registry; defaultMetrics?: b
     }),
     rejectedReviews: new Counter({
       name: 'sidecar_guard_rejected_reviews_total',
-      help: 'Bodies answered 4xx because they were not a usable AdmissionReview.',
+      help: 'Requests to /validate or /mutate answered 4xx before any decision, by code: SG_ERR_BAD_REVIEW, SG_ERR_BAD_JSON, SG_ERR_TOO_LARGE (413), SG_ERR_MEDIA_TYPE (415), SG_ERR_METHOD (405), SG_ERR_BAD_LENGTH.',
       labelNames: ['webhook', 'code'],
       registers: [registry],
     }),

@@ -3,6 +3,7 @@ import { finding, type Evaluation, type Finding, type Webhook } from './decision
 import { describeExemption, resolveExemptions, type Exemption, type ExemptionKind, type ExemptionSummary } from './exemptions.js';
 import { decideMeshMembership, isGatewayPod, type Membership } from './mesh-membership.js';
 import { effectiveMode } from './mode.js';
+import { isRecord } from './object-facts.js';
 import { globMatches } from './profiles.js';
 import type { AdmissionInput } from './request.js';
 import type { ClusterFacts, Labels, PodTemplateView } from './types.js';
@@ -86,7 +87,6 @@ export function prepareWorkload(
     );
   }
   const exemptions = resolveExemptions(namespaceAnnotations, template.annotations, config.exceptions, now);
-  const name = input.name || (input.object as { metadata?: { name?: unknown } } | null)?.metadata?.name;
   return {
     template,
     templatePath: podTemplatePath(groupKind) ?? [],
@@ -98,8 +98,23 @@ export function prepareWorkload(
     gateway,
     exemptions,
     notices: [...baseNotices, ...refusalNotices(exemptions)],
-    subject: typeof name === 'string' && name !== '' ? `${input.kind.kind} "${name}"` : input.kind.kind,
+    subject: describeSubject(input.kind.kind, input.name, input.object),
   };
+}
+
+/**
+ * How messages name the object: `Pod "web"`; a pod created from `generateName` (its name is set only
+ * after admission) by that prefix and its owner, `Pod "web-7d9f-*" of ReplicaSet "web-7d9f"`.
+ */
+export function describeSubject(kind: string, requestName: string, object: unknown): string {
+  const metadata = isRecord(object) && isRecord(object.metadata) ? object.metadata : {};
+  const name = requestName || (typeof metadata.name === 'string' ? metadata.name : '');
+  if (name !== '') return `${kind} "${name}"`;
+  const owners = Array.isArray(metadata.ownerReferences) ? metadata.ownerReferences.filter(isRecord) : [];
+  const owner = owners.find((o) => o.controller === true) ?? owners[0];
+  const of = owner && typeof owner.kind === 'string' && typeof owner.name === 'string' ? ` of ${owner.kind} "${owner.name}"` : '';
+  const generateName = typeof metadata.generateName === 'string' && metadata.generateName !== '' ? ` "${metadata.generateName}*"` : '';
+  return `${kind}${generateName}${of}`;
 }
 
 export function isEvaluation(value: WorkloadContext | Evaluation): value is Evaluation {

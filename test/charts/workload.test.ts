@@ -59,6 +59,7 @@ t.test('probes hit the real endpoints over HTTPS on the serving port', async (t)
   t.same(get(c, 'readinessProbe', 'httpGet'), { path: '/readyz', port: 'https', scheme: 'HTTPS' });
   t.same(c['ports'], [{ name: 'https', containerPort: 8443, protocol: 'TCP' }]);
   t.ok(args(render()).includes('--port=8443'));
+  t.ok(args(render()).includes('--host=0.0.0.0'), 'the pod listens on every interface (serve defaults to loopback)');
   const custom = render({ values: { webhook: { port: 9443 } } });
   t.equal(get(container(custom), 'ports', 0, 'containerPort'), 9443);
   t.ok(args(custom).includes('--port=9443'));

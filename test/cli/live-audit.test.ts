@@ -57,3 +57,29 @@ t.test('audit against a live cluster reads paged lists and reports each workload
   t.ok(podPages.slice(1).every((r) => r.includes('continue=')), 'following continue tokens');
   t.match(stderr, /listing \/api\/v1\/pods: 50/, 'progress on stderr');
 });
+
+t.test('audit -f … --cluster takes the namespaces and Sidecars the manifests lack from the live cluster', async (t) => {
+  const api = await new FakeApiServer().start();
+  t.teardown(() => api.stop());
+  api.put(namespace('shop', { 'istio-injection': 'enabled' }));
+  api.put(namespace('payments', { 'istio-injection': 'enabled' }));
+  api.put(sidecar('shop', 'default'));
+  const dir = t.testdir();
+  const kubeconfig = join(dir, 'kubeconfig');
+  await writeFile(kubeconfig, stringify({
+    apiVersion: 'v1', kind: 'Config', 'current-context': 'fake',
+    clusters: [{ name: 'fake', cluster: { server: api.url, 'insecure-skip-tls-verify': true } }],
+    users: [{ name: 'me', user: { token: 't' } }],
+    contexts: [{ name: 'fake', context: { cluster: 'fake', user: 'me' } }],
+  }));
+  const manifests = [controller('Deployment', 'web', pod({ labels: { app: 'web' } }), 'shop'), controller('Deployment', 'ledger', pod({ labels: { app: 'ledger' } }), 'payments')];
+  const stdin = manifests.map((m) => stringify(m)).join('---\n');
+  const offline = await runCli(['audit', '-f', '-'], { stdin });
+  t.equal(offline.code, 4, 'without --cluster both namespaces are unknown');
+  const { code, stdout, stderr } = await runCli(['audit', '-f', '-', '--cluster', '--kubeconfig', kubeconfig, '-o', 'json'], { stdin });
+  t.equal(code, 1, stderr);
+  const report = JSON.parse(stdout) as AuditReport;
+  t.same(report.workloads.map((w) => `${w.namespace}/${w.name}:${w.verdict}:${w.codes.join(',')}`), ['payments/ledger:deny:MISSING_SIDECAR', 'shop/web:pass:SCOPED']);
+  t.same(report.namespaces.map((n) => n.name), ['payments', 'shop'], 'only the namespaces the manifests use, not the whole cluster');
+  t.notMatch(stderr, /nothing is known/);
+});

@@ -9,6 +9,7 @@ import { namespace, pod, review, sidecar } from '../support/builders.js';
 import { eventually, eventuallyAsync } from '../support/eventually.js';
 import { FakeApiServer } from '../support/fake-apiserver.js';
 import { postJson } from '../support/https-client.js';
+import { runInProcess } from '../support/run-in-process.js';
 import { spawnServe } from '../support/spawn-server.js';
 
 async function tempDir(t: { teardown: (fn: () => Promise<void>) => void }): Promise<string> {
@@ -112,4 +113,54 @@ t.test('serve watches a live cluster (kubeconfig) and manages its certificate in
 t.test('serve refuses bad flags with a clear message', async (t) => {
   await t.rejects(spawnServe(['--tls-mode', 'magic', '--cluster-state', 'examples/cluster']), /exited with 2:[\s\S]*argument 'magic' is invalid\. Allowed choices are files, self-managed/);
   await t.rejects(spawnServe(['--config', 'package.json', '--cluster-state', 'examples/cluster']), /exited with 2:[\s\S]*is not a known setting/);
+});
+
+t.test('serve names what it tried when the cluster cannot be found or reached, and exits 3', async (t) => {
+  const dir = await tempDir(t);
+  const kubeconfig = join(dir, 'kubeconfig.yaml');
+  await writeFile(kubeconfig, stringify({
+    apiVersion: 'v1', kind: 'Config', 'current-context': 'fake',
+    clusters: [{ name: 'fake', cluster: { server: 'https://127.0.0.1:1' } }],
+    users: [{ name: 'me', user: { token: 'x' } }],
+    contexts: [{ name: 'fake', context: { cluster: 'fake', user: 'me' } }],
+  }));
+  const serveArgs = ['serve', '--port', '0', '--cert-dir', join(dir, 'certs'), '--log-level', 'silent'];
+  const refused = await runInProcess([...serveArgs, '--kubeconfig', kubeconfig]);
+  t.equal(refused.code, 3);
+  t.equal(
+    refused.stderr,
+    `sidecar-guard: cannot reach the Kubernetes API server https://127.0.0.1:1 (from --kubeconfig ${kubeconfig}, context fake): connection refused (nothing listens there). Check that the cluster is up and that this is the kubeconfig you meant (kubectl cluster-info tries the same)\n`,
+  );
+  const missing = await runInProcess([...serveArgs, '--kubeconfig', join(dir, 'nope.yaml')]);
+  t.same([missing.code, missing.stderr], [3, `sidecar-guard: --kubeconfig ${join(dir, 'nope.yaml')}: no such file: pass the path of a kubeconfig (kubectl config view --raw --minify > FILE writes one)\n`]);
+});
+
+t.test('serve with TLS files that are not a certificate names the file and the fix (exit 2)', async (t) => {
+  const dir = await tempDir(t);
+  await writeFile(join(dir, 'tls.crt'), 'not a certificate');
+  await writeFile(join(dir, 'tls.key'), 'not a key');
+  const result = await runInProcess(['serve', '--port', '0', '--cluster-state', 'examples/cluster', '--cert-dir', dir, '--log-level', 'silent']);
+  t.equal(result.code, 2);
+  t.match(result.stderr, new RegExp(`--cert-dir: ${join(dir, 'tls.crt')} is not a PEM certificate: replace it, or remove`));
+  t.notMatch(result.stderr, /routines|error:0/);
+  const config = await runInProcess(['serve', '--port', '0', '--cluster-state', 'examples/cluster', '--config', join(dir, 'none.yaml'), '--log-level', 'silent']);
+  t.equal(config.code, 2);
+  t.match(config.stderr, /configuration file .*none\.yaml: no such file or directory: check the path/);
+});
+
+t.test('serve listens on loopback unless told otherwise (npm start is a local quick start)', async (t) => {
+  const certDir = await tempDir(t);
+  const { spawn } = await import('node:child_process');
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'serve', '--port', '0', '--cluster-state', 'examples/cluster', '--cert-dir', certDir], { stdio: ['ignore', 'pipe', 'pipe'], env: Object.fromEntries(Object.entries(process.env).filter(([key]) => key !== 'SIDECAR_GUARD_HOST')) });
+  t.teardown(() => void child.kill('SIGKILL'));
+  let logs = '';
+  const url = await new Promise<string>((resolve, reject) => {
+    child.stdout.on('data', (chunk: Buffer) => {
+      logs += chunk.toString('utf8');
+      const match = /"url":"(https:\/\/[^"]+)"/.exec(logs);
+      if (match?.[1]) resolve(match[1]);
+    });
+    child.on('exit', (code) => reject(new Error(`exited ${code}: ${logs}`)));
+  });
+  t.match(url, /^https:\/\/127\.0\.0\.1:\d+$/, 'bound to 127.0.0.1, not 0.0.0.0');
 });

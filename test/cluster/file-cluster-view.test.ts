@@ -33,5 +33,8 @@ t.test('a YAML error names the file and the line', async (t) => {
   t.teardown(() => rm(dir, { recursive: true, force: true }));
   await writeFile(join(dir, 'broken.yaml'), 'apiVersion: v1\nkind: Namespace\nmetadata:\n  name: [oops\n');
   await t.rejects(loadFileClusterView([dir]), { message: /broken\.yaml:\d+/ });
-  await t.rejects(loadFileClusterView([join(dir, 'missing')]), /ENOENT/);
+  const missing = join(dir, 'missing');
+  await t.rejects(loadFileClusterView([missing]), { message: `${missing}: no such file or directory: check the path` }, 'the path and what to do, not ENOENT');
+  await writeFile(join(dir, 'locked.yaml'), 'kind: Namespace\n', { mode: 0o000 });
+  if (process.getuid?.() !== 0) await t.rejects(loadFileClusterView([join(dir, 'locked.yaml')]), { message: /locked\.yaml: permission denied: check the file mode/ });
 });

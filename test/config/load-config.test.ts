@@ -93,7 +93,7 @@ t.test('the store reloads a changed file and keeps the last good config on a bad
   t.equal(store.current().mode, 'enforce', 'last good config stays');
   t.match(rejected[0], /mode must be one of/);
   t.same(reloaded, ['enforce']);
-  await t.rejects(ConfigStore.open(join(dir, 'missing.yaml')), /ENOENT/);
+  await t.rejects(ConfigStore.open(join(dir, 'missing.yaml')), { message: `configuration file ${join(dir, 'missing.yaml')}: no such file or directory: check the path` }, 'the file and what to do, not ENOENT');
 });
 
 t.test('the store notices a change on disk by itself', async (t) => {

@@ -128,6 +128,7 @@ t.test('the runtime image: numeric non-root user, no dev tools, only what runs',
   t.ok(copies.some((c) => /--from=build\s.*\/app\/dist/.test(c)), 'the compiled dist/');
   t.notOk(copies.some((c) => /\bsrc\b|tsconfig/.test(c)), 'no sources or compiler config');
   t.match(ops(final, 'ENV').join(' '), /NODE_ENV=production/);
+  t.match(ops(final, 'ENV').join(' '), /SIDECAR_GUARD_HOST=0\.0\.0\.0/, 'docker run listens on every interface; serve alone defaults to loopback');
 });
 
 t.test('the image agrees with the Helm chart', async (t) => {

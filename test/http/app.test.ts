@@ -51,7 +51,7 @@ t.test('bad bodies get a 400 naming what is wrong, and the server keeps serving'
   const { app, metrics } = setup();
   const good = review(pod({}));
   const cases: [string, unknown, RegExp][] = [
-    ['malformed JSON', '{"kind": "AdmissionReview", ', /not valid JSON/],
+    ['malformed JSON', '{"kind": "AdmissionReview", ', /^body is not valid JSON$/],
     ['empty body', '', /empty/],
     ['a JSON array', '[]', /body must be object/],
     ['wrong apiVersion', { ...good, apiVersion: 'admission.k8s.io/v1beta1' }, /apiVersion must be "admission.k8s.io\/v1"/],
@@ -130,4 +130,37 @@ t.test('warnings carry no control characters', async (t) => {
   const res = (await post(app, '/mutate', review(pod({ annotations: { 'sidecar-guard.io/profile': 'bad\nname\u0007' } })))).json();
   t.ok(res.response.warnings.length > 0);
   for (const warning of res.response.warnings as string[]) t.notMatch(warning, /[\u0000-\u001f\u007f]/);
+});
+
+t.test('HTTP edges: 415 for anything but JSON, 405 with Allow for other methods, every one counted', async (t) => {
+  const { app, metrics } = setup();
+  const good = JSON.stringify(review(pod({})));
+  for (const type of ['text/plain', 'application/xml', 'application/x-www-form-urlencoded', 'application/jsonx']) {
+    const res = await app.inject({ method: 'POST', url: '/validate', payload: good, headers: { 'content-type': type } });
+    t.equal(res.statusCode, 415, type);
+    t.same(res.json(), { error: 'SG_ERR_MEDIA_TYPE', message: 'Content-Type must be application/json' }, type);
+  }
+  const untyped = await app.inject({ method: 'POST', url: '/mutate', payload: good, headers: { 'content-type': '' } });
+  t.equal(untyped.statusCode, 415, 'no content type');
+  t.equal((await post(app, '/mutate', good, { 'content-type': 'application/json; charset=utf-8' })).statusCode, 200, 'JSON with a charset is JSON');
+  for (const url of ['/validate', '/mutate']) {
+    for (const method of ['GET', 'PUT', 'DELETE', 'PATCH', 'OPTIONS', 'HEAD'] as const) {
+      const res = await app.inject({ method, url });
+      t.equal(res.statusCode, 405, `${method} ${url}`);
+      t.equal(res.headers.allow, 'POST', `${method} ${url} says what is allowed`);
+      if (method !== 'HEAD') t.match(res.json().message, new RegExp(`${method} is not allowed on ${url}: send POST`));
+    }
+  }
+  await post(app, '/validate', '{"kind": ');
+  await post(app, '/mutate', JSON.stringify({ pad: 'x'.repeat(8 * 1024 * 1024) }));
+  const text = await metrics.registry.metrics();
+  const count = (webhook: string, code: string) => Number(new RegExp(`sidecar_guard_rejected_reviews_total\\{webhook="${webhook}",code="${code}"\\} (\\d+)`).exec(text)?.[1] ?? 0);
+  t.equal(count('validate', 'SG_ERR_MEDIA_TYPE'), 4);
+  t.equal(count('mutate', 'SG_ERR_MEDIA_TYPE'), 1);
+  t.equal(count('validate', 'SG_ERR_METHOD'), 6);
+  t.equal(count('mutate', 'SG_ERR_METHOD'), 6);
+  t.equal(count('validate', 'SG_ERR_BAD_JSON'), 1);
+  t.equal(count('mutate', 'SG_ERR_TOO_LARGE'), 1);
+  t.equal((await app.inject('/nope')).statusCode, 404, 'other paths are still 404');
+  t.notMatch(text, /webhook="undefined"/);
 });

@@ -258,3 +258,14 @@ t.test('the final istio-proxy container of a pod is held to the ceilings, whatev
   ((native.spec as { initContainers: Json[] }).initContainers[1] as { resources: Json }).resources = { limits: { memory: '64Gi' } };
   t.equal(validate(native, f).code, 'ABOVE_CEILING', 'a native sidecar in initContainers too');
 });
+
+t.test('a pod from generateName is named by its prefix and owner, never as ""', async (t) => {
+  const generated = pod({ generateName: 'web-7d9f-', labels: { app: 'web' } }) as { metadata: Json };
+  generated.metadata.ownerReferences = [{ apiVersion: 'apps/v1', kind: 'ReplicaSet', name: 'web-7d9f', uid: 'u1', controller: true }];
+  const outcome = validate(generated);
+  t.equal(outcome.allowed, false);
+  t.match(outcome.status?.message, /^Pod "web-7d9f-\*" of ReplicaSet "web-7d9f" runs an Istio sidecar/);
+  t.notMatch(outcome.status?.message, /""/);
+  const orphan = validate(pod({ generateName: 'debug-', labels: { app: 'debug' } }));
+  t.match(orphan.status?.message, /^Pod "debug-\*" runs an Istio sidecar/);
+});

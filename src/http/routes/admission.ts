@@ -4,8 +4,9 @@ import { reviewAdmission } from '../../admission/review.js';
 import { readClusterFacts } from '../../cluster/facts.js';
 import { ReviewDecodeError } from '../../errors.js';
 import type { Webhook } from '../../policy/decision.js';
+import { describeSubject } from '../../policy/workload-context.js';
 import type { AppDependencies } from '../app.js';
-import { mapError } from '../error-handler.js';
+import { countRejection, mapError } from '../error-handler.js';
 
 /** POST /validate and POST /mutate: AdmissionReview in, AdmissionReview out. */
 export function registerAdmissionRoutes(app: FastifyInstance, deps: AppDependencies): void {
@@ -42,6 +43,8 @@ export function registerAdmissionRoutes(app: FastifyInstance, deps: AppDependenc
         namespace: input.namespace,
         kind: input.kind.kind,
         name: input.name,
+        // A pod from generateName has no name yet: log what will name it.
+        ...(input.name === '' ? { subject: describeSubject(input.kind.kind, input.name, input.object) } : {}),
         operation: input.operation,
         verdict: outcome.verdict,
         reason: outcome.code,
@@ -57,4 +60,19 @@ export function registerAdmissionRoutes(app: FastifyInstance, deps: AppDependenc
   };
   app.post('/validate', handle('validate'));
   app.post('/mutate', handle('mutate'));
+  for (const url of ['/validate', '/mutate']) {
+    app.route({
+      method: ['GET', 'HEAD', 'PUT', 'DELETE', 'PATCH', 'OPTIONS'],
+      url,
+      exposeHeadRoute: false,
+      handler: async (request, reply) => {
+        countRejection(deps.metrics, request, 'SG_ERR_METHOD');
+        request.log.warn({ method: request.method, url }, 'request rejected: wrong method');
+        return reply
+          .code(405)
+          .header('allow', 'POST')
+          .send({ error: 'SG_ERR_METHOD', message: `${request.method} is not allowed on ${url}: send POST with an AdmissionReview (the API server does)` });
+      },
+    });
+  }
 }

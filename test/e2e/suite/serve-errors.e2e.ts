@@ -1,4 +1,4 @@
-/** `serve` against the real API server with the wrong identity or address: one clear line, exit 1. */
+/** `serve` against the real API server with the wrong identity or address: one clear line, exit 3 (src/cli/exit-codes.ts). */
 import { spawnSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -15,7 +15,7 @@ function serve(kubeconfig: string) {
   return spawnSync(process.execPath, ['dist/cli/main.js', 'serve', '--port', '0', '--host', '127.0.0.1', '--kubeconfig', kubeconfig, '--cert-dir', join(E2E_DIR, 'errors-certs')], { encoding: 'utf8', timeout: 60_000 });
 }
 
-t.test('an identity without the chart RBAC: exit 1, the API server message and what to grant', async (t) => {
+t.test('an identity without the chart RBAC: exit 3, the API server message and what to grant', async (t) => {
   const state = environment();
   const dir = join(E2E_DIR, 'errors');
   mkdirSync(dir, { recursive: true });
@@ -29,7 +29,7 @@ t.test('an identity without the chart RBAC: exit 1, the API server message and w
   t.notMatch(result.stderr, /Unknown API Status Code|Headers:|    at /);
 });
 
-t.test('an API server that is not there: exit 1, naming the address', async (t) => {
+t.test('an API server that is not there: exit 3, naming the address, the kubeconfig and what to do', async (t) => {
   const state = environment();
   const dir = join(E2E_DIR, 'errors');
   mkdirSync(dir, { recursive: true });
@@ -39,6 +39,7 @@ t.test('an API server that is not there: exit 1, naming the address', async (t) 
   writeKubeconfig(path, `https://127.0.0.1:${port}`, ca, 'nowhere', { cert: ca, key: readFileSync(state.caKeyFile, 'utf8') });
   const result = serve(path);
   t.equal(result.status, EXIT.CLUSTER, 'exit 3: the cluster cannot be used');
-  t.match(result.stderr, `127.0.0.1:${port}`);
+  t.match(result.stderr, `cannot reach the Kubernetes API server https://127.0.0.1:${port} (from --kubeconfig ${path}, context`);
+  t.match(result.stderr, /connection refused/);
   t.notMatch(result.stderr, /    at /, 'no stack trace');
 });
