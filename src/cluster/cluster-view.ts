@@ -1,7 +1,8 @@
-import type { NamespaceFacts, SidecarFacts } from '../policy/types.js';
+import type { NamespaceFacts, PodFacts, SidecarFacts } from '../policy/types.js';
 
 /**
- * The cluster as the webhook sees it: Namespaces and Istio Sidecars.
+ * The cluster as the webhook sees it: Namespaces, Istio Sidecars, and the pods that opted in to
+ * injection on their own (compact facts only, see `PodFacts`).
  *
  * Two implementations share this contract (and one test suite):
  * - `FileClusterView` reads a directory of YAML (`serve --cluster-state DIR`, `audit`);
@@ -14,6 +15,8 @@ export interface ClusterView {
   namespace(name: string): NamespaceFacts | undefined;
   /** The Sidecars in namespace `name` (empty when none). */
   sidecars(namespace: string): readonly SidecarFacts[];
+  /** Pods in namespace `name` with a `sidecar.istio.io/inject` or `istio.io/rev` label (empty when none). */
+  optedInPods(namespace: string): readonly PodFacts[];
   /** True once the view holds a complete, current picture of the cluster. */
   isSynced(): boolean;
   /** Releases watches, timers and file handles. */

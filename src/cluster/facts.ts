@@ -14,5 +14,6 @@ export function readClusterFacts(view: ClusterView, namespace: string, config: P
     ...(known ? { namespace: known } : {}),
     sidecars: namespace === '' ? [] : view.sidecars(namespace),
     rootSidecars: view.sidecars(config.scope.rootNamespace),
+    optedInPods: namespace === '' ? [] : view.optedInPods(namespace),
   };
 }

@@ -2,9 +2,9 @@ import { readdir, readFile, stat } from 'node:fs/promises';
 import { extname, join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { describeFileError } from '../fs-errors.js';
-import type { NamespaceFacts, SidecarFacts } from '../policy/types.js';
+import type { NamespaceFacts, PodFacts, SidecarFacts } from '../policy/types.js';
 import type { ClusterView } from './cluster-view.js';
-import { classifyObject, isRecord, toNamespaceFacts, toSidecarFacts } from './objects.js';
+import { classifyObject, isRecord, toNamespaceFacts, toPodFacts, toSidecarFacts } from './objects.js';
 
 const MANIFEST_EXTENSIONS = new Set(['.yaml', '.yml', '.json']);
 
@@ -75,12 +75,15 @@ export async function readManifests(paths: readonly string[]): Promise<unknown[]
 }
 
 /**
- * The cluster as a set of manifests: Namespaces and Sidecars (networking.istio.io v1, v1beta1,
- * v1alpha3); everything else is ignored. Used by `serve --cluster-state` and the offline CLI.
+ * The cluster as a set of manifests: Namespaces, Sidecars (networking.istio.io v1, v1beta1,
+ * v1alpha3) and Pods that carry an opt-in label (as the live view watches them, read from the same
+ * facts: a Pod manifest counts as running a proxy only with an `istio-proxy` container, as
+ * `kubectl get pods -o yaml` shows an injected pod); everything else is ignored. Used by `serve --cluster-state` and the offline CLI.
  */
 export class FileClusterView implements ClusterView {
   readonly #namespaces = new Map<string, NamespaceFacts>();
   readonly #sidecars = new Map<string, SidecarFacts[]>();
+  readonly #pods = new Map<string, PodFacts[]>();
 
   private constructor() {}
 
@@ -101,6 +104,11 @@ export class FileClusterView implements ClusterView {
       if (!sidecar) return;
       const others = (this.#sidecars.get(sidecar.namespace) ?? []).filter((s) => s.name !== sidecar.name);
       this.#sidecars.set(sidecar.namespace, [...others, sidecar]);
+    } else {
+      const pod = toPodFacts(object, defaultNamespace);
+      if (!pod) return;
+      const others = (this.#pods.get(pod.namespace) ?? []).filter((p) => p.name !== pod.name);
+      this.#pods.set(pod.namespace, [...others, pod]);
     }
   }
 
@@ -110,6 +118,10 @@ export class FileClusterView implements ClusterView {
 
   sidecars(namespace: string): readonly SidecarFacts[] {
     return this.#sidecars.get(namespace) ?? [];
+  }
+
+  optedInPods(namespace: string): readonly PodFacts[] {
+    return this.#pods.get(namespace) ?? [];
   }
 
   /** Every namespace the files define. */

@@ -1,11 +1,11 @@
 import { CoreV1Api, CustomObjectsApi, Watch, type KubeConfig } from '@kubernetes/client-node';
 import { Counter, Gauge, type Registry } from 'prom-client';
-import type { NamespaceFacts, SidecarFacts } from '../policy/types.js';
+import type { NamespaceFacts, PodFacts, SidecarFacts } from '../policy/types.js';
 import { clusterError } from '../cli/exit-codes.js';
 import { accessHint, describeApiError } from '../kube/api-error.js';
 import { ResourceWatcher, type Clock, type ListPage, type RestartReason } from '../kube/resource-watcher.js';
 import type { ClusterView } from './cluster-view.js';
-import { ISTIO_NETWORKING_GROUP, toNamespaceFacts, toSidecarFacts } from './objects.js';
+import { ISTIO_NETWORKING_GROUP, OPT_IN_LABELS, toNamespaceFacts, toPodFacts, toSidecarFacts } from './objects.js';
 
 export interface WatchClusterViewOptions {
   readonly kubeConfig: KubeConfig;
@@ -47,14 +47,21 @@ export async function discoverSidecarVersion(api: CustomObjectsApi): Promise<str
 }
 
 /**
- * The cluster view of a live cluster: Namespaces and Sidecars kept current by supervised
- * watches. Lookups read in-memory maps (O(1) by namespace); admission never calls the API.
+ * The cluster view of a live cluster: Namespaces, Sidecars and opted-in pods kept current by
+ * supervised watches. Lookups read in-memory maps (O(1) by namespace); admission never calls the API.
+ *
+ * Pods are watched only where they carry an opt-in label, one exists-selector per label (a label
+ * selector cannot OR): `pods-inject` and `pods-rev`. A pod with both is in both; dropping one key
+ * makes the API server send DELETED to that watch only, so each watch keeps its own map.
  */
 export class WatchClusterView implements ClusterView {
   readonly #namespaces = new Map<string, NamespaceFacts>();
   readonly #sidecars = new Map<string, Map<string, SidecarFacts>>();
   /** Per-namespace arrays handed to lookups, rebuilt only after that namespace changes. */
   readonly #sidecarLists = new Map<string, readonly SidecarFacts[]>();
+  /** Per pod watch (one per opt-in label): namespace → pod name → facts. */
+  readonly #pods: Map<string, Map<string, PodFacts>>[] = OPT_IN_LABELS.map(() => new Map());
+  readonly #podLists = new Map<string, readonly PodFacts[]>();
   readonly #watchers: ResourceWatcher[];
   readonly sidecarVersion: string;
 
@@ -113,20 +120,61 @@ export class WatchClusterView implements ClusterView {
         onRestart: restarted('sidecars'),
       },
     });
-    this.#watchers = [namespaces, sidecars];
+    const pods = OPT_IN_LABELS.map((label, index) => {
+      const byNamespace = this.#pods[index] ?? new Map<string, Map<string, PodFacts>>();
+      const resource = label === OPT_IN_LABELS[0] ? 'pods-inject' : 'pods-rev';
+      return new ResourceWatcher({
+        ...common,
+        resource,
+        path: '/api/v1/pods',
+        labelSelector: label,
+        list: async ({ limit, continueToken }) =>
+          toPage((await core.listPodForAllNamespaces({ labelSelector: label, limit, ...(continueToken ? { _continue: continueToken } : {}) })) as RawList),
+        events: {
+          onReplace: (items) => {
+            byNamespace.clear();
+            this.#podLists.clear();
+            for (const item of items) this.#putPod(byNamespace, item);
+          },
+          onEvent: (type, object) => (type === 'DELETED' ? this.#deletePod(byNamespace, object) : this.#putPod(byNamespace, object)),
+          onRestart: restarted(resource),
+        },
+      });
+    });
+    this.#watchers = [namespaces, sidecars, ...pods];
+  }
+
+  #putPod(byNamespace: Map<string, Map<string, PodFacts>>, object: unknown): void {
+    const facts = toPodFacts(withPodKind(object));
+    if (!facts) return this.#deletePod(byNamespace, object);
+    let map = byNamespace.get(facts.namespace);
+    if (!map) byNamespace.set(facts.namespace, (map = new Map()));
+    map.set(facts.name, facts);
+    this.#podLists.delete(facts.namespace);
+  }
+
+  #deletePod(byNamespace: Map<string, Map<string, PodFacts>>, object: unknown): void {
+    const metadata = (object as { metadata?: { namespace?: unknown; name?: unknown } } | null)?.metadata;
+    if (typeof metadata?.namespace !== 'string' || typeof metadata.name !== 'string') return;
+    const map = byNamespace.get(metadata.namespace);
+    map?.delete(metadata.name);
+    if (map?.size === 0) byNamespace.delete(metadata.namespace);
+    this.#podLists.delete(metadata.namespace);
   }
 
   #counts(): Record<string, number> {
     let sidecars = 0;
     for (const map of this.#sidecars.values()) sidecars += map.size;
-    return { namespaces: this.#namespaces.size, sidecars };
+    const pods = new Set<string>();
+    for (const byNamespace of this.#pods) for (const [namespace, map] of byNamespace) for (const name of map.keys()) pods.add(`${namespace}/${name}`);
+    return { namespaces: this.#namespaces.size, sidecars, pods: pods.size };
   }
 
   #ages(): Record<string, number> {
     return Object.fromEntries(this.#watchers.map((w) => [w.resource, w.sinceLastActivity() / 1000]));
   }
 
-  /** Discovers the Sidecar version and starts both watches; does not wait for the sync. */
+  /** Discovers the Sidecar version and starts the watches; does not wait for the sync. */
   static async start(options: WatchClusterViewOptions): Promise<WatchClusterView> {
     const version = await discoverSidecarVersion(options.kubeConfig.makeApiClient(CustomObjectsApi));
     const view = new WatchClusterView(options, version);
@@ -175,11 +223,22 @@ export class WatchClusterView implements ClusterView {
     return list;
   }
 
+  optedInPods(namespace: string): readonly PodFacts[] {
+    let list = this.#podLists.get(namespace);
+    if (list === undefined) {
+      const merged = new Map<string, PodFacts>();
+      for (const byNamespace of this.#pods) for (const [name, pod] of byNamespace.get(namespace) ?? []) merged.set(name, pod);
+      list = [...merged.values()];
+      this.#podLists.set(namespace, list);
+    }
+    return list;
+  }
+
   isSynced(): boolean {
     return this.#watchers.every((w) => w.isSynced());
   }
 
-  /** Resolves once both watches have listed, or rejects after `timeoutMs`. */
+  /** Resolves once every watch has listed, or rejects after `timeoutMs`. */
   async waitForSync(timeoutMs = 30_000, pollMs = 20): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     while (!this.isSynced()) {
@@ -191,6 +250,11 @@ export class WatchClusterView implements ClusterView {
   async close(): Promise<void> {
     await Promise.all(this.#watchers.map((w) => w.stop()));
   }
+}
+
+/** Items of a pod LIST carry no kind; watch events do. `toPodFacts` reads both alike. */
+function withPodKind(object: unknown): unknown {
+  return typeof object === 'object' && object !== null ? { ...object, apiVersion: 'v1', kind: 'Pod' } : object;
 }
 
 /** Removes a metric of that name first, so a view can be rebuilt on one registry (tests, restarts). */

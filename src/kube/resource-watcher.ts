@@ -38,6 +38,8 @@ export interface ResourceWatcherOptions {
   /** Path of the collection, e.g. `/api/v1/namespaces`. */
   readonly path: string;
   readonly list: ListPageFn;
+  /** A label selector for the watch; `list` must apply the same one. */
+  readonly labelSelector?: string;
   readonly watch: Pick<Watch, 'watch'>;
   readonly events: WatcherEvents;
   /** A watch with no event or bookmark for this long is restarted; the view counts as stale. */
@@ -156,7 +158,8 @@ export class ResourceWatcher {
           this.#abort?.abort();
         }
       }, Math.max(10, Math.floor(staleAfter / 4)));
-      const query = { resourceVersion: this.#resourceVersion, allowWatchBookmarks: true };
+      const selector = this.#options.labelSelector;
+      const query = { resourceVersion: this.#resourceVersion, allowWatchBookmarks: true, ...(selector ? { labelSelector: selector } : {}) };
       const onEvent = (type: string, object: unknown) => {
         this.#touch();
         if (type === 'BOOKMARK' || type === 'ADDED' || type === 'MODIFIED' || type === 'DELETED') {

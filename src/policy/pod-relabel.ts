@@ -1,6 +1,7 @@
 import type { Config } from '../config/types.js';
 import { finding, type Evaluation } from './decision.js';
-import { findProxyContainer } from './mesh-membership.js';
+import { findProxyContainer, isMeshNamespace } from './mesh-membership.js';
+import { hasOptInLabel, OPT_IN_LABELS } from './pod-facts.js';
 import type { AdmissionInput } from './request.js';
 import { decideScope, describeScopeProblem } from './sidecar-scope.js';
 import type { ClusterFacts, Labels } from './types.js';
@@ -43,6 +44,20 @@ export function validatePodRelabel(input: AdmissionInput, facts: ClusterFacts, c
   if (context.gateway) return { ...base, code: 'GATEWAY', notices: context.notices };
   const exempt = useExemption(context, 'scope');
   if (exempt) return { ...base, code: 'EXEMPT', notices: [...context.notices, exempt.notice], exemptions: [exempt.exemption] };
+
+  // Outside mesh namespaces the cluster view knows a running proxy only by its opt-in label (any
+  // value): dropping every such key would hide the pod from the judgement of later Sidecar changes.
+  if (facts.namespace && !isMeshNamespace(facts.namespace.labels) && hasOptInLabel(before.labels) && !hasOptInLabel(after.labels)) {
+    const change = describeRelabel(before.labels, after.labels);
+    const violation = finding(
+      'OPT_IN_LABEL_REMOVED',
+      `${context.subject} runs an istio-proxy in namespace "${context.namespace}", which has no injection label, and the new labels (${change}) drop its last opt-in label (${OPT_IN_LABELS.join(' or ')}). ` +
+        'sidecar-guard finds such pods by that label to judge later Sidecar changes; without it, a Sidecar change could unscope the pod unseen. ' +
+        `Keep the label (any value; "false" does not remove the running proxy), or delete and recreate the pod without it (it then runs no proxy).`,
+      `relabelling (${change}) drops the last opt-in label of a pod that runs an istio-proxy in a namespace without an injection label`,
+    );
+    return { ...base, code: violation.code, violations: [violation], notices: context.notices };
+  }
 
   const verdict = decideScope(after.labels, facts, config.scope);
   if (verdict.scoped) return { ...base, code: 'SCOPED', notices: context.notices };

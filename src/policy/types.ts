@@ -28,6 +28,21 @@ export interface SidecarFacts {
   readonly creationTimestamp?: string;
 }
 
+/**
+ * A running pod that opted in to injection on its own (pod label `sidecar.istio.io/inject` or
+ * `istio.io/rev`), reduced to what Sidecar-change judgement needs: where it runs, the labels a
+ * `workloadSelector` matches, and whether it carries a proxy a Sidecar applies to.
+ */
+export interface PodFacts {
+  readonly namespace: string;
+  readonly name: string;
+  readonly labels: Labels;
+  /** Runs an `istio-proxy` container (in `containers`, or `initContainers` when native). */
+  readonly proxy: boolean;
+  /** Shaped like a gateway (see `isGatewayPod`); counts as one only in `tenancy.gatewayNamespaces`. */
+  readonly gatewayShaped: boolean;
+}
+
 /** The cluster facts one admission decision reads. Assembled before the policy runs. */
 export interface ClusterFacts {
   /** False while the cluster view has not synced (or has gone stale). */
@@ -38,6 +53,8 @@ export interface ClusterFacts {
   readonly sidecars: readonly SidecarFacts[];
   /** Sidecars in the configured root namespace. */
   readonly rootSidecars: readonly SidecarFacts[];
+  /** Pods of the request's namespace that carry an opt-in label (see `PodFacts`); absent reads as none. */
+  readonly optedInPods?: readonly PodFacts[];
 }
 
 export interface ContainerResources {

@@ -11,6 +11,7 @@ import { allowUntouched, isEvaluation, prepareWorkload, refusalNotices, unsynced
 import { isPodBearingKind } from './workload-view.js';
 import { toSidecarFacts } from './object-facts.js';
 import { validatePodRelabel } from './pod-relabel.js';
+import { optedInPodsFinding, podsSidecarsApplyTo, podsUnscopedByChange } from './sidecar-effect.js';
 
 function scopeFinding(context: WorkloadContext, facts: ClusterFacts, config: Config): Finding | undefined {
   const verdict = decideScope(context.template.labels, facts, config.scope);
@@ -115,9 +116,29 @@ function lostScopeFinding(before: SidecarFacts, how: string, facts: ClusterFacts
   );
 }
 
+/**
+ * A Sidecar change in a namespace known to have no injection label: judged only by its effect on
+ * the pods that opted in there on their own (the cluster view's opted-in pods). With none running,
+ * nothing there takes a Sidecar, so any change is allowed, at the cost of one lookup.
+ */
+function optedInSidecarFindings(input: AdmissionInput, facts: ClusterFacts, config: Config): Finding[] {
+  if (facts.namespace?.terminating) return [];
+  const pods = podsSidecarsApplyTo(facts.optedInPods ?? [], input.namespace, config);
+  if (pods.length === 0) return [];
+  const before = input.operation === 'CREATE' ? undefined : toSidecarFacts(input.oldObject, input.namespace);
+  const after = input.operation === 'DELETE' ? undefined : toSidecarFacts(input.object, input.namespace);
+  const changed = after ?? before;
+  if (!changed) return [];
+  const lost = optedInPodsFinding(input.operation, changed, podsUnscopedByChange(pods, facts, before, after, config.scope));
+  return lost ? [lost] : [];
+}
+
 function sidecarObjectFindings(input: AdmissionInput, facts: ClusterFacts, config: Config): Finding[] {
   const domain = config.scope.clusterDomain;
   const namespace = facts.namespace;
+  // Outside mesh namespaces only pods that opted in on their own take a Sidecar: judge the change by
+  // its effect on them. An unknown namespace (the view lags behind) gets the mesh namespace's checks.
+  if (namespace !== undefined && !isMeshNamespace(namespace.labels)) return optedInSidecarFindings(input, facts, config);
   const meshNamespace = namespace !== undefined && !namespace.terminating && isMeshNamespace(namespace.labels);
   if (input.operation === 'DELETE') {
     const deleted = toSidecarFacts(input.oldObject, input.namespace);

@@ -1,8 +1,8 @@
 /** Builders for the Kubernetes objects and AdmissionReviews the tests send. */
 import { randomUUID } from 'node:crypto';
-import { toNamespaceFacts, toSidecarFacts } from '../../src/cluster/objects.js';
+import { toNamespaceFacts, toPodFacts, toSidecarFacts } from '../../src/cluster/objects.js';
 import type { AdmissionInput, Operation } from '../../src/policy/request.js';
-import type { ClusterFacts, NamespaceFacts, SidecarFacts } from '../../src/policy/types.js';
+import type { ClusterFacts, NamespaceFacts, PodFacts, SidecarFacts } from '../../src/policy/types.js';
 
 export type Json = Record<string, unknown>;
 
@@ -99,14 +99,16 @@ export function sidecar(ns: string, name: string, options: SidecarOptions = {}):
 }
 
 /** Facts as a cluster view would hand them to the policy. */
-export function facts(options: { namespace?: Json; sidecars?: Json[]; rootSidecars?: Json[]; synced?: boolean } = {}): ClusterFacts {
+export function facts(options: { namespace?: Json; sidecars?: Json[]; rootSidecars?: Json[]; pods?: Json[]; synced?: boolean } = {}): ClusterFacts {
   const ns = options.namespace ? toNamespaceFacts(options.namespace) : undefined;
   const toFacts = (list: Json[] = []) => list.map((s) => toSidecarFacts(s)).filter((s): s is SidecarFacts => s !== undefined);
+  const pods = (options.pods ?? []).map((p) => toPodFacts(p, 'shop')).filter((p): p is PodFacts => p !== undefined);
   return {
     synced: options.synced ?? true,
     ...(ns ? { namespace: ns as NamespaceFacts } : {}),
     sidecars: toFacts(options.sidecars),
     rootSidecars: toFacts(options.rootSidecars),
+    ...(options.pods ? { optedInPods: pods } : {}),
   };
 }
 

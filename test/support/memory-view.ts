@@ -1,7 +1,7 @@
 /** A ClusterView over in-memory objects whose sync state a test can flip. */
 import type { ClusterView } from '../../src/cluster/cluster-view.js';
 import { FileClusterView } from '../../src/cluster/file-cluster-view.js';
-import type { NamespaceFacts, SidecarFacts } from '../../src/policy/types.js';
+import type { NamespaceFacts, PodFacts, SidecarFacts } from '../../src/policy/types.js';
 import type { Json } from './builders.js';
 
 export class MemoryView implements ClusterView {
@@ -25,6 +25,10 @@ export class MemoryView implements ClusterView {
 
   sidecars(namespace: string): readonly SidecarFacts[] {
     return this.#view.sidecars(namespace);
+  }
+
+  optedInPods(namespace: string): readonly PodFacts[] {
+    return this.#view.optedInPods(namespace);
   }
 
   isSynced(): boolean {
