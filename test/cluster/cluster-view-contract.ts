@@ -1,7 +1,7 @@
 /** The contract every ClusterView implementation passes (run by file- and watch-backed tests). */
 import type { Test } from 'tap';
 import type { ClusterView } from '../../src/cluster/cluster-view.js';
-import { namespace, sidecar, type Json } from '../support/builders.js';
+import { injectedPod, namespace, pod, sidecar, type Json } from '../support/builders.js';
 
 export const CONTRACT_OBJECTS: Json[] = [
   namespace('shop', { 'istio-injection': 'enabled' }, { 'sidecar-guard.io/profile': 'large' }),
@@ -10,6 +10,10 @@ export const CONTRACT_OBJECTS: Json[] = [
   sidecar('shop', 'web', { selector: { app: 'web' }, hosts: ['./*'] }),
   sidecar('legacy', 'default', { apiVersion: 'networking.istio.io/v1beta1', hosts: ['*/*'] }),
   { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'ignored', namespace: 'shop' }, data: {} },
+  injectedPod({ name: 'web-1', namespace: 'tools', labels: { app: 'web', 'sidecar.istio.io/inject': 'true' } }),
+  injectedPod({ name: 'both', namespace: 'tools', labels: { 'sidecar.istio.io/inject': 'false', 'istio.io/rev': 'canary' } }),
+  pod({ name: 'api-1', namespace: 'tools', labels: { 'istio.io/rev': 'canary' } }),
+  pod({ name: 'plain', namespace: 'tools', labels: { app: 'plain' } }),
 ];
 
 export type ViewFactory = (t: Test, objects: Json[]) => Promise<ClusterView>;
@@ -34,5 +38,21 @@ export function clusterViewContract(t: Test, makeView: ViewFactory): void {
     t.same(view.sidecars('legacy').map((s) => s.egressHosts), [['*/*']], 'v1beta1 Sidecars count');
     t.same(view.sidecars('tools'), []);
     t.same(view.sidecars('nope'), []);
+  });
+
+  t.test('opted-in pods by namespace: labels, proxy and gateway shape only; pods without an opt-in label are not held', async (t) => {
+    const view = await makeView(t, CONTRACT_OBJECTS);
+    const tools = [...view.optedInPods('tools')].sort((a, b) => a.name.localeCompare(b.name));
+    t.same(
+      tools.map((p) => [p.namespace, p.name, p.labels, p.proxy, p.gatewayShaped]),
+      [
+        ['tools', 'api-1', { 'istio.io/rev': 'canary' }, false, false],
+        ['tools', 'both', { 'sidecar.istio.io/inject': 'false', 'istio.io/rev': 'canary' }, true, false],
+        ['tools', 'web-1', { app: 'web', 'sidecar.istio.io/inject': 'true' }, true, false],
+      ],
+      'a pod with both labels once',
+    );
+    t.same(view.optedInPods('shop'), []);
+    t.same(view.optedInPods('nope'), []);
   });
 }

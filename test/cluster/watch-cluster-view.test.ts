@@ -4,7 +4,7 @@ import { WatchClusterView } from '../../src/cluster/watch-cluster-view.js';
 import { BUILT_IN_CONFIG, resolveConfig } from '../../src/config/load-config.js';
 import { buildApp } from '../../src/http/app.js';
 import { createMetrics } from '../../src/observability/metrics.js';
-import { NOW, namespace, pod, review, sidecar, type Json } from '../support/builders.js';
+import { NOW, injectedPod, namespace, pod, review, sidecar, type Json } from '../support/builders.js';
 import { eventually, eventuallyAsync } from '../support/eventually.js';
 import { FakeApiServer } from '../support/fake-apiserver.js';
 import { clusterViewContract } from './cluster-view-contract.js';
@@ -129,4 +129,36 @@ t.test('until synced, the view says so and decisions follow cluster.whenUnsynced
   const denyingApp = buildApp({ config: () => strict, view, metrics: createMetrics({ defaultMetrics: false }), now: () => NOW, readiness: () => ({ ready: false }) });
   const denied = (await denyingApp.inject({ method: 'POST', url: '/validate', payload: review(pod({})) })).json();
   t.same([denied.response.allowed, denied.response.status.code], [false, 403]);
+});
+
+t.test('opted-in pods: one label-selected watch per opt-in label; a pod leaves the view only when it drops both keys', async (t) => {
+  const registry = new Registry();
+  const server = await startServer(t, [namespace('tools'), sidecar('tools', 'default')]);
+  const view = await startView(t, server, { registry });
+  await view.waitForSync();
+  const app = buildApp({ config: () => BUILT_IN_CONFIG, view, metrics: createMetrics({ defaultMetrics: false }), now: () => NOW, readiness: () => ({ ready: true }) });
+  const deleteDefault = async () =>
+    (await app.inject({ method: 'POST', url: '/validate', payload: review(null, { operation: 'DELETE', oldObject: sidecar('tools', 'default'), namespace: 'tools' }) })).json().response;
+  t.equal((await deleteDefault()).allowed, true, 'no opted-in pod yet: the Sidecar may go');
+
+  const labels = { app: 'web', 'sidecar.istio.io/inject': 'true', 'istio.io/rev': 'canary' };
+  server.put(injectedPod({ name: 'web-1', namespace: 'tools', labels }));
+  server.put(injectedPod({ name: 'plain', namespace: 'tools', labels: { app: 'plain' } }));
+  await eventually(() => view.optedInPods('tools').length === 1, 'the opted-in pod to arrive');
+  const denied = await deleteDefault();
+  t.same([denied.allowed, denied.status.message.includes('Pod "web-1"')], [false, true], 'now deleting it would unscope the pod');
+  t.ok(server.requests.some((r) => r.startsWith('GET /api/v1/pods?') && r.includes('labelSelector=sidecar.istio.io%2Finject') && r.includes('watch=true')), 'watched by label');
+  t.ok(server.requests.some((r) => r.startsWith('GET /api/v1/pods?') && r.includes('labelSelector=istio.io%2Frev') && !r.includes('watch=true')), 'listed by label');
+  t.match(await registry.metrics(), /sidecar_guard_cache_objects\{resource="pods"\} 1\n/, 'one pod, counted once though both watches hold it');
+
+  server.put(injectedPod({ name: 'web-1', namespace: 'tools', labels: { app: 'web', 'istio.io/rev': 'canary' } }));
+  await eventually(() => view.optedInPods('tools')[0]?.labels['sidecar.istio.io/inject'] === undefined, 'the relabel to arrive');
+  t.equal(view.optedInPods('tools').length, 1, 'still held by the istio.io/rev watch');
+  server.put(injectedPod({ name: 'web-1', namespace: 'tools', labels: { app: 'web' } }));
+  await eventually(() => view.optedInPods('tools').length === 0, 'the pod to leave the view with its last opt-in key');
+  server.put(injectedPod({ name: 'web-1', namespace: 'tools', labels: { app: 'web', 'istio.io/rev': 'stable' } }));
+  await eventually(() => view.optedInPods('tools').length === 1, 'a pod entering a selector is added');
+  server.remove(injectedPod({ name: 'web-1', namespace: 'tools' }));
+  await eventually(() => view.optedInPods('tools').length === 0, 'the deletion to arrive');
+  t.equal((await deleteDefault()).allowed, true);
 });

@@ -86,3 +86,20 @@ t.test('mutation never acts on a pod UPDATE', async (t) => {
   t.equal(evaluation.changes, undefined);
   t.equal(applyMode(evaluation).allowed, true);
 });
+
+t.test('in a namespace without an injection label, a running proxy may not drop its last opt-in label', async (t) => {
+  const plain = facts({ namespace: namespace('shop'), sidecars: [SCOPING] });
+  const optedIn = proxyPod({ app: 'web', 'sidecar.istio.io/inject': 'true' });
+  const dropped = relabel(optedIn, { app: 'web' }, plain);
+  t.same([dropped.allowed, dropped.code], [false, 'OPT_IN_LABEL_REMOVED'], 'still scoped by the namespace-wide Sidecar, but it would leave the view');
+  t.match(dropped.status?.message, 'Pod "web-1" runs an istio-proxy in namespace "shop", which has no injection label, and the new labels (sidecar.istio.io/inject=true removed)');
+  t.match(dropped.status?.message, 'Keep the label (any value');
+  t.equal(relabel(optedIn, { app: 'web', 'sidecar.istio.io/inject': 'false' }, plain).code, 'SCOPED', 'changing the value keeps it in view');
+  t.equal(relabel(optedIn, { app: 'web', 'istio.io/rev': 'canary' }, plain).code, 'SCOPED', 'swapping one opt-in key for the other');
+  const both = proxyPod({ 'sidecar.istio.io/inject': 'false', 'istio.io/rev': 'canary' });
+  t.equal(relabel(both, { 'istio.io/rev': 'canary' }, plain).code, 'SCOPED', 'one key of two removed');
+  t.equal(relabel(both, {}, plain).code, 'OPT_IN_LABEL_REMOVED', 'both removed at once');
+  t.equal(relabel(optedIn, { app: 'web' }, facts({ namespace: MESH_NS, sidecars: [SCOPING] })).code, 'SCOPED', 'in a mesh namespace the namespace label meshes it: no opt-in label needed');
+  t.equal(relabel(pod({ name: 'web-1', labels: { 'sidecar.istio.io/inject': 'true' } }), {}, plain).code, 'POD_UPDATE', 'no proxy: nothing to track');
+  t.equal(relabel(optedIn, { app: 'web' }, plain, resolveConfig({ mode: 'audit' })).allowed, true, 'audit mode warns only');
+});

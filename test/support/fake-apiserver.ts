@@ -35,6 +35,8 @@ interface WatchEvent {
   type: 'ADDED' | 'MODIFIED' | 'DELETED';
   key: string;
   object: Obj;
+  /** The object before a MODIFIED, so label-selected watches see it enter or leave their selector. */
+  previous?: Obj;
 }
 
 interface Watcher {
@@ -42,6 +44,26 @@ interface Watcher {
   namespace?: string;
   res: ServerResponse;
   bookmarks: boolean;
+  selector?: LabelSelector;
+}
+
+/** `labelSelector` requirements: `key`, `!key`, `key=value`, `key!=value` (what the views use). */
+type LabelSelector = ((labels: Record<string, string>) => boolean)[];
+
+function parseLabelSelector(text: string | null): LabelSelector | undefined {
+  if (!text) return undefined;
+  return text.split(',').map((part) => {
+    const [key = '', value] = part.split(/!?==?/);
+    if (part.startsWith('!')) return (labels) => !Object.hasOwn(labels, part.slice(1));
+    if (value === undefined) return (labels) => Object.hasOwn(labels, key);
+    if (part.includes('!=')) return (labels) => labels[key] !== value;
+    return (labels) => labels[key] === value;
+  });
+}
+
+function selects(selector: LabelSelector | undefined, object: Obj | undefined): boolean {
+  const labels = (object?.metadata?.labels ?? {}) as Record<string, string>;
+  return selector === undefined || selector.every((requirement) => requirement(labels));
 }
 
 const BUILT_IN: ResourceType[] = [
@@ -191,8 +213,8 @@ export class FakeApiServer {
     return `${type.group}/${type.plural}/${type.namespaced ? namespace ?? '' : ''}/${name}`;
   }
 
-  #record(type: ResourceType, eventType: WatchEvent['type'], key: string, object: Obj): void {
-    const event: WatchEvent = { rv: Number(object.metadata?.resourceVersion), type: eventType, key, object };
+  #record(type: ResourceType, eventType: WatchEvent['type'], key: string, object: Obj, previous?: Obj): void {
+    const event: WatchEvent = { rv: Number(object.metadata?.resourceVersion), type: eventType, key, object, ...(previous ? { previous } : {}) };
     this.#events.push(event);
     for (const watcher of this.#watchers) this.#deliver(watcher, type, event);
   }
@@ -208,7 +230,7 @@ export class FakeApiServer {
     metadata.creationTimestamp ??= existing?.metadata?.creationTimestamp ?? new Date(Date.UTC(2026, 0, 1, 0, 0, this.#rv)).toISOString();
     const stored: Obj = { ...structuredClone(object), metadata };
     this.#objects.set(key, stored);
-    this.#record(type, existing ? 'MODIFIED' : 'ADDED', key, stored);
+    this.#record(type, existing ? 'MODIFIED' : 'ADDED', key, stored, existing);
     return stored;
   }
 
@@ -241,7 +263,15 @@ export class FakeApiServer {
   #deliver(watcher: Watcher & { muted?: boolean }, type: ResourceType, event: WatchEvent): void {
     if (watcher.muted || watcher.type.group !== type.group || watcher.type.plural !== type.plural) return;
     if (!this.#inScope(watcher.type, event.key, watcher.namespace)) return;
-    watcher.res.write(`${JSON.stringify({ type: event.type, object: this.#asVersion(watcher.type, event.object) })}\n`);
+    // As the API server's watch cache: an object entering the selector is ADDED, leaving it DELETED.
+    let eventType: WatchEvent['type'] = event.type;
+    if (watcher.selector) {
+      const now = selects(watcher.selector, event.object);
+      const before = event.type === 'MODIFIED' && selects(watcher.selector, event.previous);
+      if (!now && !before) return;
+      if (event.type === 'MODIFIED') eventType = now && before ? 'MODIFIED' : now ? 'ADDED' : 'DELETED';
+    }
+    watcher.res.write(`${JSON.stringify({ type: eventType, object: this.#asVersion(watcher.type, event.object) })}\n`);
   }
 
   #sendBookmarks(): void {
@@ -309,7 +339,8 @@ export class FakeApiServer {
     const limit = Number(url.searchParams.get('limit') ?? 0);
     const token = url.searchParams.get('continue');
     const [snapshotRv, start] = token ? (JSON.parse(Buffer.from(token, 'base64').toString()) as [number, number]) : [this.#rv, 0];
-    const all = [...this.#objects.entries()].filter(([key]) => this.#inScope(type, key, namespace)).sort(([a], [b]) => a.localeCompare(b));
+    const selector = parseLabelSelector(url.searchParams.get('labelSelector'));
+    const all = [...this.#objects.entries()].filter(([key, object]) => this.#inScope(type, key, namespace) && selects(selector, object)).sort(([a], [b]) => a.localeCompare(b));
     const page = limit > 0 ? all.slice(start, start + limit) : all.slice(start);
     const next = limit > 0 && start + limit < all.length ? Buffer.from(JSON.stringify([snapshotRv, start + limit])).toString('base64') : undefined;
     this.#send(res, 200, {
@@ -330,7 +361,8 @@ export class FakeApiServer {
       res.end(`${JSON.stringify({ type: 'ERROR', object: gone })}\n`);
       return;
     }
-    const watcher: Watcher = { type, ...(namespace !== undefined ? { namespace } : {}), res, bookmarks: url.searchParams.get('allowWatchBookmarks') === 'true' };
+    const selector = parseLabelSelector(url.searchParams.get('labelSelector'));
+    const watcher: Watcher = { type, ...(namespace !== undefined ? { namespace } : {}), ...(selector ? { selector } : {}), res, bookmarks: url.searchParams.get('allowWatchBookmarks') === 'true' };
     for (const event of this.#events) if (event.rv > from) this.#deliver(watcher, this.#typeOfKey(event.key) ?? type, event);
     if (this.#silent) (watcher as Watcher & { muted?: boolean }).muted = true;
     this.#watchers.add(watcher);
