@@ -19,6 +19,8 @@ t.test('self-managed: exactly the permissions the webhook needs', async (t) => {
   t.same(rulesOf(one(objects, 'ClusterRole', 'guard-sidecar-guard-cluster-view')), [
     { apiGroups: [''], resources: ['namespaces'], verbs: ['list', 'watch'] },
     { apiGroups: ['networking.istio.io'], resources: ['sidecars'], verbs: ['list', 'watch'] },
+    // Opted-in pods outside mesh namespaces (the view asks only for those labels; RBAC cannot say so).
+    { apiGroups: [''], resources: ['pods'], verbs: ['list', 'watch'] },
   ]);
   t.same(rulesOf(one(objects, 'ClusterRole', 'guard-sidecar-guard-webhook-ca')), [
     { apiGroups: ['admissionregistration.k8s.io'], resources: ['mutatingwebhookconfigurations'], resourceNames: [mutating], verbs: ['get', 'patch'] },

@@ -134,6 +134,37 @@ objectSelector:
     {{- end }}
 {{- end }}
 
+{{/*
+Validating pod entries with matchConditions: pods carrying the opt-in label with ANY value, split
+so no pod matches both ("pod-inject": sidecar.istio.io/inject set, no istio.io/rev; "pod-revision":
+istio.io/rev set). This is the set the cluster view watches; the "pod-injected-by-istio" condition
+narrows CREATE back to Istio's own selectors (sidecar-guard.podOptsIn).
+*/}}
+{{- define "sidecar-guard.podOptInKeySelector" -}}
+objectSelector:
+  matchExpressions:
+    {{- if eq . "pod-inject" }}
+    - { key: sidecar.istio.io/inject, operator: Exists }
+    - { key: istio.io/rev, operator: DoesNotExist }
+    {{- else }}
+    - { key: istio.io/rev, operator: Exists }
+    {{- end }}
+{{- end }}
+
+{{/*
+CEL: the labels (a map known to exist, or absent) are selected by Istio's object selector of this
+entry: "pod-inject" sidecar.istio.io/inject == "true" without istio.io/rev, "pod-revision" istio.io/rev
+unless sidecar.istio.io/inject == "false". Call with (dict "kind" ... "labels" "object.metadata.labels").
+*/}}
+{{- define "sidecar-guard.podOptsIn" -}}
+{{- $l := .labels -}}
+{{- if eq .kind "pod-inject" -}}
+(has({{ $l }}) && 'sidecar.istio.io/inject' in {{ $l }} && {{ $l }}['sidecar.istio.io/inject'] == 'true' && !('istio.io/rev' in {{ $l }}))
+{{- else -}}
+(has({{ $l }}) && 'istio.io/rev' in {{ $l }} && !('sidecar.istio.io/inject' in {{ $l }} && {{ $l }}['sidecar.istio.io/inject'] == 'false'))
+{{- end }}
+{{- end }}
+
 {{/* True (non-empty) when the cluster serves webhook matchConditions (GA in 1.30). */}}
 {{- define "sidecar-guard.matchConditions" -}}
 {{- if and .Values.webhook.matchConditions (semverCompare ">=1.30.0-0" .Capabilities.KubeVersion.Version) }}true{{ end }}
