@@ -15,7 +15,7 @@ export interface ClusterView {
   namespace(name: string): NamespaceFacts | undefined;
   /** The Sidecars in namespace `name` (empty when none). */
   sidecars(namespace: string): readonly SidecarFacts[];
-  /** Pods in namespace `name` with a `sidecar.istio.io/inject` or `istio.io/rev` label (empty when none). */
+  /** Pods in namespace `name` running an istio-proxy with a `sidecar.istio.io/inject` or `istio.io/rev` label (empty when none). */
   optedInPods(namespace: string): readonly PodFacts[];
   /** True once the view holds a complete, current picture of the cluster. */
   isSynced(): boolean;

@@ -76,9 +76,8 @@ export async function readManifests(paths: readonly string[]): Promise<unknown[]
 
 /**
  * The cluster as a set of manifests: Namespaces, Sidecars (networking.istio.io v1, v1beta1,
- * v1alpha3) and Pods that carry an opt-in label (as the live view watches them, read from the same
- * facts: a Pod manifest counts as running a proxy only with an `istio-proxy` container, as
- * `kubectl get pods -o yaml` shows an injected pod); everything else is ignored. Used by `serve --cluster-state` and the offline CLI.
+ * v1alpha3) and Pods that carry an opt-in label and an `istio-proxy` container (the same facts the
+ * live view keeps; `kubectl get pods -o yaml` shows an injected pod that way); everything else is ignored. Used by `serve --cluster-state` and the offline CLI.
  */
 export class FileClusterView implements ClusterView {
   readonly #namespaces = new Map<string, NamespaceFacts>();

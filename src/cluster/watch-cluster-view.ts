@@ -52,7 +52,8 @@ export async function discoverSidecarVersion(api: CustomObjectsApi): Promise<str
  *
  * Pods are watched only where they carry an opt-in label, one exists-selector per label (a label
  * selector cannot OR): `pods-inject` and `pods-rev`. A pod with both is in both; dropping one key
- * makes the API server send DELETED to that watch only, so each watch keeps its own map.
+ * makes the API server send DELETED to that watch only, so each watch keeps its own map. Of those,
+ * only pods running an istio-proxy are kept (`toPodFacts`): opted-out pods cost no memory.
  */
 export class WatchClusterView implements ClusterView {
   readonly #namespaces = new Map<string, NamespaceFacts>();

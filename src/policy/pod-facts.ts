@@ -21,8 +21,9 @@ const POD = { group: '', kind: 'Pod' };
 
 /**
  * A Pod object (as served by the API or read from YAML) reduced to `PodFacts`, or undefined when it
- * is not a Pod with a name and namespace, or carries no opt-in label. Only labels are kept of its
- * metadata; of its spec, whether it runs an istio-proxy and is shaped like a gateway.
+ * is not a Pod with a name and namespace, carries no opt-in label, or runs no `istio-proxy` (in
+ * `containers`, or `initContainers` when native). Only labels are kept of its metadata; of its spec,
+ * whether it is shaped like a gateway.
  */
 export function toPodFacts(object: unknown, defaultNamespace?: string): PodFacts | undefined {
   if (!isRecord(object) || object.kind !== 'Pod' || object.apiVersion !== 'v1') return undefined;
@@ -30,6 +31,6 @@ export function toPodFacts(object: unknown, defaultNamespace?: string): PodFacts
   const namespace = typeof metadata.namespace === 'string' && metadata.namespace !== '' ? metadata.namespace : defaultNamespace;
   if (typeof metadata.name !== 'string' || metadata.name === '' || namespace === undefined) return undefined;
   const pod = podTemplateOf(POD, object);
-  if (!pod || !hasOptInLabel(pod.labels)) return undefined;
-  return { namespace, name: metadata.name, labels: pod.labels, proxy: findProxyContainer(pod) !== undefined, gatewayShaped: isGatewayPod(pod) };
+  if (!pod || !hasOptInLabel(pod.labels) || findProxyContainer(pod) === undefined) return undefined;
+  return { namespace, name: metadata.name, labels: pod.labels, gatewayShaped: isGatewayPod(pod) };
 }

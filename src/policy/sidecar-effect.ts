@@ -1,21 +1,20 @@
 import type { Config } from '../config/types.js';
 import { finding, type Finding } from './decision.js';
 import { globMatches } from './profiles.js';
-import { decideScope, describeScopeProblem, isScopingSidecar, WHY_SCOPE, type ScopeVerdict } from './sidecar-scope.js';
+import { decideScope, describeScopeProblem, isScopingSidecar, selectorMatches, WHY_SCOPE, type ScopeVerdict } from './sidecar-scope.js';
 import type { ClusterFacts, PodFacts, SidecarFacts } from './types.js';
 
 /** How many pods a denial names before it counts the rest. */
 const NAMED_PODS = 5;
 
 /**
- * The opted-in pods a Sidecar applies to: those running a proxy, except gateways where the admin
- * recognises them (a Sidecar does not apply to gateways, sidecar.proto NOTE 3). A pod that carries
- * an opt-in label but no proxy (hostNetwork, `inject: "false"`, or labelled after its CREATE) has
- * nothing for istiod to push.
+ * The opted-in pods a Sidecar applies to: all, except gateways where the admin recognises them (a
+ * Sidecar does not apply to gateways, sidecar.proto NOTE 3). Pods without a proxy (hostNetwork,
+ * `inject: "false"`, labelled after their CREATE) never reach `PodFacts`.
  */
 export function podsSidecarsApplyTo(pods: readonly PodFacts[], namespace: string, config: Pick<Config, 'tenancy'>): PodFacts[] {
   const gatewaysHere = config.tenancy.gatewayNamespaces.some((glob) => globMatches(glob, namespace));
-  return pods.filter((pod) => pod.proxy && !(gatewaysHere && pod.gatewayShaped));
+  return gatewaysHere ? pods.filter((pod) => !pod.gatewayShaped) : [...pods];
 }
 
 /** The namespace's Sidecars after a change: the old version out, the new one in. */
@@ -25,14 +24,25 @@ export function sidecarsAfterChange(sidecars: readonly SidecarFacts[], before: S
 }
 
 /**
- * `decideScope`, except that a pod falling to the namespace-wide Sidecar counts as scoped only when
- * every selector-less Sidecar there scopes: which of two Istio applies is undefined (IST0111).
+ * `decideScope` for many pods against one set of Sidecars, except that a pod falling to the
+ * namespace-wide Sidecar counts as scoped only when every selector-less Sidecar there scopes: which
+ * of two Istio applies is undefined (IST0111). Verdicts are memoised by label set: the replicas of
+ * a workload share their labels, so 20,000 pods are a few hundred lookups.
  */
-function strictScope(labels: PodFacts['labels'], facts: ClusterFacts, scope: Config['scope']): ScopeVerdict {
-  const verdict = decideScope(labels, facts, scope);
-  if (!verdict.scoped || verdict.sidecar?.source !== 'namespace') return verdict;
+function scopeJudge(facts: ClusterFacts, scope: Config['scope']): (labels: PodFacts['labels']) => ScopeVerdict {
   const loose = facts.sidecars.find((s) => s.workloadSelector === undefined && !isScopingSidecar(s, scope.clusterDomain));
-  return loose ? { scoped: false, code: 'SIDECAR_NOT_SCOPING', sidecar: { sidecar: loose, source: 'namespace' } } : verdict;
+  const memo = new Map<string, ScopeVerdict>();
+  return (labels) => {
+    // Replicas list their labels in the same order; another order is only a cache miss.
+    const key = JSON.stringify(labels);
+    let verdict = memo.get(key);
+    if (verdict === undefined) {
+      verdict = decideScope(labels, facts, scope);
+      if (verdict.scoped && verdict.sidecar?.source === 'namespace' && loose) verdict = { scoped: false, code: 'SIDECAR_NOT_SCOPING', sidecar: { sidecar: loose, source: 'namespace' } };
+      memo.set(key, verdict);
+    }
+    return verdict;
+  };
 }
 
 export interface UnscopedPod {
@@ -56,11 +66,16 @@ export function podsUnscopedByChange(
   scope: Config['scope'],
 ): UnscopedPod[] {
   if (pods.length === 0) return [];
+  // A change to selector Sidecars only can move just the pods that the old or new selector matches.
+  const selectors = [before, after].flatMap((s) => (s ? [s.workloadSelector] : []));
+  const candidates = selectors.every((s) => s !== undefined) ? pods.filter((p) => selectors.some((s) => s !== undefined && selectorMatches(s, p.labels))) : pods;
+  if (candidates.length === 0) return [];
   const afterFacts: ClusterFacts = { ...facts, sidecars: sidecarsAfterChange(facts.sidecars, before, after) };
+  const [now, then] = [scopeJudge(facts, scope), scopeJudge(afterFacts, scope)];
   const unscoped: UnscopedPod[] = [];
-  for (const pod of pods) {
-    if (!strictScope(pod.labels, facts, scope).scoped) continue;
-    const verdict = strictScope(pod.labels, afterFacts, scope);
+  for (const pod of candidates) {
+    if (!now(pod.labels).scoped) continue;
+    const verdict = then(pod.labels);
     if (!verdict.scoped) unscoped.push({ pod, verdict });
   }
   return unscoped;

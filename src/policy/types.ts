@@ -29,16 +29,15 @@ export interface SidecarFacts {
 }
 
 /**
- * A running pod that opted in to injection on its own (pod label `sidecar.istio.io/inject` or
- * `istio.io/rev`), reduced to what Sidecar-change judgement needs: where it runs, the labels a
- * `workloadSelector` matches, and whether it carries a proxy a Sidecar applies to.
+ * A pod that carries an opt-in label (`sidecar.istio.io/inject` or `istio.io/rev`, any value) and
+ * runs an `istio-proxy`, reduced to what Sidecar-change judgement needs: where it runs and the
+ * labels a `workloadSelector` matches. Pods without a proxy are not kept: containers never change
+ * after CREATE, so such a pod never takes a Sidecar.
  */
 export interface PodFacts {
   readonly namespace: string;
   readonly name: string;
   readonly labels: Labels;
-  /** Runs an `istio-proxy` container (in `containers`, or `initContainers` when native). */
-  readonly proxy: boolean;
   /** Shaped like a gateway (see `isGatewayPod`); counts as one only in `tenancy.gatewayNamespaces`. */
   readonly gatewayShaped: boolean;
 }

@@ -40,15 +40,14 @@ export function clusterViewContract(t: Test, makeView: ViewFactory): void {
     t.same(view.sidecars('nope'), []);
   });
 
-  t.test('opted-in pods by namespace: labels, proxy and gateway shape only; pods without an opt-in label are not held', async (t) => {
+  t.test('opted-in pods by namespace: labels and gateway shape only; pods without an opt-in label or a proxy are not held', async (t) => {
     const view = await makeView(t, CONTRACT_OBJECTS);
     const tools = [...view.optedInPods('tools')].sort((a, b) => a.name.localeCompare(b.name));
     t.same(
-      tools.map((p) => [p.namespace, p.name, p.labels, p.proxy, p.gatewayShaped]),
+      tools.map((p) => [p.namespace, p.name, p.labels, p.gatewayShaped]),
       [
-        ['tools', 'api-1', { 'istio.io/rev': 'canary' }, false, false],
-        ['tools', 'both', { 'sidecar.istio.io/inject': 'false', 'istio.io/rev': 'canary' }, true, false],
-        ['tools', 'web-1', { app: 'web', 'sidecar.istio.io/inject': 'true' }, true, false],
+        ['tools', 'both', { 'sidecar.istio.io/inject': 'false', 'istio.io/rev': 'canary' }, false],
+        ['tools', 'web-1', { app: 'web', 'sidecar.istio.io/inject': 'true' }, false],
       ],
       'a pod with both labels once',
     );

@@ -53,6 +53,18 @@ t.test('with an opted-in pod under a scoping Sidecar, changes that unscope it ar
   t.match(audit.warnings.join('\n'), 'would unscope a pod that opted in on their own in "shop": web-1');
 });
 
+t.test('selector Sidecar changes: only the pods the old or new selector matches can move', async (t) => {
+  const web = sidecar('shop', 'web', { selector: { app: 'web' }, hosts: ['./*'] });
+  const api = sidecar('shop', 'api', { selector: { app: 'api' }, hosts: ['./*'] });
+  const gone = judge(null, [OPTED_IN, REVISION], [web, api], { operation: 'DELETE', oldObject: web, name: 'web' });
+  t.same([gone.allowed, gone.code], [false, 'SIDECAR_UNSCOPES_OPTED_IN_PODS'], 'deleting the only Sidecar over web-1 (no namespace-wide one)');
+  t.match(gone.status?.message, 'would take a pod out of scope');
+  t.notMatch(gone.status?.message, 'api-1', 'the pod under the other Sidecar is not named');
+  const retargeted = judge(sidecar('shop', 'web', { selector: { app: 'nothing' }, hosts: ['./*'] }), [OPTED_IN], [web], { operation: 'UPDATE', oldObject: web });
+  t.equal(retargeted.allowed, false, 'moving its selector away: the pod the old selector matched is judged');
+  t.equal(judge(null, [OPTED_IN], [web, api], { operation: 'DELETE', oldObject: api, name: 'api' }).allowed, true, 'a Sidecar that selects no opted-in pod may go');
+});
+
 t.test('changes that keep the opted-in pods scoped are allowed', async (t) => {
   const selected = sidecar('shop', 'web', { selector: { app: 'web' }, hosts: ['./*'] });
   t.equal(judge(null, [OPTED_IN], [SCOPING, selected], { operation: 'DELETE', oldObject: SCOPING, name: 'default' }).allowed, true, 'a scoping selector Sidecar still covers the only pod');
@@ -69,7 +81,7 @@ t.test('without opted-in pods that run a proxy, any Sidecar change in an unlabel
   const wide = sidecar('shop', 'default', { hosts: ['*/*'] });
   for (const [what, pods] of [
     ['no pods', []],
-    ['an opted-in pod without a proxy (hostNetwork, or labelled after CREATE)', [pod({ name: 'p', namespace: 'shop', labels: { 'sidecar.istio.io/inject': 'true' } })]],
+    ['an opted-in pod without a proxy (hostNetwork, or labelled after CREATE): not held', [pod({ name: 'p', namespace: 'shop', labels: { 'sidecar.istio.io/inject': 'true' } })]],
   ] as const) {
     t.equal(judge(null, [...pods], [SCOPING], { operation: 'DELETE', oldObject: SCOPING, name: 'default' }).code, 'SIDECAR_OK', `${what}: delete`);
     t.equal(judge(wide, [...pods], [SCOPING], { operation: 'UPDATE', oldObject: SCOPING }).allowed, true, `${what}: widen to */*`);
