@@ -224,7 +224,10 @@ function validateSidecarObject(input: AdmissionInput, facts: ClusterFacts, confi
  * @example evaluateValidation(input, facts, config, now).violations
  */
 export function evaluateValidation(input: AdmissionInput, facts: ClusterFacts, config: Config, now: Date): Evaluation {
-  if (input.subResource) return allowUntouched('validate', config.mode, 'SUBRESOURCE');
+  // pods/status can rewrite metadata.labels too (the status strategy keeps only the spec and owner
+  // references of the old pod): a relabel through it is judged like one through the pod itself.
+  const podStatusRelabel = input.subResource === 'status' && input.kind.group === '' && input.kind.kind === 'Pod' && input.operation === 'UPDATE';
+  if (input.subResource && !podStatusRelabel) return allowUntouched('validate', config.mode, 'SUBRESOURCE');
   if (isSidecarRequest(input)) return validateSidecarObject(input, facts, config, now);
   if (!isPodBearingKind(input.kind)) return allowUntouched('validate', config.mode, 'NOT_APPLICABLE');
   return validateWorkload(input, facts, config, now);

@@ -159,8 +159,8 @@ t.test('validating entries: pods, workload controllers and Sidecars, Fail by def
   );
   for (const kind of ['injection', 'revision', 'pod-inject', 'pod-revision']) {
     t.same(get(byName.get(`${kind}.pods.validate.sidecar-guard.io`), 'rules'), [
-      { apiGroups: [''], apiVersions: ['v1'], resources: ['pods'], operations: ['CREATE', 'UPDATE'], scope: 'Namespaced' },
-    ], `${kind}: pod UPDATE too (narrowed to label changes by matchConditions)`);
+      { apiGroups: [''], apiVersions: ['v1'], resources: ['pods', 'pods/status'], operations: ['CREATE', 'UPDATE'], scope: 'Namespaced' },
+    ], `${kind}: pod and pods/status UPDATE too (narrowed to label changes by matchConditions; pods/status can rewrite labels)`);
   }
   for (const kind of ['injection', 'revision']) {
     t.same(get(byName.get(`${kind}.workloads.validate.sidecar-guard.io`), 'rules'), [
@@ -273,7 +273,10 @@ t.test('matchConditions: rendered from Kubernetes 1.30, guarded against errors; 
   for (const options of [{ kubeVersion: '1.29.9' }, { values: { webhook: { matchConditions: false } } }]) {
     for (const w of webhooksOf(one(render(options), 'ValidatingWebhookConfiguration'))) {
       t.notOk('matchConditions' in w, `${w['name']}: none (${JSON.stringify(options)})`);
-      if (String(w['name']).includes('.pods.')) t.same(get(w, 'rules', 0, 'operations'), ['CREATE'], `${w['name']}: no pod UPDATE without them`);
+      if (String(w['name']).includes('.pods.')) {
+        t.same(get(w, 'rules', 0, 'operations'), ['CREATE'], `${w['name']}: no pod UPDATE without them`);
+        t.same(get(w, 'rules', 0, 'resources'), ['pods'], `${w['name']}: nor pods/status`);
+      }
     }
   }
 });

@@ -70,12 +70,17 @@ t.test('pods that were not scoped, have no proxy, are exempt or gateways: label 
   t.equal(relabel(proxyPod({ app: 'web' }), { app: 'api' }, onlyWeb, resolveConfig({ mode: 'off' })).code, 'MODE_OFF');
 });
 
-t.test('nothing but the labels is judged on a pod UPDATE, and subresources pass', async (t) => {
+t.test('nothing but the labels is judged on a pod UPDATE; pods/status relabels are judged too, other subresources pass', async (t) => {
   const oversized = proxyPod({ app: 'web' }, { 'sidecar.istio.io/proxyMemoryLimit': '64Gi' });
   const sameLabels = applyMode(evaluateValidation(input(oversized, { operation: 'UPDATE', oldObject: oversized }), facts({ namespace: MESH_NS }), BUILT_IN_CONFIG, NOW));
   t.same([sameLabels.allowed, sameLabels.code], [true, 'POD_UPDATE'], 'unscoped and oversized, labels unchanged: not judged again');
   t.same([relabel(oversized, { app: 'web', tier: 'fe' }).allowed, relabel(oversized, { app: 'web', tier: 'fe' }).code], [true, 'SCOPED'], 'a relabel is judged on scope only');
-  t.equal(relabel(proxyPod({ app: 'web' }), { app: 'api' }, onlyWeb, BUILT_IN_CONFIG, { subResource: 'status' }).code, 'SUBRESOURCE');
+  // The pod status strategy keeps the old spec but not the old labels: a relabel can come this way.
+  t.equal(relabel(proxyPod({ app: 'web' }), { app: 'api' }, onlyWeb, BUILT_IN_CONFIG, { subResource: 'status' }).code, 'RELABEL_UNSCOPED', 'through pods/status');
+  const plain = facts({ namespace: namespace('shop'), sidecars: [SCOPING] });
+  t.equal(relabel(proxyPod({ 'istio.io/rev': 'canary' }), {}, plain, BUILT_IN_CONFIG, { subResource: 'status' }).code, 'OPT_IN_LABEL_REMOVED', 'dropping the opt-in label through pods/status');
+  t.equal(relabel(proxyPod({ app: 'web' }), { app: 'api' }, onlyWeb, BUILT_IN_CONFIG, { subResource: 'resize' }).code, 'SUBRESOURCE');
+  t.equal(relabel(proxyPod({ app: 'web' }), { app: 'api' }, onlyWeb, BUILT_IN_CONFIG, { subResource: 'ephemeralcontainers' }).code, 'SUBRESOURCE');
 });
 
 t.test('mutation never acts on a pod UPDATE', async (t) => {

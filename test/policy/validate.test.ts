@@ -123,7 +123,7 @@ t.test('pods outside the mesh, gateways, pod updates, subresources and deletes p
   const notHere = validate(pod({ annotations: { 'inject.istio.io/templates': 'gateway' } }));
   t.same([notHere.allowed, notHere.code], [false, 'MISSING_SIDECAR'], 'outside tenancy.gatewayNamespaces a gateway-shaped pod needs a Sidecar');
   t.equal(validate(pod({}), undefined, BUILT_IN_CONFIG, { operation: 'UPDATE', oldObject: pod({}) }).code, 'POD_UPDATE');
-  t.equal(validate(pod({}), undefined, BUILT_IN_CONFIG, { operation: 'UPDATE', subResource: 'status', oldObject: pod({}) }).code, 'SUBRESOURCE');
+  t.equal(validate(pod({}), undefined, BUILT_IN_CONFIG, { operation: 'UPDATE', subResource: 'status', oldObject: pod({}) }).code, 'POD_UPDATE', 'pods/status is read for relabels only');
   t.equal(validate(pod({}), undefined, BUILT_IN_CONFIG, { operation: 'UPDATE', subResource: 'ephemeralcontainers' }).code, 'SUBRESOURCE');
   t.equal(validate(null, undefined, BUILT_IN_CONFIG, { operation: 'DELETE', oldObject: pod({ name: 'x' }) }).code, 'OPERATION_NOT_CHECKED');
   const service = { apiVersion: 'v1', kind: 'Service', metadata: { name: 'web' }, spec: {} };

@@ -135,6 +135,8 @@ t.test('Sidecar changes in an unlabelled namespace are judged by their effect on
   const gone = kubectl(['label', 'pod', 'web', '-n', ns, 'sidecar.istio.io/inject-']);
   t.ok(denied(gone, 'pod-inject.pods.validate.sidecar-guard.io'), `dropping the last opt-in label (sent because the old object carries the key): ${gone.stderr}`);
   t.match(gone.stderr, 'drop its last opt-in label');
+  const viaStatus = kubectl(['patch', 'pod', 'web', '-n', ns, '--subresource=status', '--type=merge', '-p', '{"metadata":{"labels":{"sidecar.istio.io/inject":null}}}']);
+  t.ok(denied(viaStatus, 'pod-inject.pods.validate.sidecar-guard.io'), `the same through pods/status, which can rewrite labels too: ${viaStatus.stderr}`);
   t.equal(getJson<StoredPod>(['get', 'pod', 'web', '-n', ns]).metadata.labels?.['sidecar.istio.io/inject'], 'false');
   const stillDenied = kubectl(['delete', 'sidecar', 'default', '-n', ns]);
   t.ok(denied(stillDenied, webhook), `after the relabel the Sidecar is still guarded: ${stillDenied.stderr}`);
