@@ -1,4 +1,4 @@
-import type { ClusterUse, MemorySeries, MemorySignal, ProxyClusters, ProxyRef, ProxyRequestLabels } from './observations.js';
+import type { ClusterUse, MemorySeries, MemorySignal, ProxyClusters, ProxyRef, ProxyRequestLabels, RequestEdge } from './observations.js';
 import { AGENT_RSS_METRIC, AGENT_SUMS, MEMORY_SIGNALS, MEMORY_SIGNAL_METRICS } from './observations.js';
 import type { Sample } from './prometheus-text.js';
 
@@ -156,4 +156,49 @@ export function requestLabelsFromSnapshots(snapshots: readonly StatsSnapshot[], 
     });
   }
   return proxies;
+}
+
+export const TCP_OPENED_METRIC = 'istio_tcp_connections_opened_total';
+const EDGE_METRICS = [REQUESTS_METRIC, TCP_OPENED_METRIC] as const;
+
+/**
+ * Caller → destination pairs from `istio_requests_total` and `istio_tcp_connections_opened_total`,
+ * whichever proxy reported them (the caller as `reporter="source"`, the callee as
+ * `reporter="destination"`): the counter's increase between the first and the last snapshot of
+ * the reporting proxy, or its value since that proxy started when there is one snapshot.
+ *
+ * @example requestEdgesFromSnapshots(snaps)[0] // { sourceNamespace: 'default', sourceWorkload: 'productpage-v1', destinationService: 'reviews.default.svc.cluster.local', … }
+ */
+export function requestEdgesFromSnapshots(snapshots: readonly StatsSnapshot[]): RequestEdge[] {
+  const edges = new Map<string, { edge: Omit<RequestEdge, 'count'>; count: number }>();
+  for (const group of byProxy(snapshots).values()) {
+    const first = group[0] as StatsSnapshot;
+    const last = group[group.length - 1] as StatsSnapshot;
+    const totals = (snapshot: StatsSnapshot): Map<string, { edge: Omit<RequestEdge, 'count'>; value: number }> => {
+      const out = new Map<string, { edge: Omit<RequestEdge, 'count'>; value: number }>();
+      for (const s of snapshot.samples) {
+        const metric = EDGE_METRICS.find((m) => m === s.name);
+        const sourceWorkload = s.labels['source_workload'];
+        const sourceNamespace = s.labels['source_workload_namespace'];
+        const destinationService = s.labels['destination_service'];
+        if (metric === undefined || sourceWorkload === undefined || sourceNamespace === undefined || destinationService === undefined) continue;
+        if (!Number.isFinite(s.value)) continue;
+        const key = [metric, sourceNamespace, sourceWorkload, destinationService].join('\u0000');
+        const entry = out.get(key) ?? { edge: { sourceNamespace, sourceWorkload, destinationService, metric }, value: 0 };
+        entry.value += s.value;
+        out.set(key, entry);
+      }
+      return out;
+    };
+    const [before, after] = [totals(first), totals(last)];
+    for (const [key, { edge, value }] of after) {
+      const count = group.length === 1 ? value : increase(before.get(key)?.value, value);
+      const entry = edges.get(key) ?? { edge, count: 0 };
+      entry.count += count;
+      edges.set(key, entry);
+    }
+  }
+  return [...edges.values()]
+    .map(({ edge, count }) => ({ ...edge, count }))
+    .sort((a, b) => `${a.sourceNamespace}/${a.sourceWorkload}→${a.destinationService}`.localeCompare(`${b.sourceNamespace}/${b.sourceWorkload}→${b.destinationService}`) || a.metric.localeCompare(b.metric));
 }

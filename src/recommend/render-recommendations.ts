@@ -58,9 +58,25 @@ export function renderProfiles(rec: ProfileRecommendation, format: OutputFormat)
   return `${table}${skipped}\n${profilesYaml(rec)}`;
 }
 
-/** Sidecar manifests as multi-document YAML. */
+/** Where a Sidecar's hosts came from, as the table and the YAML comments say it. */
+export function destinationsFrom(rec: ScopeRecommendation): string {
+  if (rec.fromRequestMetrics.length === 0) return 'cluster stats';
+  return rec.fromRequestMetrics.length === rec.proxies || rec.workload !== undefined ? 'request metrics' : 'cluster stats + request metrics';
+}
+
+/** Sidecar manifests as multi-document YAML; one derived from request metrics says so in a comment. */
 export function sidecarsYaml(recs: readonly ScopeRecommendation[]): string {
-  return recs.map((r) => toManifestYaml(toSidecarManifest(r))).join('---\n');
+  return recs
+    .map((r) => {
+      const comment =
+        r.fromRequestMetrics.length === 0
+          ? ''
+          : `# hosts for ${r.fromRequestMetrics.join(', ')} from request metrics (no outbound cluster stats): ` +
+            'istio_requests_total (HTTP/gRPC) and istio_tcp_connections_opened_total (TCP) source_workload → destination_service; ' +
+            'only calls made in the window and seen by Istio telemetry\n';
+      return `${comment}${toManifestYaml(toSidecarManifest(r))}`;
+    })
+    .join('---\n');
 }
 
 /**
@@ -82,9 +98,10 @@ export function renderScopes(recs: readonly ScopeRecommendation[], format: Outpu
       String(r.clustersBefore),
       String(r.clustersAfter),
       share,
+      destinationsFrom(r),
     ];
   });
-  const table = formatTable(['SIDECAR', 'SELECTOR', 'PROXIES', 'EGRESS HOSTS', 'CLUSTERS NOW', 'CLUSTERS AFTER', 'REDUCTION'], rows);
+  const table = formatTable(['SIDECAR', 'SELECTOR', 'PROXIES', 'EGRESS HOSTS', 'CLUSTERS NOW', 'CLUSTERS AFTER', 'REDUCTION', 'DESTINATIONS FROM'], rows);
   return `${table}\n${sidecarsYaml(recs)}`;
 }
 

@@ -2,7 +2,7 @@ import { readdir, readFile, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import type { StatsSnapshot } from '../envoy-snapshot.js';
-import type { PodFacts } from '../observations.js';
+import type { PodFacts, ProxyInventory } from '../observations.js';
 import type { Sample } from '../prometheus-text.js';
 import { parsePrometheusText } from '../prometheus-text.js';
 import type { PodObject } from '../workload-identity.js';
@@ -69,6 +69,11 @@ function isPodObject(value: unknown): value is PodObject {
  * @example podFactsFromManifest(await readFile('pods.yaml', 'utf8')).length // 7
  */
 export function podFactsFromManifest(text: string): PodFacts[] {
+  return proxyPodsFromManifest(text).map(podFactsFromPod);
+}
+
+/** The pod objects of a manifest that run istio-proxy. */
+function proxyPodsFromManifest(text: string): PodObject[] {
   const pods: PodObject[] = [];
   for (const doc of parseAllDocuments(text)) {
     if (doc.errors.length > 0) throw new Error(`pods file: ${doc.errors[0]?.message ?? 'invalid YAML'}`);
@@ -78,8 +83,11 @@ export function podFactsFromManifest(text: string): PodFacts[] {
       if (isPodObject(item)) pods.push(item);
     }
   }
-  return pods.filter(hasProxy).map(podFactsFromPod);
+  return pods.filter(hasProxy);
 }
+
+/** Pods that are done (a finished Job) run no proxy a Sidecar could still affect. */
+const isLive = (pod: PodObject): boolean => pod.status?.phase !== 'Succeeded' && pod.status?.phase !== 'Failed';
 
 export interface StatsFilesOptions {
   /** A pod list (kubectl get pods -o yaml) giving labels, owners, limits and OOM kills. */
@@ -105,12 +113,17 @@ export async function readStatsFiles(paths: readonly string[], options: StatsFil
       throw new Error(`${file}: ${(error as Error).message}`, { cause: error });
     }
   }
-  const pods = options.podsFile === undefined ? [] : podFactsFromManifest(await readFile(options.podsFile, 'utf8'));
+  const podObjects = options.podsFile === undefined ? [] : proxyPodsFromManifest(await readFile(options.podsFile, 'utf8'));
+  const pods = podObjects.map(podFactsFromPod);
   const inScope = (ref: { namespace: string }): boolean => options.namespace === undefined || ref.namespace === options.namespace;
+  // A pod list covers the namespaces it has pods in: `kubectl get pods -n NS -o yaml` lists all of NS.
+  const live = podObjects.filter(isLive).map(podFactsFromPod).filter(inScope);
+  const inventory: ProxyInventory | undefined =
+    options.podsFile === undefined ? undefined : { pods: live, completeIn: [...new Set(pods.map((p) => p.namespace))], from: `the pod list ${options.podsFile}` };
   const kept = snapshots.filter(inScope);
   if (kept.length === 0 && options.namespace !== undefined) {
     const found = [...new Set(snapshots.map((s) => s.namespace))].sort().join(', ');
     throw new Error(`no stats for namespace ${options.namespace} in ${paths.join(', ')} (namespaces there: ${found || 'none'})`);
   }
-  return { snapshots: kept, pods: pods.filter(inScope) };
+  return { snapshots: kept, pods: pods.filter(inScope), ...(inventory === undefined ? {} : { inventory }) };
 }

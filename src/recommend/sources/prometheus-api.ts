@@ -6,6 +6,7 @@ import type {
   PodFacts,
   ProxyClusters,
   ProxyRequestLabels,
+  RequestEdge,
   ScopeEvidence,
 } from '../observations.js';
 import type { MemorySignal } from '../observations.js';
@@ -216,11 +217,24 @@ export function prometheusSource(options: PrometheusSourceOptions): RecommendSou
       return { pods: await podFacts(uniqueRefs(series)), series };
     },
     async scope(): Promise<ScopeEvidence> {
-      const [rq, cx, active] = await Promise.all([
+      const edgeQuery = (metric: string): string =>
+        `sum by (source_workload_namespace, source_workload, destination_service) (increase(${metric}${options.namespace === undefined ? '' : `{source_workload_namespace=${quote(options.namespace)}}`}[${window}]))`;
+      const [rq, cx, active, listed, httpEdges, tcpEdges] = await Promise.all([
         instant(`increase(envoy_cluster_upstream_rq_total${selector()}[${window}])`),
         instant(`increase(envoy_cluster_upstream_cx_total${selector()}[${window}])`),
         instant(`envoy_cluster_manager_active_clusters${selector()}`),
+        instant(`kube_pod_container_info${selector('container="istio-proxy"')}`),
+        instant(edgeQuery('istio_requests_total')),
+        instant(edgeQuery('istio_tcp_connections_opened_total')),
       ]);
+      const requests: RequestEdge[] = [];
+      for (const [results, metric] of [[httpEdges, 'istio_requests_total'], [tcpEdges, 'istio_tcp_connections_opened_total']] as const) {
+        for (const r of results) {
+          const { source_workload: sourceWorkload, source_workload_namespace: sourceNamespace, destination_service: destinationService } = r.metric;
+          if (sourceWorkload === undefined || sourceNamespace === undefined || destinationService === undefined) continue;
+          requests.push({ sourceNamespace, sourceWorkload, destinationService, metric, count: Number.isFinite(valueOf(r)) ? valueOf(r) : 0 });
+        }
+      }
       const proxies = new Map<string, { namespace: string; pod: string; clusters: Map<string, { requests: number; connections: number }> }>();
       const add = (results: readonly VectorResult[], field: 'requests' | 'connections'): void => {
         for (const r of results) {
@@ -247,7 +261,20 @@ export function prometheusSource(options: PrometheusSourceOptions): RecommendSou
           ...(activeClusters === undefined ? {} : { activeClusters }),
         };
       });
-      return { pods: await podFacts(result), proxies: result };
+      // kube-state-metrics lists every pod running istio-proxy: the inventory a namespace Sidecar is checked against.
+      const listedRefs = uniqueRefs(listed.map((r) => refOf(r.metric)));
+      const facts = await podFacts(uniqueRefs([...result, ...listedRefs]));
+      const factOf = new Map(facts.map((f) => [`${f.namespace}/${f.pod}`, f]));
+      const inventory =
+        listedRefs.length === 0
+          ? undefined
+          : {
+              pods: listedRefs.map((r) => factOf.get(`${r.namespace}/${r.pod}`) ?? podFactsFromName(r.namespace, r.pod)),
+              completeIn: [options.namespace ?? '*'],
+              from: 'kube-state-metrics (kube_pod_container_info{container="istio-proxy"})',
+            };
+      const seen = new Set(result.map((p) => `${p.namespace}/${p.pod}`));
+      return { pods: facts.filter((f) => seen.has(`${f.namespace}/${f.pod}`)), proxies: result, requests, ...(inventory === undefined ? {} : { inventory }) };
     },
     async cardinality(labels): Promise<CardinalityEvidence> {
       const series = `last_over_time(istio_requests_total${selector()}[${window}])`;

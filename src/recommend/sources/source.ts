@@ -1,6 +1,6 @@
-import type { CardinalityEvidence, MemoryEvidence, PodFacts, ScopeEvidence } from '../observations.js';
+import type { CardinalityEvidence, MemoryEvidence, PodFacts, ProxyInventory, ScopeEvidence } from '../observations.js';
 import type { StatsSnapshot } from '../envoy-snapshot.js';
-import { clustersFromSnapshots, memoryFromSnapshots, requestLabelsFromSnapshots } from '../envoy-snapshot.js';
+import { clustersFromSnapshots, memoryFromSnapshots, requestEdgesFromSnapshots, requestLabelsFromSnapshots } from '../envoy-snapshot.js';
 import { podFactsFromName } from '../workload-identity.js';
 
 /** Where the recommenders' evidence comes from; each command asks for the part it needs. */
@@ -16,6 +16,8 @@ export interface RecommendSource {
 export interface SnapshotSet {
   readonly snapshots: readonly StatsSnapshot[];
   readonly pods: readonly PodFacts[];
+  /** The running istio-proxy pods the source listed, when it can list them. */
+  readonly inventory?: ProxyInventory;
 }
 
 /** Pods that only appear in snapshots get facts from their names. */
@@ -52,7 +54,12 @@ export function snapshotSource(load: () => Promise<SnapshotSet>, warnings: strin
     },
     async scope() {
       const set = await get();
-      return { pods: scraped(set), proxies: clustersFromSnapshots(set.snapshots) };
+      return {
+        pods: scraped(set),
+        proxies: clustersFromSnapshots(set.snapshots),
+        requests: requestEdgesFromSnapshots(set.snapshots),
+        ...(set.inventory === undefined ? {} : { inventory: set.inventory }),
+      };
     },
     async cardinality(labels) {
       const set = await get();
