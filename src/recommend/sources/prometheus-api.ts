@@ -57,6 +57,22 @@ const KSM_LABELS: Readonly<Record<string, string>> = {
   label_gateway_networking_k8s_io_gateway_name: 'gateway.networking.k8s.io/gateway-name',
 };
 
+/**
+ * Prometheus refuses a range query whose (end − start) / step is above 11,000 points per series
+ * (web/api/v1/api.go: "exceeded maximum resolution of 11,000 points per timeseries").
+ */
+export const MAX_POINTS_PER_SERIES = 11_000;
+
+/**
+ * The step a range query over `windowSeconds` can use: the one asked for, or the smallest whole
+ * number of seconds that keeps the query within Prometheus' points limit.
+ *
+ * @example rangeStep(30 * 86400, 60) // 236
+ */
+export function rangeStep(windowSeconds: number, stepSeconds: number): number {
+  return windowSeconds / stepSeconds > MAX_POINTS_PER_SERIES ? Math.ceil(windowSeconds / MAX_POINTS_PER_SERIES) : stepSeconds;
+}
+
 /** Escapes a PromQL double-quoted string. */
 const quote = (value: string): string => `"${value.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
 
@@ -76,6 +92,13 @@ export function prometheusSource(options: PrometheusSourceOptions): RecommendSou
   const endSeconds = end.getTime() / 1000;
   const window = `${options.windowSeconds}s`;
   const warnings: string[] = [];
+  const stepSeconds = rangeStep(options.windowSeconds, options.stepSeconds);
+  if (stepSeconds !== options.stepSeconds) {
+    warnings.push(
+      `--step ${options.stepSeconds}s over --window ${window} would ask for ${Math.floor(options.windowSeconds / options.stepSeconds)} points per series, ` +
+        `above Prometheus' limit of ${MAX_POINTS_PER_SERIES}: querying at step ${stepSeconds}s (peaks between points can be missed; a shorter window keeps the finer step)`,
+    );
+  }
   const selector = (...matchers: string[]): string => {
     const all = [...(options.namespace === undefined ? [] : [`${ns}=${quote(options.namespace)}`]), ...matchers];
     return all.length === 0 ? '' : `{${all.join(',')}}`;
@@ -106,7 +129,7 @@ export function prometheusSource(options: PrometheusSourceOptions): RecommendSou
       query,
       start: String(endSeconds - options.windowSeconds),
       end: String(endSeconds),
-      step: String(options.stepSeconds),
+      step: String(stepSeconds),
     })) as MatrixResult[];
   const instant = async (query: string): Promise<VectorResult[]> =>
     (await call('api/v1/query', { query, time: String(endSeconds) })) as VectorResult[];
