@@ -1,5 +1,5 @@
 import type { ClusterUse, MemorySeries, MemorySignal, ProxyClusters, ProxyRef, ProxyRequestLabels, RequestEdge } from './observations.js';
-import { AGENT_RSS_METRIC, AGENT_SUMS, MEMORY_SIGNALS, MEMORY_SIGNAL_METRICS } from './observations.js';
+import { AGENT_RSS_METRIC, AGENT_SUMS, EXAMPLE_VALUES, MEMORY_SIGNALS, MEMORY_SIGNAL_METRICS } from './observations.js';
 import type { ClusterListing } from './envoy-admin.js';
 import type { Sample } from './prometheus-text.js';
 
@@ -189,6 +189,7 @@ export function requestLabelsFromSnapshots(snapshots: readonly StatsSnapshot[], 
       namespace: first.namespace,
       pod: first.pod,
       distinct: Object.fromEntries([...values].map(([label, set]) => [label, set.size])),
+      examples: Object.fromEntries([...values].map(([label, set]) => [label, [...set].sort().slice(0, EXAMPLE_VALUES)])),
       fallback: [...fallback.values()].sort((a, b) => a.value.localeCompare(b.value) || a.reporter.localeCompare(b.reporter)),
     });
   }

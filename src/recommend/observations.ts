@@ -143,7 +143,12 @@ export interface ProxyRequestLabels extends ProxyRef {
   readonly distinct: Readonly<Record<string, number>>;
   /** Values with `destination_service_namespace="unknown"`: the host-header fallback's mark. */
   readonly fallback: readonly FallbackValue[];
+  /** Some values of each label (at most EXAMPLE_VALUES), to tell what kind of values they are. */
+  readonly examples?: Readonly<Record<string, readonly string[]>>;
 }
+
+/** How many values of a label are kept to classify it. */
+export const EXAMPLE_VALUES = 20;
 
 export interface CardinalityEvidence {
   readonly pods: readonly PodFacts[];

@@ -1,7 +1,16 @@
 import { toManifestYaml } from '../kube/manifest-yaml.js';
 import { describeBytes } from './memory-quantity.js';
 import { MEMORY_SIGNAL_NAMES } from './observations.js';
-import type { CardinalityReport } from './recommend-cardinality.js';
+import type { CardinalityCause, CardinalityReport } from './recommend-cardinality.js';
+import { CAUSE_FIXES } from './recommend-cardinality.js';
+
+const CAUSE_NAMES: Readonly<Record<CardinalityCause, string>> = {
+  HOST_HEADER_FALLBACK: 'host-header fallback',
+  REQUEST_PATH: 'request paths in a custom tag',
+  POD_NAME: 'pod names',
+  BOUNDED_LABEL: 'a bounded label',
+  HIGH_CARDINALITY_LABEL: 'many peers or services',
+};
 import type { ProfileRecommendation } from './recommend-profiles.js';
 import type { ScopeRecommendation } from './recommend-scope.js';
 import { toSidecarManifest } from './recommend-scope.js';
@@ -129,10 +138,12 @@ export function renderCardinality(report: CardinalityReport, format: OutputForma
   const findings = report.findings
     .map((f) => {
       const base = `${f.namespace}/${f.pod}: ${f.distinct} distinct ${f.label} values`;
-      if (f.cause !== 'HOST_HEADER_FALLBACK') return `${base}: high-cardinality label\n`;
+      const seen = f.examples.length === 0 ? '' : ` (e.g. ${f.examples.join(', ')})`;
+      if (f.cause !== 'HOST_HEADER_FALLBACK') return `${base}: ${CAUSE_NAMES[f.cause]}${seen}: ${CAUSE_FIXES[f.cause].replace('LABEL', f.label)}\n`;
       return `${base}: host-header fallback (${f.fallbackValues} values with destination_service_namespace="unknown", reporter ${f.reporters.join('+')}; e.g. ${f.examples.join(', ')})\n`;
     })
     .join('');
   if (report.findings.length === 0) return `${table}\nno proxy is above the threshold\n`;
+  if (report.fixes.length === 0) return `${table}\n${findings}`;
   return `${table}\n${findings}\n${telemetryYaml(report)}`;
 }

@@ -10,7 +10,7 @@ import type {
   ScopeEvidence,
 } from '../observations.js';
 import type { MemorySignal } from '../observations.js';
-import { AGENT_RSS_METRIC, AGENT_SUMS, MEMORY_SIGNALS, MEMORY_SIGNAL_METRICS } from '../observations.js';
+import { AGENT_RSS_METRIC, AGENT_SUMS, EXAMPLE_VALUES, MEMORY_SIGNALS, MEMORY_SIGNAL_METRICS } from '../observations.js';
 import { parseSampleValue } from '../prometheus-text.js';
 import { podFactsFromName } from '../workload-identity.js';
 import type { RecommendSource } from './source.js';
@@ -302,12 +302,14 @@ export function prometheusSource(options: PrometheusSourceOptions): RecommendSou
     async cardinality(labels): Promise<CardinalityEvidence> {
       const series = `last_over_time(istio_requests_total${selector()}[${window}])`;
       const counts = await Promise.all(labels.map((label) => instant(`count by (${ns}, ${podLabel}) (count by (${ns}, ${podLabel}, ${label}) (${series}))`)));
+      // The values themselves, to tell a status code from a pod name or a path; a few per proxy are kept.
+      const values = await Promise.all(labels.map((label) => instant(`group by (${ns}, ${podLabel}, ${label}) (${series})`)));
       const fallbackSeries = `last_over_time(istio_requests_total${selector('destination_service_namespace="unknown"', 'destination_service!="unknown"')}[${window}])`;
       const fallback = await instant(`group by (${ns}, ${podLabel}, reporter, destination_service) (${fallbackSeries})`);
-      const proxies = new Map<string, { namespace: string; pod: string; distinct: Record<string, number>; fallback: FallbackValue[] }>();
+      const proxies = new Map<string, { namespace: string; pod: string; distinct: Record<string, number>; fallback: FallbackValue[]; examples: Record<string, string[]> }>();
       const proxyFor = (ref: { namespace: string; pod: string }) => {
         const key = `${ref.namespace}/${ref.pod}`;
-        const proxy = proxies.get(key) ?? { ...ref, distinct: {}, fallback: [] };
+        const proxy = proxies.get(key) ?? { ...ref, distinct: {}, fallback: [], examples: {} };
         proxies.set(key, proxy);
         return proxy;
       };
@@ -315,6 +317,15 @@ export function prometheusSource(options: PrometheusSourceOptions): RecommendSou
         for (const r of counts[i] ?? []) {
           const ref = refOf(r.metric);
           if (ref) proxyFor(ref).distinct[label] = valueOf(r);
+        }
+      });
+      labels.forEach((label, i) => {
+        for (const r of values[i] ?? []) {
+          const ref = refOf(r.metric);
+          const value = r.metric[label];
+          if (ref === undefined || value === undefined) continue;
+          const own = (proxyFor(ref).examples[label] ??= []);
+          if (own.length < EXAMPLE_VALUES) own.push(value);
         }
       });
       for (const r of fallback) {
