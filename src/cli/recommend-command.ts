@@ -310,7 +310,7 @@ function withSourceOptions(command: Command): Command {
   return command
     .option('--prometheus <url>', 'read from a Prometheus server (HTTP API query_range/query)')
     .option('--pod-proxy', "read each istio-proxy's merged agent + Envoy stats through the API server's pod proxy (port 15020)")
-    .option('--from-files <paths...>', 'read saved /stats/prometheus dumps: <namespace>/<pod>[@n].txt, or files whose samples carry namespace/pod labels')
+    .option('--from-files <paths...>', 'read saved outputs, detected by content: /stats/prometheus, /stats, /clusters, /config_dump, /memory, Prometheus API JSON, istioctl bug-report trees (<namespace>/<pod>[@n].<ext> when the content names no pod)')
     .option('--pods <file>', 'with --from-files: kubectl get pods -o yaml output, for labels, owners, limits and OOM kills')
     .option('--kubeconfig <path>', 'with --pod-proxy: kubeconfig file (default: KUBECONFIG, ~/.kube/config, in-cluster)')
     .option('--context <name>', 'with --pod-proxy: kubeconfig context')
