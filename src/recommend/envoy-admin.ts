@@ -65,10 +65,17 @@ export function parseClustersText(text: string): ClusterListing {
   };
 }
 
-/** True when text is `/clusters` output: every line `name::…`. */
+/**
+ * True when text is `/clusters` output: every line `name::…`, and some line a cluster setting or a
+ * host counter (`/listeners` text is `name::address` lines too, and must not pass for clusters).
+ */
 export function looksLikeClustersText(text: string): boolean {
   const lines = text.split(/\r?\n/).filter((l) => l.trim() !== '');
-  return lines.length > 0 && lines.every((l) => /^[^\s:{}#][^\s]*?::\S/.test(l.trim()));
+  return (
+    lines.length > 0 &&
+    lines.every((l) => /^[^\s:{}#][^\s]*?::\S/.test(l.trim())) &&
+    lines.some((l) => /::(added_via_api|default_priority|high_priority|observability_name|outlier)::|::(cx_total|rq_total)::/.test(l))
+  );
 }
 
 /**

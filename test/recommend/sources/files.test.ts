@@ -101,6 +101,8 @@ t.test('an istioctl bug-report tree: proxies/<namespace>/<pod>/ files by content
   await writeFile(join(pod, 'clusters'), await readFile(`${fixtures}envoy-admin/istio-io-clusters/default/ratings-v1@clusters.txt`));
   await writeFile(join(pod, 'stats', 'prometheus'), await readFile(`${fixtures}istio-1.11-merged/default/reviews-v1.txt`));
   await writeFile(join(pod, 'server_info'), '{"version": "abc/1.11.4/Clean/RELEASE/BoringSSL", "state": "LIVE"}');
+  // /listeners text is `name::address` lines too: not clusters.
+  await writeFile(join(pod, 'listeners'), '0.0.0.0_15001::0.0.0.0:15001\nvirtualInbound::0.0.0.0:15006\n10.96.0.10_53::10.96.0.10:53\n');
   await writeFile(join(root, 'istio', 'istio-system', 'istiod-0', 'discovery.log'), '2026-12-03T05:00:00Z info ads push\n');
   const set = await readStatsFiles([root]);
   const evidence = await snapshotSource(async () => set).scope();
