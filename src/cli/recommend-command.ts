@@ -4,7 +4,7 @@ import { compareQuantities, isResourceQuantity } from '../policy/quantity.js';
 import { parseDuration } from '../recommend/duration.js';
 import { analyseCardinality, DEFAULT_CARDINALITY_LABELS } from '../recommend/recommend-cardinality.js';
 import { DEFAULT_PROFILE_OPTIONS, recommendProfiles } from '../recommend/recommend-profiles.js';
-import { gatewaysSkipped, recommendScopes } from '../recommend/recommend-scope.js';
+import { gatewaysSkipped, recommendScopes, unobservedWorkloads } from '../recommend/recommend-scope.js';
 import type { OutputFormat } from '../recommend/render-recommendations.js';
 import { renderCardinality, renderProfiles, renderScopes } from '../recommend/render-recommendations.js';
 import { readStatsFiles } from '../recommend/sources/files.js';
@@ -177,6 +177,9 @@ export async function runRecommendProfiles(options: ProfilesCommandOptions, io: 
     if (!isResourceQuantity(value)) throw new Error(`${flag} ${value} is not a Kubernetes quantity`);
   }
   if (compareQuantities(options.cpu, options.cpuLimit) > 0) throw new Error(`--cpu ${options.cpu} is above --cpu-limit ${options.cpuLimit}`);
+  if (options.limitRatio < 1) {
+    throw usageError(`--limit-ratio ${options.limitRatio} would put memory limits below the requests, which Kubernetes and serve --config reject: give 1 or more`);
+  }
   const source = io.source ?? sourceFromOptions(options, io.now);
   const evidence = await source.memory();
   const rec = recommendProfiles(evidence, {
@@ -195,15 +198,38 @@ export async function runRecommendProfiles(options: ProfilesCommandOptions, io: 
   io.stdout(renderProfiles(rec, options.output));
 }
 
+const shortList = (items: readonly string[]): string =>
+  items.length > 5 ? `${items.slice(0, 5).join(', ')} and ${items.length - 5} more` : items.join(', ');
+
 /** Why no Sidecar is written when the stats cannot show what a proxy calls, and how to get them. */
 export function destinationsUnknown(unseen: readonly string[]): string {
-  const shown = unseen.length > 5 ? `${unseen.slice(0, 5).join(', ')} and ${unseen.length - 5} more` : unseen.join(', ');
+  const shown = shortList(unseen);
   return (
     `no Sidecar written: the stats do not show which services ${shown} call (no traffic counters on any outbound|… cluster: ` +
-    `Istio's default stats count only cluster.xds-grpc), and a Sidecar from them would cut every call they make; ` +
+    `Istio's default stats count only cluster.xds-grpc; and no istio_requests_total or istio_tcp_connections_opened_total ` +
+    `series with their workload as source_workload), and a Sidecar from them would cut every call they make; ` +
     `add the outbound cluster stats with proxyStatsMatcher: {inclusionPrefixes: ["cluster.outbound"]} ` +
     `(meshConfig.defaultConfig, or the pod annotation proxy.istio.io/config; https://istio.io/latest/docs/ops/configuration/telemetry/envoy-stats/), ` +
     `restart the pods, let traffic run for the window, and scrape again`
+  );
+}
+
+/** What request metrics cannot see, said wherever a scope is derived from them. */
+export const REQUEST_METRICS_LIMITS =
+  'istio_requests_total and istio_tcp_connections_opened_total: only calls made in the window and seen by Istio telemetry; ' +
+  'a service called rarely, or only through an excluded port or a non-meshed path, is missing';
+
+/** Why no Sidecar is written when the source cannot list a namespace's pods, and how to give the list. */
+export function inventoryMissing(namespaces: readonly string[], options: SourceOptions): string {
+  const how =
+    options.prometheus !== undefined
+      ? 'scrape kube-state-metrics into that Prometheus (kube_pod_container_info{container="istio-proxy"} lists the proxies)'
+      : options.podProxy === true
+        ? 'drop -l/--selector: it hides the namespace\'s other pods'
+        : `give --pods FILE with each namespace's whole pod list (kubectl get pods -n ${namespaces[0] ?? 'NS'} -o yaml)`;
+  return (
+    `no Sidecar written: a Sidecar in ${namespaces.join(', ')} also applies to (or, per workload, may select) istio-proxy pods the stats do not show, ` +
+    `and the source does not list the pods there, so it cannot tell whether every workload was observed; ${how}`
   );
 }
 
@@ -235,6 +261,25 @@ export async function runRecommendScope(options: ScopeCommandOptions, io: Recomm
   }
   const unseen = recs.flatMap((r) => r.unseen);
   if (unseen.length > 0) throw usageError(destinationsUnknown(unseen));
+  const unobserved = [...new Set(recs.flatMap((r) => r.unobserved))].sort();
+  if (unobserved.length > 0) {
+    throw usageError(
+      `no Sidecar written: a namespace-wide Sidecar would also apply to ${shortList(unobserved)}, which ${evidence.inventory?.from ?? 'the pod list'} ` +
+        `lists as running but the source has no stats for (a failed scrape, see the warnings, or their dumps not given): nothing shows what they call, ` +
+        `and the Sidecar would cut it; scrape them again or add their stats, or use --per workload for Sidecars that select only the observed workloads`,
+    );
+  }
+  const unlisted = [...new Set(recs.filter((r) => r.inventoryMissing).map((r) => r.namespace))].sort();
+  if (unlisted.length > 0) throw usageError(inventoryMissing(unlisted, options));
+  for (const workload of options.per === 'workload' ? unobservedWorkloads(evidence, scopeOptions) : []) {
+    io.stderr(`note: no Sidecar for ${workload}: listed as running, but the source has no stats for it\n`);
+  }
+  for (const rec of recs.filter((r) => r.fromRequestMetrics.length > 0)) {
+    io.stderr(`note: ${rec.namespace}/${rec.name}: destinations of ${rec.fromRequestMetrics.join(', ')} from request metrics (${REQUEST_METRICS_LIMITS})\n`);
+  }
+  for (const call of recs.flatMap((r) => r.unnamedDestinations)) {
+    io.stderr(`note: ${call}: the destination names no host (passthrough traffic to an IP or an unknown service), so no egress host keeps it\n`);
+  }
   if (recs.every((r) => r.calledClusters.length === 0)) {
     io.stderr('note: no proxy called any service over the window: the Sidecars import only the --include hosts; widen the window if that is unexpected\n');
   }
@@ -265,7 +310,7 @@ function withSourceOptions(command: Command): Command {
   return command
     .option('--prometheus <url>', 'read from a Prometheus server (HTTP API query_range/query)')
     .option('--pod-proxy', "read each istio-proxy's merged agent + Envoy stats through the API server's pod proxy (port 15020)")
-    .option('--from-files <paths...>', 'read saved /stats/prometheus dumps: <namespace>/<pod>[@n].txt, or files whose samples carry namespace/pod labels')
+    .option('--from-files <paths...>', 'read saved outputs, detected by content: /stats/prometheus, /stats, /clusters, /config_dump, /memory, Prometheus API JSON, istioctl bug-report trees (<namespace>/<pod>[@n].<ext> when the content names no pod)')
     .option('--pods <file>', 'with --from-files: kubectl get pods -o yaml output, for labels, owners, limits and OOM kills')
     .option('--kubeconfig <path>', 'with --pod-proxy: kubeconfig file (default: KUBECONFIG, ~/.kube/config, in-cluster)')
     .option('--context <name>', 'with --pod-proxy: kubeconfig context')

@@ -1,5 +1,6 @@
-import type { ClusterUse, MemorySeries, MemorySignal, ProxyClusters, ProxyRef, ProxyRequestLabels } from './observations.js';
-import { AGENT_RSS_METRIC, AGENT_SUMS, MEMORY_SIGNALS, MEMORY_SIGNAL_METRICS } from './observations.js';
+import type { ClusterUse, MemorySeries, MemorySignal, ProxyClusters, ProxyRef, ProxyRequestLabels, RequestEdge } from './observations.js';
+import { AGENT_RSS_METRIC, AGENT_SUMS, EXAMPLE_VALUES, MEMORY_SIGNALS, MEMORY_SIGNAL_METRICS } from './observations.js';
+import type { ClusterListing } from './envoy-admin.js';
 import type { Sample } from './prometheus-text.js';
 
 /** One scrape of one proxy's `/stats/prometheus`. */
@@ -88,9 +89,12 @@ function increase(first: number | undefined, last: number | undefined): number {
  *
  * @example clustersFromSnapshots(snaps)[0].clusters[0] // { cluster: 'outbound|9080||reviews…', requests: 42, connections: 3 }
  */
-export function clustersFromSnapshots(snapshots: readonly StatsSnapshot[]): ProxyClusters[] {
-  const proxies: ProxyClusters[] = [];
-  for (const group of byProxy(snapshots).values()) {
+export function clustersFromSnapshots(snapshots: readonly StatsSnapshot[], listings: readonly ListedProxy[] = []): ProxyClusters[] {
+  const proxies = new Map<string, ProxyClusters>();
+  for (const all of byProxy(snapshots).values()) {
+    // Another file of the same pod (its /memory) names no cluster: only scrapes that do are compared.
+    const withClusters = all.filter((s) => s.samples.some((x) => x.name.startsWith(CLUSTER_PREFIX)));
+    const group = withClusters.length > 0 ? withClusters : all;
     const first = group[0] as StatsSnapshot;
     const last = group[group.length - 1] as StatsSnapshot;
     const single = group.length === 1;
@@ -112,15 +116,48 @@ export function clustersFromSnapshots(snapshots: readonly StatsSnapshot[]): Prox
       counted: rqLast.has(cluster) || cxLast.has(cluster),
     }));
     const active = last.samples.find((s) => s.name === ACTIVE_CLUSTERS);
-    proxies.push({
+    proxies.set(proxyKey(first), {
       namespace: first.namespace,
       pod: first.pod,
       clusters,
       ...(active === undefined ? {} : { activeClusters: active.value }),
     });
   }
-  return proxies;
+  // Listings (`/clusters`, config dumps) name every cluster held; `/clusters` also counts each host's traffic.
+  const listed = new Map<string, ListedProxy[]>();
+  for (const listing of listings) listed.set(proxyKey(listing), [...(listed.get(proxyKey(listing)) ?? []), listing]);
+  for (const [key, group] of listed) {
+    const counted = group.filter((l) => l.counted);
+    const [firstCount, lastCount] = [counted[0], counted[counted.length - 1]];
+    const countOf = (listing: ListedProxy | undefined, name: string, field: 'requests' | 'connections'): number | undefined =>
+      listing?.clusters.find((c) => c.name === name)?.[field];
+    const names = new Set(group.flatMap((l) => l.clusters.map((c) => c.name)));
+    const existing = proxies.get(key);
+    const byName = new Map((existing?.clusters ?? []).map((c) => [c.cluster, c]));
+    for (const name of names) {
+      const before = byName.get(name);
+      const traffic = (field: 'requests' | 'connections'): number =>
+        counted.length <= 1 ? (countOf(lastCount, name, field) ?? 0) : increase(countOf(firstCount, name, field), countOf(lastCount, name, field));
+      byName.set(name, {
+        cluster: name,
+        requests: Math.max(before?.requests ?? 0, traffic('requests')),
+        connections: Math.max(before?.connections ?? 0, traffic('connections')),
+        counted: (before?.counted ?? false) || counted.length > 0,
+      });
+    }
+    const first = group[0] as ListedProxy;
+    proxies.set(key, {
+      namespace: first.namespace,
+      pod: first.pod,
+      clusters: [...byName.values()].sort((a, b) => a.cluster.localeCompare(b.cluster)),
+      ...(existing?.activeClusters === undefined ? {} : { activeClusters: existing.activeClusters }),
+    });
+  }
+  return [...proxies.values()];
 }
+
+/** A proxy's cluster listing, as clustersFromSnapshots merges it with its stats. */
+export interface ListedProxy extends ProxyRef, ClusterListing {}
 
 export const REQUESTS_METRIC = 'istio_requests_total';
 
@@ -152,8 +189,57 @@ export function requestLabelsFromSnapshots(snapshots: readonly StatsSnapshot[], 
       namespace: first.namespace,
       pod: first.pod,
       distinct: Object.fromEntries([...values].map(([label, set]) => [label, set.size])),
+      examples: Object.fromEntries([...values].map(([label, set]) => [label, [...set].sort().slice(0, EXAMPLE_VALUES)])),
       fallback: [...fallback.values()].sort((a, b) => a.value.localeCompare(b.value) || a.reporter.localeCompare(b.reporter)),
     });
   }
   return proxies;
+}
+
+export const TCP_OPENED_METRIC = 'istio_tcp_connections_opened_total';
+const EDGE_METRICS = [REQUESTS_METRIC, TCP_OPENED_METRIC] as const;
+
+/**
+ * Caller → destination pairs from `istio_requests_total` and `istio_tcp_connections_opened_total`,
+ * whichever proxy reported them (the caller as `reporter="source"`, the callee as
+ * `reporter="destination"`): the counter's increase between the first and the last snapshot of
+ * the reporting proxy, or its value since that proxy started when there is one snapshot.
+ *
+ * @example requestEdgesFromSnapshots(snaps)[0] // { sourceNamespace: 'default', sourceWorkload: 'productpage-v1', destinationService: 'reviews.default.svc.cluster.local', … }
+ */
+export function requestEdgesFromSnapshots(snapshots: readonly StatsSnapshot[]): RequestEdge[] {
+  const edges = new Map<string, { edge: Omit<RequestEdge, 'count'>; count: number }>();
+  for (const all of byProxy(snapshots).values()) {
+    const withEdges = all.filter((s) => s.samples.some((x) => x.name === REQUESTS_METRIC || x.name === TCP_OPENED_METRIC));
+    if (withEdges.length === 0) continue;
+    const group = withEdges;
+    const first = group[0] as StatsSnapshot;
+    const last = group[group.length - 1] as StatsSnapshot;
+    const totals = (snapshot: StatsSnapshot): Map<string, { edge: Omit<RequestEdge, 'count'>; value: number }> => {
+      const out = new Map<string, { edge: Omit<RequestEdge, 'count'>; value: number }>();
+      for (const s of snapshot.samples) {
+        const metric = EDGE_METRICS.find((m) => m === s.name);
+        const sourceWorkload = s.labels['source_workload'];
+        const sourceNamespace = s.labels['source_workload_namespace'];
+        const destinationService = s.labels['destination_service'];
+        if (metric === undefined || sourceWorkload === undefined || sourceNamespace === undefined || destinationService === undefined) continue;
+        if (!Number.isFinite(s.value)) continue;
+        const key = [metric, sourceNamespace, sourceWorkload, destinationService].join('\u0000');
+        const entry = out.get(key) ?? { edge: { sourceNamespace, sourceWorkload, destinationService, metric }, value: 0 };
+        entry.value += s.value;
+        out.set(key, entry);
+      }
+      return out;
+    };
+    const [before, after] = [totals(first), totals(last)];
+    for (const [key, { edge, value }] of after) {
+      const count = group.length === 1 ? value : increase(before.get(key)?.value, value);
+      const entry = edges.get(key) ?? { edge, count: 0 };
+      entry.count += count;
+      edges.set(key, entry);
+    }
+  }
+  return [...edges.values()]
+    .map(({ edge, count }) => ({ ...edge, count }))
+    .sort((a, b) => `${a.sourceNamespace}/${a.sourceWorkload}→${a.destinationService}`.localeCompare(`${b.sourceNamespace}/${b.sourceWorkload}→${b.destinationService}`) || a.metric.localeCompare(b.metric));
 }

@@ -96,9 +96,39 @@ export interface ProxyClusters extends ProxyRef {
   readonly activeClusters?: number;
 }
 
+/**
+ * Every istio-proxy pod a source knows to be running, observed or not: a Sidecar without a
+ * selector applies to all of them, so a namespace is only scoped when every one was observed.
+ */
+export interface ProxyInventory {
+  readonly pods: readonly PodFacts[];
+  /** Namespaces whose running istio-proxy pods are all in `pods`; `*` for every namespace. */
+  readonly completeIn: readonly string[];
+  /** Where the list came from, for messages. */
+  readonly from: string;
+}
+
+/**
+ * One caller → destination pair from Istio's standard metrics (`istio_requests_total` for HTTP/gRPC,
+ * `istio_tcp_connections_opened_total` for TCP): what default Istio records when per-cluster stats are off.
+ */
+export interface RequestEdge {
+  readonly sourceNamespace: string;
+  readonly sourceWorkload: string;
+  /** `destination_service`: a service FQDN, a ServiceEntry host, a Host header, or "unknown". */
+  readonly destinationService: string;
+  readonly metric: 'istio_requests_total' | 'istio_tcp_connections_opened_total';
+  /** Requests or connections counted (since the reporting proxy started, or over the window). */
+  readonly count: number;
+}
+
 export interface ScopeEvidence {
   readonly pods: readonly PodFacts[];
   readonly proxies: readonly ProxyClusters[];
+  /** Absent when the source cannot list the pods (saved dumps without --pods, Prometheus without kube-state-metrics). */
+  readonly inventory?: ProxyInventory;
+  /** Caller → destination pairs from the request metrics, when the source has them. */
+  readonly requests?: readonly RequestEdge[];
 }
 
 /** A `destination_service` value that came from the Host header, and who reported it. */
@@ -113,7 +143,12 @@ export interface ProxyRequestLabels extends ProxyRef {
   readonly distinct: Readonly<Record<string, number>>;
   /** Values with `destination_service_namespace="unknown"`: the host-header fallback's mark. */
   readonly fallback: readonly FallbackValue[];
+  /** Some values of each label (at most EXAMPLE_VALUES), to tell what kind of values they are. */
+  readonly examples?: Readonly<Record<string, readonly string[]>>;
 }
+
+/** How many values of a label are kept to classify it. */
+export const EXAMPLE_VALUES = 20;
 
 export interface CardinalityEvidence {
   readonly pods: readonly PodFacts[];

@@ -1,4 +1,4 @@
-import type { Labels, PodFacts, ProxyClusters, ScopeEvidence } from './observations.js';
+import type { Labels, PodFacts, ProxyClusters, ProxyRef, RequestEdge, ScopeEvidence } from './observations.js';
 import { podFactsFromName } from './workload-identity.js';
 import type { Workload } from './workloads.js';
 import { groupWorkloads, selectorFor, workloadKey } from './workloads.js';
@@ -103,6 +103,17 @@ export interface ScopeRecommendation {
   readonly meshWide: boolean;
   /** With `per: 'workload'`: the workloads (`namespace/name`) no label selector singles out, folded into this namespace Sidecar. */
   readonly unselectable: readonly string[];
+  /**
+   * Workloads (`namespace/name`) the Sidecar would also apply to that the source lists as running
+   * but has no stats for (a failed scrape, a dump not given): applying it would cut their calls.
+   */
+  readonly unobserved: readonly string[];
+  /** The source cannot list the namespace's istio-proxy pods, so it cannot tell whether any went unobserved. */
+  readonly inventoryMissing: boolean;
+  /** Workloads (`namespace/name`) whose destinations came from request metrics, their proxies having no outbound cluster stats. */
+  readonly fromRequestMetrics: readonly string[];
+  /** Calls in the request metrics whose destination names no host (`unknown`, an IP address): no egress host can keep them. */
+  readonly unnamedDestinations: readonly string[];
 }
 
 /**
@@ -141,10 +152,32 @@ export function toSidecarManifest(rec: ScopeRecommendation): SidecarManifest {
   };
 }
 
+/**
+ * The host a request metric's `destination_service` names, without a port; undefined for
+ * "unknown" and IP addresses (passthrough traffic), which no egress host can name.
+ *
+ * @example requestDestinationHost('reviews.bookinfo.svc.cluster.local') // "reviews.bookinfo.svc.cluster.local"
+ */
+export function requestDestinationHost(value: string): string | undefined {
+  if (value === '' || value === 'unknown') return undefined;
+  if (value.includes(':') && !/^[^:]+:\d+$/.test(value)) return undefined;
+  const host = value.replace(/:\d+$/, '');
+  if (/^\d{1,3}(\.\d{1,3}){3}$/.test(host)) return undefined;
+  return host;
+}
+
+interface GroupContext {
+  readonly podOf: (ref: ProxyRef) => PodFacts;
+  readonly edges: readonly RequestEdge[];
+  readonly unobserved: readonly string[];
+  readonly inventoryMissing: boolean;
+}
+
 function scopeFor(
   group: { namespace: string; name: string; workload?: string; workloadSelector?: Labels; unselectable?: readonly string[] },
   proxies: readonly ProxyClusters[],
   options: ScopeOptions,
+  context: GroupContext,
 ): ScopeRecommendation {
   const called = new Set<string>();
   for (const proxy of proxies) {
@@ -153,6 +186,20 @@ function scopeFor(
     }
   }
   const calledHosts = new Set([...called].map((c) => (parseOutboundCluster(c) as OutboundCluster).host));
+  // Where a proxy counts no outbound cluster traffic, the request metrics name what its workload called.
+  const blind = proxies.filter((p) => !showsDestinations(p));
+  const blindWorkloads = new Set(blind.map((p) => context.podOf(p).workload));
+  const edgesOf = (workload: string): RequestEdge[] =>
+    context.edges.filter((e) => e.count > 0 && e.sourceNamespace === group.namespace && e.sourceWorkload === workload);
+  const unnamed = new Set<string>();
+  for (const workload of blindWorkloads) {
+    for (const edge of edgesOf(workload)) {
+      const host = requestDestinationHost(edge.destinationService);
+      if (host === undefined) unnamed.add(`${group.namespace}/${workload} → ${edge.destinationService} (${edge.metric})`);
+      else calledHosts.add(host);
+    }
+  }
+  const fromRequests = new Set([...blindWorkloads].filter((w) => edgesOf(w).length > 0));
   const hosts = [...new Set([...calledHosts].map((h) => egressHost(h, options.clusterDomain)))]
     .filter((h) => !isImported(options.alwaysInclude, h.slice(h.indexOf('/') + 1), options.clusterDomain, group.namespace))
     .sort();
@@ -178,9 +225,13 @@ function scopeFor(
     clustersBefore: before,
     clustersAfter: after,
     removedClusters: before - after,
-    unseen: proxies.filter((p) => !showsDestinations(p)).map((p) => `${p.namespace}/${p.pod}`),
+    unseen: blind.filter((p) => !fromRequests.has(context.podOf(p).workload)).map((p) => `${p.namespace}/${p.pod}`),
     meshWide: group.workloadSelector === undefined && group.namespace === options.rootNamespace,
     unselectable: group.unselectable ?? [],
+    unobserved: context.unobserved,
+    inventoryMissing: context.inventoryMissing,
+    fromRequestMetrics: [...fromRequests].sort().map((w) => `${group.namespace}/${w}`),
+    unnamedDestinations: [...unnamed].sort(),
   };
 }
 
@@ -215,39 +266,74 @@ export function gatewaysSkipped(evidence: ScopeEvidence, options: Pick<ScopeOpti
  */
 export function recommendScopes(evidence: ScopeEvidence, options: ScopeOptions = DEFAULT_SCOPE_OPTIONS): ScopeRecommendation[] {
   const known = new Map(evidence.pods.map((p) => [`${p.namespace}/${p.pod}`, p]));
-  const pods: PodFacts[] = evidence.proxies.map((p) => known.get(`${p.namespace}/${p.pod}`) ?? podFactsFromName(p.namespace, p.pod));
+  const podOf = (ref: ProxyRef): PodFacts => known.get(`${ref.namespace}/${ref.pod}`) ?? podFactsFromName(ref.namespace, ref.pod);
+  const pods: PodFacts[] = evidence.proxies.map(podOf);
   const proxiesOf = (members: readonly PodFacts[]): ProxyClusters[] => {
     const keys = new Set(members.map((p) => `${p.namespace}/${p.pod}`));
     return evidence.proxies.filter((p) => keys.has(`${p.namespace}/${p.pod}`));
   };
   const meshPods = pods.filter((p) => !isGateway(p, options));
+  const observed = new Set(evidence.proxies.map((p) => `${p.namespace}/${p.pod}`));
+  const observedWorkloads = new Set(meshPods.map((p) => `${p.namespace}/${p.workload}`));
+  // Listed as running, no stats, and no pod of their workload observed: nothing says what they call.
+  const unobservedPods = (evidence.inventory?.pods ?? []).filter(
+    (p) => !observed.has(`${p.namespace}/${p.pod}`) && !isGateway(p, options) && !observedWorkloads.has(`${p.namespace}/${p.workload}`),
+  );
+  const listed = (namespace: string): boolean =>
+    evidence.inventory !== undefined && (evidence.inventory.completeIn.includes('*') || evidence.inventory.completeIn.includes(namespace));
+  const edges = evidence.requests ?? [];
   const recommendations: ScopeRecommendation[] = [];
   const namespaces = [...new Set(meshPods.map((p) => p.namespace))].sort();
   for (const namespace of namespaces) {
     const inNamespace = meshPods.filter((p) => p.namespace === namespace);
+    const unobservedHere = groupWorkloads(unobservedPods.filter((p) => p.namespace === namespace));
+    const context = (unobserved: readonly Workload[]): GroupContext => ({
+      podOf,
+      edges,
+      unobserved: unobserved.map((w) => `${w.namespace}/${w.name}`),
+      inventoryMissing: !listed(namespace),
+    });
     if (options.per === 'namespace') {
-      recommendations.push(scopeFor({ namespace, name: 'default' }, proxiesOf(inNamespace), options));
+      recommendations.push(scopeFor({ namespace, name: 'default' }, proxiesOf(inNamespace), options, context(unobservedHere)));
       continue;
     }
     const workloads = groupWorkloads(inNamespace);
     const unselectable: Workload[] = [];
     for (const workload of workloads) {
-      const selector = selectorFor(
-        workload,
-        workloads.filter((w) => workloadKey(w) !== workloadKey(workload)),
-      );
+      // Selectors are checked against the unobserved workloads too, so no Sidecar selects one of them.
+      const selector = selectorFor(workload, [...workloads, ...unobservedHere].filter((w) => workloadKey(w) !== workloadKey(workload)));
       if (selector === undefined) {
         unselectable.push(workload);
         continue;
       }
       recommendations.push(
-        scopeFor({ namespace, name: workload.name, workload: workload.name, workloadSelector: selector }, proxiesOf(workload.pods), options),
+        scopeFor({ namespace, name: workload.name, workload: workload.name, workloadSelector: selector }, proxiesOf(workload.pods), options, context([])),
       );
     }
     if (unselectable.length > 0) {
       const names = unselectable.map((w) => `${w.namespace}/${w.name}`);
-      recommendations.push(scopeFor({ namespace, name: 'default', unselectable: names }, proxiesOf(unselectable.flatMap((w) => w.pods)), options));
+      recommendations.push(
+        scopeFor({ namespace, name: 'default', unselectable: names }, proxiesOf(unselectable.flatMap((w) => w.pods)), options, context(unobservedHere)),
+      );
     }
   }
   return recommendations;
+}
+
+/**
+ * Workloads the source lists as running with no stats for them, for saying a per-workload run
+ * wrote no Sidecar for them.
+ */
+export function unobservedWorkloads(evidence: ScopeEvidence, options: Pick<ScopeOptions, 'rootNamespace'>): string[] {
+  const observed = new Set(evidence.proxies.map((p) => `${p.namespace}/${p.pod}`));
+  const known = new Map(evidence.pods.map((p) => [`${p.namespace}/${p.pod}`, p]));
+  const observedWorkloads = new Set(evidence.proxies.map((p) => known.get(`${p.namespace}/${p.pod}`) ?? podFactsFromName(p.namespace, p.pod)).map((p) => `${p.namespace}/${p.workload}`));
+  return [
+    ...new Set(
+      (evidence.inventory?.pods ?? [])
+        .filter((p) => !observed.has(`${p.namespace}/${p.pod}`) && !isGateway(p, options))
+        .map((p) => `${p.namespace}/${p.workload}`)
+        .filter((w) => !observedWorkloads.has(w)),
+    ),
+  ].sort();
 }

@@ -1,7 +1,16 @@
 import { toManifestYaml } from '../kube/manifest-yaml.js';
 import { describeBytes } from './memory-quantity.js';
 import { MEMORY_SIGNAL_NAMES } from './observations.js';
-import type { CardinalityReport } from './recommend-cardinality.js';
+import type { CardinalityCause, CardinalityReport } from './recommend-cardinality.js';
+import { CAUSE_FIXES } from './recommend-cardinality.js';
+
+const CAUSE_NAMES: Readonly<Record<CardinalityCause, string>> = {
+  HOST_HEADER_FALLBACK: 'host-header fallback',
+  REQUEST_PATH: 'request paths in a custom tag',
+  POD_NAME: 'pod names',
+  BOUNDED_LABEL: 'a bounded label',
+  HIGH_CARDINALITY_LABEL: 'many peers or services',
+};
 import type { ProfileRecommendation } from './recommend-profiles.js';
 import type { ScopeRecommendation } from './recommend-scope.js';
 import { toSidecarManifest } from './recommend-scope.js';
@@ -58,9 +67,25 @@ export function renderProfiles(rec: ProfileRecommendation, format: OutputFormat)
   return `${table}${skipped}\n${profilesYaml(rec)}`;
 }
 
-/** Sidecar manifests as multi-document YAML. */
+/** Where a Sidecar's hosts came from, as the table and the YAML comments say it. */
+export function destinationsFrom(rec: ScopeRecommendation): string {
+  if (rec.fromRequestMetrics.length === 0) return 'cluster stats';
+  return rec.fromRequestMetrics.length === rec.proxies || rec.workload !== undefined ? 'request metrics' : 'cluster stats + request metrics';
+}
+
+/** Sidecar manifests as multi-document YAML; one derived from request metrics says so in a comment. */
 export function sidecarsYaml(recs: readonly ScopeRecommendation[]): string {
-  return recs.map((r) => toManifestYaml(toSidecarManifest(r))).join('---\n');
+  return recs
+    .map((r) => {
+      const comment =
+        r.fromRequestMetrics.length === 0
+          ? ''
+          : `# hosts for ${r.fromRequestMetrics.join(', ')} from request metrics (no outbound cluster stats): ` +
+            'istio_requests_total (HTTP/gRPC) and istio_tcp_connections_opened_total (TCP) source_workload → destination_service; ' +
+            'only calls made in the window and seen by Istio telemetry\n';
+      return `${comment}${toManifestYaml(toSidecarManifest(r))}`;
+    })
+    .join('---\n');
 }
 
 /**
@@ -82,9 +107,10 @@ export function renderScopes(recs: readonly ScopeRecommendation[], format: Outpu
       String(r.clustersBefore),
       String(r.clustersAfter),
       share,
+      destinationsFrom(r),
     ];
   });
-  const table = formatTable(['SIDECAR', 'SELECTOR', 'PROXIES', 'EGRESS HOSTS', 'CLUSTERS NOW', 'CLUSTERS AFTER', 'REDUCTION'], rows);
+  const table = formatTable(['SIDECAR', 'SELECTOR', 'PROXIES', 'EGRESS HOSTS', 'CLUSTERS NOW', 'CLUSTERS AFTER', 'REDUCTION', 'DESTINATIONS FROM'], rows);
   return `${table}\n${sidecarsYaml(recs)}`;
 }
 
@@ -112,10 +138,12 @@ export function renderCardinality(report: CardinalityReport, format: OutputForma
   const findings = report.findings
     .map((f) => {
       const base = `${f.namespace}/${f.pod}: ${f.distinct} distinct ${f.label} values`;
-      if (f.cause !== 'HOST_HEADER_FALLBACK') return `${base}: high-cardinality label\n`;
+      const seen = f.examples.length === 0 ? '' : ` (e.g. ${f.examples.join(', ')})`;
+      if (f.cause !== 'HOST_HEADER_FALLBACK') return `${base}: ${CAUSE_NAMES[f.cause]}${seen}: ${CAUSE_FIXES[f.cause].replace('LABEL', f.label)}\n`;
       return `${base}: host-header fallback (${f.fallbackValues} values with destination_service_namespace="unknown", reporter ${f.reporters.join('+')}; e.g. ${f.examples.join(', ')})\n`;
     })
     .join('');
   if (report.findings.length === 0) return `${table}\nno proxy is above the threshold\n`;
+  if (report.fixes.length === 0) return `${table}\n${findings}`;
   return `${table}\n${findings}\n${telemetryYaml(report)}`;
 }

@@ -44,6 +44,8 @@ t.test('recommend scope against a stand-in Prometheus prints the Sidecars', asyn
         { metric: { ...ref, cluster_name: 'outbound|8080||checkout.shop.svc.cluster.local' }, value: 3 },
         { metric: { ...ref, cluster_name: 'outbound|80||web.other.svc.cluster.local' }, value: 0 },
       ],
+      // kube-state-metrics' list of the pods running istio-proxy: every one in shop was observed.
+      'kube_pod_container_info{container="istio-proxy"}': [{ metric: { ...ref, container: 'istio-proxy' }, value: 1 }],
     },
   });
   t.teardown(() => prom.close());

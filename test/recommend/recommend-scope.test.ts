@@ -147,3 +147,44 @@ t.test('gateways known by name in the root namespace get no Sidecar; anything el
   const other = recommendScopes(withKiali, { ...DEFAULT_SCOPE_OPTIONS, rootNamespace: 'mesh-root' }).find((r) => r.namespace === 'istio-system');
   t.notOk(other?.meshWide, 'the root namespace is configurable');
 });
+
+t.test('request metrics: a proxy without outbound cluster stats is scoped from istio_requests_total source → destination pairs', async (t) => {
+  // The real Istio 1.11 scrape (default stats): reviews-v1's proxy reports productpage-v1 → reviews as reporter="destination".
+  const real = fileURLToPath(new URL('../fixtures/istio-1.11-merged/', import.meta.url));
+  const fromReal = await snapshotSource(() => readStatsFiles([real])).scope();
+  t.same(
+    fromReal.requests?.map((e) => [e.sourceWorkload, e.destinationService, e.metric]),
+    [['productpage-v1', 'reviews.default.svc.cluster.local', 'istio_requests_total']],
+  );
+  const blind = (pod: string) => ({ namespace: 'default', pod, clusters: [{ cluster: 'xds-grpc', requests: 1, connections: 1, counted: true }], activeClusters: 28 });
+  const productpage = 'productpage-v1-6b746f74dc-9stvs';
+  const pods: PodFacts[] = [{ namespace: 'default', pod: productpage, workload: 'productpage-v1', workloadKind: 'Deployment', labels: { app: 'productpage' }, oomKills: 0, gateway: false }];
+  const inventory = { pods, completeIn: ['default'], from: 'test' };
+  const [rec] = recommendScopes({ pods, inventory, proxies: [blind(productpage)], requests: fromReal.requests ?? [] });
+  t.same(rec?.hosts, ['default/reviews.default.svc.cluster.local', 'istio-system/*']);
+  t.same(rec?.fromRequestMetrics, ['default/productpage-v1'], 'said where the hosts came from');
+  t.same(rec?.unseen, []);
+  // reviews-v1 itself calls nothing the metrics saw: neither source shows its destinations, so it stays unseen.
+  const [reviews] = recommendScopes({ ...fromReal, requests: fromReal.requests ?? [] });
+  t.same(reviews?.unseen, ['default/reviews-v1']);
+  t.same(reviews?.fromRequestMetrics, []);
+});
+
+t.test('request metrics: TCP pairs count, destinations that name no host are kept aside', async (t) => {
+  const pods: PodFacts[] = [{ namespace: 'shop', pod: 'cart-0', workload: 'cart', workloadKind: 'StatefulSet', labels: { app: 'cart' }, oomKills: 0, gateway: false }];
+  const edge = (destinationService: string, metric: 'istio_requests_total' | 'istio_tcp_connections_opened_total', count = 3) => ({ sourceNamespace: 'shop', sourceWorkload: 'cart', destinationService, metric, count });
+  const [rec] = recommendScopes({
+    pods,
+    inventory: { pods, completeIn: ['*'], from: 'test' },
+    proxies: [{ namespace: 'shop', pod: 'cart-0', clusters: [] }],
+    requests: [
+      edge('redis.shop.svc.cluster.local', 'istio_tcp_connections_opened_total'),
+      edge('api.stripe.com:443', 'istio_requests_total'),
+      edge('10.0.0.7', 'istio_tcp_connections_opened_total'),
+      edge('unknown', 'istio_requests_total'),
+      edge('orders.shop.svc.cluster.local', 'istio_requests_total', 0),
+    ],
+  });
+  t.same(rec?.hosts, ['*/api.stripe.com', 'shop/redis.shop.svc.cluster.local', 'istio-system/*'], 'zero counts are not calls');
+  t.same(rec?.unnamedDestinations, ['shop/cart → 10.0.0.7 (istio_tcp_connections_opened_total)', 'shop/cart → unknown (istio_requests_total)']);
+});

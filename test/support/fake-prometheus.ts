@@ -65,6 +65,10 @@ export async function startFakePrometheus(options: FakePrometheusOptions = {}): 
       if (url.pathname === '/api/v1/query_range') {
         const start = Number(params['start']);
         const end = Number(params['end']);
+        // Prometheus' own check (web/api/v1/api.go), so a query it would refuse fails here too.
+        if ((end - start) / Number(params['step']) > 11_000) {
+          return send(400, { status: 'error', errorType: 'bad_data', error: 'exceeded maximum resolution of 11,000 points per timeseries. Try decreasing the query resolution (?step=XX)' });
+        }
         if (matchers === undefined) return send(400, { status: 'error', errorType: 'bad_data', error: `stand-in cannot evaluate ${query}` });
         const result = matching(matchers)
           .map((s) => ({ metric: s.metric, values: s.points.filter(([t]) => t >= start && t <= end).map(([t, v]) => [t, String(v)]) }))

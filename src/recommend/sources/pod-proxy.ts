@@ -76,5 +76,7 @@ export async function scrapePodProxies(options: PodProxyOptions, warnings: strin
     });
     snapshots.push(...scraped.filter((s): s is StatsSnapshot => s !== undefined));
   }
-  return { snapshots, pods: facts };
+  // The list is every running istio-proxy pod of the namespace (or the cluster), unless a selector narrowed it.
+  const completeIn = options.labelSelector !== undefined ? [] : [options.namespace ?? '*'];
+  return { snapshots, pods: facts, inventory: { pods: facts, completeIn, from: "the API server's pod list" } };
 }

@@ -6,10 +6,11 @@ import type {
   PodFacts,
   ProxyClusters,
   ProxyRequestLabels,
+  RequestEdge,
   ScopeEvidence,
 } from '../observations.js';
 import type { MemorySignal } from '../observations.js';
-import { AGENT_RSS_METRIC, AGENT_SUMS, MEMORY_SIGNALS, MEMORY_SIGNAL_METRICS } from '../observations.js';
+import { AGENT_RSS_METRIC, AGENT_SUMS, EXAMPLE_VALUES, MEMORY_SIGNALS, MEMORY_SIGNAL_METRICS } from '../observations.js';
 import { parseSampleValue } from '../prometheus-text.js';
 import { podFactsFromName } from '../workload-identity.js';
 import type { RecommendSource } from './source.js';
@@ -56,6 +57,22 @@ const KSM_LABELS: Readonly<Record<string, string>> = {
   label_gateway_networking_k8s_io_gateway_name: 'gateway.networking.k8s.io/gateway-name',
 };
 
+/**
+ * Prometheus refuses a range query whose (end − start) / step is above 11,000 points per series
+ * (web/api/v1/api.go: "exceeded maximum resolution of 11,000 points per timeseries").
+ */
+export const MAX_POINTS_PER_SERIES = 11_000;
+
+/**
+ * The step a range query over `windowSeconds` can use: the one asked for, or the smallest whole
+ * number of seconds that keeps the query within Prometheus' points limit.
+ *
+ * @example rangeStep(30 * 86400, 60) // 236
+ */
+export function rangeStep(windowSeconds: number, stepSeconds: number): number {
+  return windowSeconds / stepSeconds > MAX_POINTS_PER_SERIES ? Math.ceil(windowSeconds / MAX_POINTS_PER_SERIES) : stepSeconds;
+}
+
 /** Escapes a PromQL double-quoted string. */
 const quote = (value: string): string => `"${value.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
 
@@ -75,6 +92,13 @@ export function prometheusSource(options: PrometheusSourceOptions): RecommendSou
   const endSeconds = end.getTime() / 1000;
   const window = `${options.windowSeconds}s`;
   const warnings: string[] = [];
+  const stepSeconds = rangeStep(options.windowSeconds, options.stepSeconds);
+  if (stepSeconds !== options.stepSeconds) {
+    warnings.push(
+      `--step ${options.stepSeconds}s over --window ${window} would ask for ${Math.floor(options.windowSeconds / options.stepSeconds)} points per series, ` +
+        `above Prometheus' limit of ${MAX_POINTS_PER_SERIES}: querying at step ${stepSeconds}s (peaks between points can be missed; a shorter window keeps the finer step)`,
+    );
+  }
   const selector = (...matchers: string[]): string => {
     const all = [...(options.namespace === undefined ? [] : [`${ns}=${quote(options.namespace)}`]), ...matchers];
     return all.length === 0 ? '' : `{${all.join(',')}}`;
@@ -105,7 +129,7 @@ export function prometheusSource(options: PrometheusSourceOptions): RecommendSou
       query,
       start: String(endSeconds - options.windowSeconds),
       end: String(endSeconds),
-      step: String(options.stepSeconds),
+      step: String(stepSeconds),
     })) as MatrixResult[];
   const instant = async (query: string): Promise<VectorResult[]> =>
     (await call('api/v1/query', { query, time: String(endSeconds) })) as VectorResult[];
@@ -216,11 +240,24 @@ export function prometheusSource(options: PrometheusSourceOptions): RecommendSou
       return { pods: await podFacts(uniqueRefs(series)), series };
     },
     async scope(): Promise<ScopeEvidence> {
-      const [rq, cx, active] = await Promise.all([
+      const edgeQuery = (metric: string): string =>
+        `sum by (source_workload_namespace, source_workload, destination_service) (increase(${metric}${options.namespace === undefined ? '' : `{source_workload_namespace=${quote(options.namespace)}}`}[${window}]))`;
+      const [rq, cx, active, listed, httpEdges, tcpEdges] = await Promise.all([
         instant(`increase(envoy_cluster_upstream_rq_total${selector()}[${window}])`),
         instant(`increase(envoy_cluster_upstream_cx_total${selector()}[${window}])`),
         instant(`envoy_cluster_manager_active_clusters${selector()}`),
+        instant(`kube_pod_container_info${selector('container="istio-proxy"')}`),
+        instant(edgeQuery('istio_requests_total')),
+        instant(edgeQuery('istio_tcp_connections_opened_total')),
       ]);
+      const requests: RequestEdge[] = [];
+      for (const [results, metric] of [[httpEdges, 'istio_requests_total'], [tcpEdges, 'istio_tcp_connections_opened_total']] as const) {
+        for (const r of results) {
+          const { source_workload: sourceWorkload, source_workload_namespace: sourceNamespace, destination_service: destinationService } = r.metric;
+          if (sourceWorkload === undefined || sourceNamespace === undefined || destinationService === undefined) continue;
+          requests.push({ sourceNamespace, sourceWorkload, destinationService, metric, count: Number.isFinite(valueOf(r)) ? valueOf(r) : 0 });
+        }
+      }
       const proxies = new Map<string, { namespace: string; pod: string; clusters: Map<string, { requests: number; connections: number }> }>();
       const add = (results: readonly VectorResult[], field: 'requests' | 'connections'): void => {
         for (const r of results) {
@@ -247,17 +284,32 @@ export function prometheusSource(options: PrometheusSourceOptions): RecommendSou
           ...(activeClusters === undefined ? {} : { activeClusters }),
         };
       });
-      return { pods: await podFacts(result), proxies: result };
+      // kube-state-metrics lists every pod running istio-proxy: the inventory a namespace Sidecar is checked against.
+      const listedRefs = uniqueRefs(listed.map((r) => refOf(r.metric)));
+      const facts = await podFacts(uniqueRefs([...result, ...listedRefs]));
+      const factOf = new Map(facts.map((f) => [`${f.namespace}/${f.pod}`, f]));
+      const inventory =
+        listedRefs.length === 0
+          ? undefined
+          : {
+              pods: listedRefs.map((r) => factOf.get(`${r.namespace}/${r.pod}`) ?? podFactsFromName(r.namespace, r.pod)),
+              completeIn: [options.namespace ?? '*'],
+              from: 'kube-state-metrics (kube_pod_container_info{container="istio-proxy"})',
+            };
+      const seen = new Set(result.map((p) => `${p.namespace}/${p.pod}`));
+      return { pods: facts.filter((f) => seen.has(`${f.namespace}/${f.pod}`)), proxies: result, requests, ...(inventory === undefined ? {} : { inventory }) };
     },
     async cardinality(labels): Promise<CardinalityEvidence> {
       const series = `last_over_time(istio_requests_total${selector()}[${window}])`;
       const counts = await Promise.all(labels.map((label) => instant(`count by (${ns}, ${podLabel}) (count by (${ns}, ${podLabel}, ${label}) (${series}))`)));
+      // The values themselves, to tell a status code from a pod name or a path; a few per proxy are kept.
+      const values = await Promise.all(labels.map((label) => instant(`group by (${ns}, ${podLabel}, ${label}) (${series})`)));
       const fallbackSeries = `last_over_time(istio_requests_total${selector('destination_service_namespace="unknown"', 'destination_service!="unknown"')}[${window}])`;
       const fallback = await instant(`group by (${ns}, ${podLabel}, reporter, destination_service) (${fallbackSeries})`);
-      const proxies = new Map<string, { namespace: string; pod: string; distinct: Record<string, number>; fallback: FallbackValue[] }>();
+      const proxies = new Map<string, { namespace: string; pod: string; distinct: Record<string, number>; fallback: FallbackValue[]; examples: Record<string, string[]> }>();
       const proxyFor = (ref: { namespace: string; pod: string }) => {
         const key = `${ref.namespace}/${ref.pod}`;
-        const proxy = proxies.get(key) ?? { ...ref, distinct: {}, fallback: [] };
+        const proxy = proxies.get(key) ?? { ...ref, distinct: {}, fallback: [], examples: {} };
         proxies.set(key, proxy);
         return proxy;
       };
@@ -265,6 +317,15 @@ export function prometheusSource(options: PrometheusSourceOptions): RecommendSou
         for (const r of counts[i] ?? []) {
           const ref = refOf(r.metric);
           if (ref) proxyFor(ref).distinct[label] = valueOf(r);
+        }
+      });
+      labels.forEach((label, i) => {
+        for (const r of values[i] ?? []) {
+          const ref = refOf(r.metric);
+          const value = r.metric[label];
+          if (ref === undefined || value === undefined) continue;
+          const own = (proxyFor(ref).examples[label] ??= []);
+          if (own.length < EXAMPLE_VALUES) own.push(value);
         }
       });
       for (const r of fallback) {

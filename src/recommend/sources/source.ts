@@ -1,6 +1,7 @@
-import type { CardinalityEvidence, MemoryEvidence, PodFacts, ScopeEvidence } from '../observations.js';
+import type { ClusterListing } from '../envoy-admin.js';
+import type { CardinalityEvidence, MemoryEvidence, PodFacts, ProxyInventory, ProxyRef, ScopeEvidence } from '../observations.js';
 import type { StatsSnapshot } from '../envoy-snapshot.js';
-import { clustersFromSnapshots, memoryFromSnapshots, requestLabelsFromSnapshots } from '../envoy-snapshot.js';
+import { clustersFromSnapshots, memoryFromSnapshots, requestEdgesFromSnapshots, requestLabelsFromSnapshots } from '../envoy-snapshot.js';
 import { podFactsFromName } from '../workload-identity.js';
 
 /** Where the recommenders' evidence comes from; each command asks for the part it needs. */
@@ -16,12 +17,21 @@ export interface RecommendSource {
 export interface SnapshotSet {
   readonly snapshots: readonly StatsSnapshot[];
   readonly pods: readonly PodFacts[];
+  /** Clusters held, from listings (`/clusters`, config dumps) rather than stats. */
+  readonly listings?: readonly ProxyListing[];
+  /** The running istio-proxy pods the source listed, when it can list them. */
+  readonly inventory?: ProxyInventory;
+}
+
+/** One proxy's cluster listing and the format it was read from. */
+export interface ProxyListing extends ProxyRef, ClusterListing {
+  readonly format: string;
 }
 
 /** Pods that only appear in snapshots get facts from their names. */
 function withNamedPods(set: SnapshotSet): PodFacts[] {
   const known = new Map(set.pods.map((p) => [`${p.namespace}/${p.pod}`, p]));
-  for (const s of set.snapshots) {
+  for (const s of [...set.snapshots, ...(set.listings ?? [])]) {
     const key = `${s.namespace}/${s.pod}`;
     if (!known.has(key)) known.set(key, podFactsFromName(s.namespace, s.pod));
   }
@@ -41,7 +51,7 @@ export function snapshotSource(load: () => Promise<SnapshotSet>, warnings: strin
     return loaded;
   };
   const scraped = (set: SnapshotSet): PodFacts[] => {
-    const seen = new Set(set.snapshots.map((s) => `${s.namespace}/${s.pod}`));
+    const seen = new Set([...set.snapshots, ...(set.listings ?? [])].map((s) => `${s.namespace}/${s.pod}`));
     return withNamedPods(set).filter((p) => seen.has(`${p.namespace}/${p.pod}`));
   };
   return {
@@ -52,7 +62,12 @@ export function snapshotSource(load: () => Promise<SnapshotSet>, warnings: strin
     },
     async scope() {
       const set = await get();
-      return { pods: scraped(set), proxies: clustersFromSnapshots(set.snapshots) };
+      return {
+        pods: scraped(set),
+        proxies: clustersFromSnapshots(set.snapshots, set.listings),
+        requests: requestEdgesFromSnapshots(set.snapshots),
+        ...(set.inventory === undefined ? {} : { inventory: set.inventory }),
+      };
     },
     async cardinality(labels) {
       const set = await get();

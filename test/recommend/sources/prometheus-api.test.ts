@@ -151,3 +151,24 @@ t.test('Prometheus errors and missing kube-state-metrics', async (t) => {
   const broken = prometheusSource({ url: `${prom.url}/nowhere/`, windowSeconds: 3600, stepSeconds: 900, now: () => NOW });
   await t.rejects(broken.memory(), /not_found/);
 });
+
+t.test("a long window raises the query_range step to stay within Prometheus' 11,000 points per series", async (t) => {
+  const { rangeStep, MAX_POINTS_PER_SERIES } = await import('../../../src/recommend/sources/prometheus-api.js');
+  t.equal(MAX_POINTS_PER_SERIES, 11_000);
+  t.equal(rangeStep(7 * 86400, 300), 300, '7d at 5m is 2016 points: kept');
+  t.equal(rangeStep(11_000, 1), 1, 'exactly at the limit: kept (Prometheus refuses only above it)');
+  t.equal(rangeStep(30 * 86400, 60), 236);
+  const prom = await startFakePrometheus({ series });
+  t.teardown(() => prom.close());
+  const window = 30 * 86400;
+  const source = prometheusSource({ url: prom.url, windowSeconds: window, stepSeconds: 60, now: () => NOW });
+  await source.memory();
+  const ranges = prom.queries.filter((q) => q.path === '/api/v1/query_range');
+  t.ok(ranges.length > 0);
+  for (const q of ranges) {
+    t.equal(q.params['step'], '236', `step sent for ${q.query}`);
+    // What Prometheus checks (web/api/v1/api.go): (end − start) / step must not exceed 11,000.
+    t.ok((Number(q.params['end']) - Number(q.params['start'])) / Number(q.params['step']) <= 11_000);
+  }
+  t.match(source.warnings.join('\n'), /--step 60s over --window 2592000s would ask for 43200 points per series, above Prometheus' limit of 11000: querying at step 236s/);
+});
