@@ -141,6 +141,7 @@ export async function serve(options: ServeOptions): Promise<void> {
       metrics.configReloads.inc({ result: 'rejected' });
       logger.error({ file: options.config, reason: error.message }, 'configuration rejected; keeping the last good one');
     },
+    onNotice: (notice) => logger.warn({ file: options.config, notice }, 'configuration notice'),
   });
   configStore.watch();
   const view = await clusterView(options, logger, metrics.registry);
