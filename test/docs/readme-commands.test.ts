@@ -103,6 +103,9 @@ function sh(script: string, cwd: string, env: NodeJS.ProcessEnv = {}): Promise<s
 
 const MARK = '@@readme-step@@';
 
+// Each step spawns the CLI through tsx: minutes on a loaded 2-core machine, above .taprc's 300 s per file.
+t.setTimeout(900_000);
+
 const readme = await readFile(join(ROOT, 'README.md'), 'utf8');
 const blocks = markedBlocks(readme);
 
