@@ -1,13 +1,12 @@
+import { renderTable, type Cell } from '../cli/table.js';
 import { toManifestYaml } from '../kube/manifest-yaml.js';
-import type { AuditReport, ProxyResources } from './audit.js';
+import type { AuditReport, ExemptionStatus, ProxyResources } from './audit.js';
 
 export type OutputFormat = 'table' | 'json' | 'yaml';
 
-const COLOURS = { red: '\u001b[31m', green: '\u001b[32m', yellow: '\u001b[33m', dim: '\u001b[2m', reset: '\u001b[0m' } as const;
-
-function table(rows: string[][]): string {
-  const widths = rows[0]?.map((_, column) => Math.max(...rows.map((row) => (row[column] ?? '').length))) ?? [];
-  return rows.map((row) => row.map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i] ?? 0))).join('  ').trimEnd()).join('\n');
+/** Why an exemption was refused, in words, for the Findings list (the table shows only its code). */
+function refusal(exemption: ExemptionStatus): string {
+  return `${exemption.target} exemption refused (${exemption.code ?? 'refused'}), so it is not honoured: ${exemption.message ?? 'see the exemption annotations'}`;
 }
 
 function resources(value: ProxyResources | undefined): string {
@@ -33,38 +32,43 @@ export function summaryLine(report: AuditReport): string {
 export function renderReport(report: AuditReport, format: OutputFormat, colour = false): string {
   if (format === 'json') return `${JSON.stringify(report, null, 2)}\n`;
   if (format === 'yaml') return toManifestYaml(report);
-  const paint = (text: string, tone: keyof typeof COLOURS) => (colour ? `${COLOURS[tone]}${text}${COLOURS.reset}` : text);
-  const namespaceRows = [
-    ['NAMESPACE', 'MESH', 'MODE', 'SCOPED BY', 'PROBLEMS'],
-    ...report.namespaces.map((n) => [
-      n.name,
-      n.inMesh === 'unknown' ? paint('unknown', 'yellow') : n.inMesh ? 'yes' : 'no',
-      n.mode,
-      n.scopedBy ?? (n.inMesh === true ? paint('none', 'red') : '-'),
-      n.problems.length ? paint(n.problems.map((p) => p.code).join(','), 'red') : '-',
-    ]),
-  ];
-  const workloadRows = [
-    ['NAMESPACE', 'WORKLOAD', 'MESH', 'VERDICT', 'PROFILE', 'PROXY NOW (mem req/lim cpu req/lim)', 'PROXY AFTER', 'REASONS'],
-    ...report.workloads.map((w) => [
-      w.namespace,
-      `${w.kind}/${w.name}`,
-      w.meshed === 'unknown' ? paint('unknown', 'yellow') : w.meshed ? 'yes' : 'no',
-      w.verdict === 'deny' ? paint('DENY', 'red') : w.verdict === 'unknown' ? paint('unknown', 'yellow') : paint('pass', 'green'),
-      w.profile ?? '-',
-      resources(w.current),
-      resources(w.target),
-      [...w.codes, ...w.exemptions.map((e) => (e.status === 'honoured' ? `exempt(${e.target})` : `exemption-refused(${e.code})`))].join(','),
-    ]),
-  ];
+  const red = (text: string): Cell => ({ text, tone: 'red' });
+  const yellow = (text: string): Cell => ({ text, tone: 'yellow' });
+  const namespaceRows: Cell[][] = report.namespaces.map((n) => [
+    n.name,
+    n.inMesh === 'unknown' ? yellow('unknown') : n.inMesh ? 'yes' : 'no',
+    n.mode,
+    n.scopedBy ?? (n.inMesh === true ? red('none') : '-'),
+    n.problems.length || n.exemption?.status === 'refused'
+      ? red([...n.problems.map((p) => p.code), ...(n.exemption?.status === 'refused' ? [`exemption-refused(${n.exemption.code ?? ''})`] : [])].join(','))
+      : '-',
+  ]);
+  const workloadRows: Cell[][] = report.workloads.map((w) => [
+    w.namespace,
+    `${w.kind}/${w.name}`,
+    w.meshed === 'unknown' ? yellow('unknown') : w.meshed ? 'yes' : 'no',
+    w.verdict === 'deny' ? red('DENY') : w.verdict === 'unknown' ? yellow('unknown') : { text: 'pass', tone: 'green' },
+    w.profile ?? '-',
+    resources(w.current),
+    resources(w.target),
+    [...w.codes, ...w.exemptions.map((e) => (e.status === 'honoured' ? `exempt(${e.target})` : `exemption-refused(${e.code})`))].join(','),
+  ]);
   const problems = [
-    ...report.namespaces.flatMap((n) => n.problems.map((p) => `  ${n.name}: ${p.message}`)),
-    ...report.workloads.flatMap((w) => w.findings.map((f) => `  ${w.namespace}/${w.kind}/${w.name}: ${f}`)),
+    ...report.namespaces.flatMap((n) => [
+      ...n.problems.map((p) => `  ${n.name}: ${p.message}`),
+      ...(n.exemption?.status === 'refused' ? [`  ${n.name}: ${refusal(n.exemption)}`] : []),
+    ]),
+    ...report.workloads.flatMap((w) => [
+      ...w.findings.map((f) => `  ${w.namespace}/${w.kind}/${w.name}: ${f}`),
+      // A namespace's refused exemption is listed once, under the namespace.
+      ...w.exemptions.filter((e) => e.status === 'refused' && e.target === 'workload').map((e) => `  ${w.namespace}/${w.kind}/${w.name}: ${refusal(e)}`),
+    ]),
   ];
+  const options = { colour };
   return [
-    table(namespaceRows),
+    renderTable(['NAMESPACE', 'MESH', 'MODE', 'SCOPED BY', 'PROBLEMS'], namespaceRows, options).trimEnd(),
     '',
-    table(workloadRows),
+    renderTable(['NAMESPACE', 'WORKLOAD', 'MESH', 'VERDICT', 'PROFILE', 'PROXY NOW (mem req/lim cpu req/lim)', 'PROXY AFTER', 'REASONS'], workloadRows, options).trimEnd(),
     ...(problems.length ? ['', 'Findings:', ...problems] : []),
     '',
     summaryLine(report),

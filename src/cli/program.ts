@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
+import { describeFileError } from '../fs-errors.js';
 import { PROCESS_IO, type CommandIo } from './command-io.js';
 import { COMMANDS } from './commands.js';
 import { EXIT, EXIT_CODE_HELP, exitCodeFor, isCommanderError } from './exit-codes.js';
@@ -38,6 +39,13 @@ ${EXIT_CODE_HELP}`,
   return program;
 }
 
+/** The message of an error that ends a command; a file-system error a command did not word itself names the file and the fix, not `ENOENT: …`. */
+function readable(error: unknown): string {
+  const path = (error as NodeJS.ErrnoException | null)?.path;
+  const described = typeof path === 'string' ? describeFileError(error, path, path) : error;
+  return described instanceof Error ? described.message : String(described);
+}
+
 /**
  * Runs the program on `argv` and returns its exit code; every way out goes through the contract
  * of ./exit-codes.ts. A long-running command (serve) resolves once it is up.
@@ -50,7 +58,7 @@ export async function runProgram(argv: readonly string[], io: CommandIo): Promis
     await buildProgram({ ...io, setExitCode: (value) => (code = value) }).parseAsync([...argv]);
   } catch (error) {
     // commander has already printed its own message (and the help hint).
-    if (!isCommanderError(error)) io.stderr(`sidecar-guard: ${error instanceof Error ? error.message : String(error)}\n`);
+    if (!isCommanderError(error)) io.stderr(`sidecar-guard: ${readable(error)}\n`);
     code = exitCodeFor(error);
   }
   return code;

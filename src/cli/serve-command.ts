@@ -105,16 +105,26 @@ async function clusterView(options: ServeOptions, logger: Logger, registry: impo
     logger.info({ clusterState: options.clusterState }, 'cluster view loaded from files');
     return view;
   }
+  // A kubeconfig that is missing or unusable is a setup mistake: exit 3 now. Everything met on the way to
+  // the API server (down, refused, RBAC or Istio CRDs not applied yet) may heal: retry, readyz false meanwhile.
   const { kubeConfig, origin } = resolveKubeConfig(options.kubeconfig !== undefined ? { kubeconfigPath: options.kubeconfig } : {});
-  const view = await WatchClusterView.start({
+  const server = kubeConfig.getCurrentCluster()?.server;
+  let lastProblem: string | undefined;
+  const view = WatchClusterView.startRetrying({
     kubeConfig,
     registry,
     staleAfterMs: options.staleAfterSeconds * 1000,
     onRestart: (resource, reason, error) => logger.warn({ resource, reason, error: error ? String(error) : undefined }, 'watch restarted'),
-  }).catch((error: unknown) => {
-    throw clusterFailure(error, kubeConfig, origin);
+    onDiscoveryError: (error, attempt, retryInMs) => {
+      const problem = clusterFailure(error, kubeConfig, origin).message;
+      const fields = { server, kubeconfig: origin, context: kubeConfig.getCurrentContext(), attempt, retryInSeconds: retryInMs / 1000, problem };
+      // The first failure and every change of cause at error level; repeats of the same one at warn.
+      if (problem !== lastProblem) logger.error(fields, 'cannot use the cluster yet; retrying in the background, /readyz fails until the watches sync');
+      else logger.warn(fields, 'still cannot use the cluster; retrying');
+      lastProblem = problem;
+    },
+    onStarted: (sidecarVersion) => logger.info({ server, sidecarVersion }, 'watching Namespaces and Sidecars'),
   });
-  logger.info({ server: kubeConfig.getCurrentCluster()?.server, sidecarVersion: view.sidecarVersion }, 'watching Namespaces and Sidecars');
   return view;
 }
 
@@ -131,10 +141,14 @@ export async function serve(options: ServeOptions): Promise<void> {
       metrics.configReloads.inc({ result: 'rejected' });
       logger.error({ file: options.config, reason: error.message }, 'configuration rejected; keeping the last good one');
     },
+    onNotice: (notice) => logger.warn({ file: options.config, notice }, 'configuration notice'),
   });
   configStore.watch();
   const view = await clusterView(options, logger, metrics.registry);
-  const tls = options.tlsMode === 'self-managed' ? await selfManagedTls(options, logger) : await filesTls(options, logger);
+  const tls = await (options.tlsMode === 'self-managed' ? selfManagedTls(options, logger) : filesTls(options, logger)).catch(async (error: unknown) => {
+    await view.close(); // no retry loop or watch may keep a failed start alive
+    throw error;
+  });
   const server = await startWebhookServer({
     port: options.port,
     host: options.host,

@@ -3,7 +3,7 @@ import { Counter, Gauge, type Registry } from 'prom-client';
 import type { NamespaceFacts, PodFacts, SidecarFacts } from '../policy/types.js';
 import { clusterError } from '../cli/exit-codes.js';
 import { accessHint, describeApiError } from '../kube/api-error.js';
-import { ResourceWatcher, type Clock, type ListPage, type RestartReason } from '../kube/resource-watcher.js';
+import { ResourceWatcher, SYSTEM_CLOCK, type Clock, type ListPage, type RestartReason } from '../kube/resource-watcher.js';
 import type { ClusterView } from './cluster-view.js';
 import { ISTIO_NETWORKING_GROUP, OPT_IN_LABELS, toNamespaceFacts, toPodFacts, toSidecarFacts } from './objects.js';
 
@@ -16,6 +16,13 @@ export interface WatchClusterViewOptions {
   readonly pageSize?: number;
   readonly clock?: Clock;
   readonly onRestart?: (resource: string, reason: RestartReason, error?: unknown) => void;
+}
+
+export interface RetryingStartOptions extends WatchClusterViewOptions {
+  /** The Sidecar version probe failed; it is tried again after `retryInMs`. */
+  readonly onDiscoveryError?: (error: unknown, attempt: number, retryInMs: number) => void;
+  /** The probe succeeded and the watches started. */
+  readonly onStarted?: (sidecarVersion: string) => void;
 }
 
 interface RawList {
@@ -63,15 +70,30 @@ export class WatchClusterView implements ClusterView {
   /** Per pod watch (one per opt-in label): namespace → pod name → facts. */
   readonly #pods: Map<string, Map<string, PodFacts>>[] = OPT_IN_LABELS.map(() => new Map());
   readonly #podLists = new Map<string, readonly PodFacts[]>();
-  readonly #watchers: ResourceWatcher[];
-  readonly sidecarVersion: string;
+  #watchers: ResourceWatcher[] = [];
+  #sidecarVersion: string | undefined;
+  #closed = false;
+  #wake: (() => void) | undefined;
+  readonly #options: WatchClusterViewOptions;
+  readonly #metrics: ReturnType<typeof viewMetrics> | undefined;
 
-  private constructor(options: WatchClusterViewOptions, sidecarVersion: string) {
-    this.sidecarVersion = sidecarVersion;
+  private constructor(options: WatchClusterViewOptions) {
+    this.#options = options;
+    this.#metrics = options.registry ? viewMetrics(options.registry, { counts: () => this.#counts(), ages: () => this.#ages() }) : undefined;
+  }
+
+  /** The served Sidecar version, once the probe has found it. */
+  get sidecarVersion(): string | undefined {
+    return this.#sidecarVersion;
+  }
+
+  #begin(sidecarVersion: string): void {
+    this.#sidecarVersion = sidecarVersion;
+    const options = this.#options;
     const core = options.kubeConfig.makeApiClient(CoreV1Api);
     const custom = options.kubeConfig.makeApiClient(CustomObjectsApi);
     const watch = new Watch(options.kubeConfig);
-    const metrics = options.registry ? viewMetrics(options.registry, { counts: () => this.#counts(), ages: () => this.#ages() }) : undefined;
+    const metrics = this.#metrics;
     const common = {
       watch,
       ...(options.staleAfterMs !== undefined ? { staleAfterMs: options.staleAfterMs } : {}),
@@ -143,6 +165,7 @@ export class WatchClusterView implements ClusterView {
       });
     });
     this.#watchers = [namespaces, sidecars, ...pods];
+    for (const watcher of this.#watchers) watcher.start();
   }
 
   #putPod(byNamespace: Map<string, Map<string, PodFacts>>, object: unknown): void {
@@ -175,12 +198,44 @@ export class WatchClusterView implements ClusterView {
     return Object.fromEntries(this.#watchers.map((w) => [w.resource, w.sinceLastActivity() / 1000]));
   }
 
-  /** Discovers the Sidecar version and starts the watches; does not wait for the sync. */
+  /** Discovers the Sidecar version and starts the watches; does not wait for the sync. Rejects when the probe fails. */
   static async start(options: WatchClusterViewOptions): Promise<WatchClusterView> {
     const version = await discoverSidecarVersion(options.kubeConfig.makeApiClient(CustomObjectsApi));
-    const view = new WatchClusterView(options, version);
-    for (const watcher of view.#watchers) watcher.start();
+    const view = new WatchClusterView(options);
+    view.#begin(version);
     return view;
+  }
+
+  /**
+   * Returns at once; the Sidecar version probe runs in the background and is retried with the
+   * watches' capped exponential backoff until it succeeds (API server down, RBAC or Istio's CRDs
+   * not applied yet), then the watches start. Unsynced (readyz false) until then.
+   */
+  static startRetrying(options: RetryingStartOptions): WatchClusterView {
+    const view = new WatchClusterView(options);
+    void view.#discoverUntilFound(options);
+    return view;
+  }
+
+  async #discoverUntilFound(options: RetryingStartOptions): Promise<void> {
+    const clock = options.clock ?? SYSTEM_CLOCK;
+    const backoff = options.backoff ?? { initialMs: 250, maxMs: 30_000 };
+    const api = options.kubeConfig.makeApiClient(CustomObjectsApi);
+    let delay = backoff.initialMs;
+    for (let attempt = 1; !this.#closed; attempt += 1) {
+      try {
+        const version = await discoverSidecarVersion(api);
+        if (this.#closed) return;
+        this.#begin(version);
+        options.onStarted?.(version);
+        return;
+      } catch (error) {
+        if (this.#closed) return;
+        options.onDiscoveryError?.(error, attempt, delay);
+        await Promise.race([clock.sleep(delay), new Promise<void>((resolve) => (this.#wake = resolve))]);
+        delay = Math.min(delay * 2, backoff.maxMs);
+      }
+    }
   }
 
   #putNamespace(object: unknown): void {
@@ -236,7 +291,7 @@ export class WatchClusterView implements ClusterView {
   }
 
   isSynced(): boolean {
-    return this.#watchers.every((w) => w.isSynced());
+    return this.#watchers.length > 0 && this.#watchers.every((w) => w.isSynced());
   }
 
   /** Resolves once every watch has listed, or rejects after `timeoutMs`. */
@@ -249,13 +304,10 @@ export class WatchClusterView implements ClusterView {
   }
 
   async close(): Promise<void> {
+    this.#closed = true;
+    this.#wake?.();
     await Promise.all(this.#watchers.map((w) => w.stop()));
   }
-}
-
-/** Items of a pod LIST carry no kind; watch events do. `toPodFacts` reads both alike. */
-function withPodKind(object: unknown): unknown {
-  return typeof object === 'object' && object !== null ? { ...object, apiVersion: 'v1', kind: 'Pod' } : object;
 }
 
 /** Removes a metric of that name first, so a view can be rebuilt on one registry (tests, restarts). */
@@ -291,4 +343,9 @@ function viewMetrics(registry: Registry, view: { counts(): Record<string, number
       registers: [registry],
     }),
   };
+}
+
+/** Items of a pod LIST carry no kind; watch events do. `toPodFacts` reads both alike. */
+function withPodKind(object: unknown): unknown {
+  return typeof object === 'object' && object !== null ? { ...object, apiVersion: 'v1', kind: 'Pod' } : object;
 }

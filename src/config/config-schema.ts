@@ -20,6 +20,7 @@ export const configSchema = {
   properties: {
     mode: { enum: ['enforce', 'audit', 'off'] },
     defaultProfile: { type: 'string', minLength: 1 },
+    defaultRules: { type: 'boolean' },
     profiles: {
       type: 'object',
       minProperties: 1,

@@ -1,12 +1,14 @@
 import { readFile } from 'node:fs/promises';
 import { unwatchFile, watchFile, type Stats } from 'node:fs';
 import { describeFileError } from '../fs-errors.js';
-import { parseConfig, BUILT_IN_CONFIG } from './load-config.js';
+import { parseConfigWithNotices, BUILT_IN_CONFIG } from './load-config.js';
 import type { Config } from './types.js';
 
 export interface ConfigStoreEvents {
   onReload?: (config: Config) => void;
   onReject?: (error: Error) => void;
+  /** What loading (or reloading) a file decided on the user's behalf, e.g. a built-in rule left out. */
+  onNotice?: (notice: string) => void;
 }
 
 /**
@@ -34,7 +36,8 @@ export class ConfigStore {
     } catch (error) {
       throw describeFileError(error, `configuration file ${path}`, path);
     }
-    const config = parseConfig(text, path);
+    const { config, notices } = parseConfigWithNotices(text, path);
+    for (const notice of notices) events.onNotice?.(notice);
     return new ConfigStore(config, path, events);
   }
 
@@ -51,9 +54,10 @@ export class ConfigStore {
   async reload(): Promise<boolean> {
     if (this.#path === undefined) return false;
     try {
-      const next = parseConfig(await readFile(this.#path, 'utf8'), this.#path);
+      const { config: next, notices } = parseConfigWithNotices(await readFile(this.#path, 'utf8'), this.#path);
       this.#current = next;
       this.#events.onReload?.(next);
+      for (const notice of notices) this.#events.onNotice?.(notice);
       return true;
     } catch (error) {
       this.#events.onReject?.(error as Error);

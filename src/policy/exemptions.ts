@@ -84,27 +84,27 @@ export function readExemption(
     return refuse(target, 'EXEMPTION_INVALID', `${where} exemption ${EXEMPT}="${raw}" is not understood: use scope, resources or all`);
   }
   if (!exceptions.allowOn.includes(target)) {
-    return refuse(target, 'EXEMPTION_NOT_ALLOWED', `${where} exemptions are not allowed here (exceptions.allowOn: [${exceptions.allowOn.join(', ')}])`);
+    return refuse(target, 'EXEMPTION_NOT_ALLOWED', `${where} exemptions are not allowed in this cluster (exceptions.allowOn: [${exceptions.allowOn.join(', ')}]): put the exemption on the Namespace, or ask the cluster admin to allow it`);
   }
   const reason = (annotations[EXEMPT_REASON] ?? '').trim();
   if (reason === '') {
-    return refuse(target, 'EXEMPTION_NO_REASON', `${where} exemption has no ${EXEMPT_REASON}: say why it is needed`);
+    return refuse(target, 'EXEMPTION_NO_REASON', `${where} exemption has no ${EXEMPT_REASON}: add that annotation saying why the exemption is needed (a ticket helps)`);
   }
   const until = annotations[EXEMPT_UNTIL];
   if (until === undefined) {
     if (exceptions.requireExpiry) {
-      return refuse(target, 'EXEMPTION_NO_EXPIRY', `${where} exemption has no ${EXEMPT_UNTIL}, which this cluster requires`);
+      return refuse(target, 'EXEMPTION_NO_EXPIRY', `${where} exemption has no ${EXEMPT_UNTIL}, which this cluster requires (exceptions.requireExpiry): add one, as YYYY-MM-DD`);
     }
   } else {
     const expiry = parseExemptUntil(until.trim());
     if (expiry === undefined) {
-      return refuse(target, 'EXEMPTION_INVALID', `${where} exemption ${EXEMPT_UNTIL}="${until}" is not a date (YYYY-MM-DD or RFC 3339)`);
+      return refuse(target, 'EXEMPTION_INVALID', `${where} exemption ${EXEMPT_UNTIL}="${until}" is not a date: write it as YYYY-MM-DD or RFC 3339`);
     }
     if (expiry.getTime() <= now.getTime()) {
-      return refuse(target, 'EXEMPTION_EXPIRED', `${where} exemption expired at ${until.trim()}`);
+      return refuse(target, 'EXEMPTION_EXPIRED', `${where} exemption expired at ${until.trim()}: set a later ${EXEMPT_UNTIL} if it is still needed, or remove the exemption`);
     }
     if (expiry.getTime() - now.getTime() > exceptions.maxDays * DAY_MS) {
-      return refuse(target, 'EXEMPTION_TOO_LONG', `${where} exemption until ${until.trim()} is longer than the ${exceptions.maxDays} days allowed`);
+      return refuse(target, 'EXEMPTION_TOO_LONG', `${where} exemption until ${until.trim()} is further away than the ${exceptions.maxDays} days allowed (exceptions.maxDays): pick an earlier ${EXEMPT_UNTIL}`);
     }
   }
   const kinds = [...new Set(words.flatMap((w) => KIND_WORDS[w] ?? []))];

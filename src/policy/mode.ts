@@ -8,6 +8,6 @@ export function effectiveMode(config: Pick<Config, 'mode'>, namespace: Namespace
   const label = namespace?.labels[MODE_LABEL];
   if (label === undefined) return { mode: config.mode };
   if ((MODES as readonly string[]).includes(label)) return { mode: label as Mode };
-  const text = `namespace label ${MODE_LABEL}="${label}" is not one of ${MODES.join(', ')}; using mode ${config.mode}`;
+  const text = `namespace label ${MODE_LABEL}="${label}" is not one of ${MODES.join(', ')}, so the configured mode ${config.mode} applies: fix or remove the label`;
   return { mode: config.mode, notice: finding('INVALID_MODE_LABEL', text) };
 }

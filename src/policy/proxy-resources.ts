@@ -99,11 +99,11 @@ function whereSet(key: ResourceKey, value: ResourceValue): string {
 
 function checkValue(key: ResourceKey, explicit: ResourceValue, profile: Profile): ResourceViolation | undefined {
   if (!isResourceQuantity(explicit.value)) {
-    return { code: 'INVALID_QUANTITY', key, message: `${whereSet(key, explicit)}="${explicit.value}" is not a Kubernetes quantity (e.g. 128Mi, 500m)` };
+    return { code: 'INVALID_QUANTITY', key, message: `${whereSet(key, explicit)}="${explicit.value}" is not a Kubernetes quantity: write one such as 128Mi or 500m` };
   }
   const ceiling = profile[CEILING_FOR[key]];
   if (ceiling !== undefined && compareQuantities(explicit.value, ceiling) > 0) {
-    return { code: 'ABOVE_CEILING', key, message: `${whereSet(key, explicit)}=${explicit.value} is above the profile ceiling ${CEILING_FOR[key]}=${ceiling}` };
+    return { code: 'ABOVE_CEILING', key, message: `${whereSet(key, explicit)}=${explicit.value} is above the profile's ceiling ${CEILING_FOR[key]}=${ceiling}: lower it, or ask for a larger profile (sidecar-guard.io/profile)` };
   }
   return undefined;
 }
@@ -150,7 +150,7 @@ export function planProxyResources(pod: PodTemplateView, profile: Profile, optio
       violations.push({
         code: 'REQUEST_ABOVE_LIMIT',
         key: request,
-        message: `proxy ${request} ${r.value} (${r.source}) is above its limit ${l.value} (${l.source}); Kubernetes rejects request > limit`,
+        message: `proxy ${request} ${r.value} (${r.source}) is above its limit ${l.value} (${l.source}), which Kubernetes rejects: lower the request or raise the limit`,
       });
     }
   }

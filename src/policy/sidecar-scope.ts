@@ -8,7 +8,7 @@ export const DEFAULT_CLUSTER_DOMAIN = 'cluster.local';
 
 /** Why an unscoped proxy matters, for messages. */
 export const WHY_SCOPE =
-  'without one, every istio-proxy there receives the configuration of every service in the mesh, so proxy memory grows with the whole cluster until pods are OOM-killed';
+  'Without a Sidecar that limits its egress, an istio-proxy gets the configuration of every service in the mesh, so its memory grows with the cluster until the pod is OOM-killed';
 
 /**
  * True for an egress host that imports (nearly) every service of the mesh: namespace `*` with a
@@ -170,13 +170,13 @@ export function describeScopeProblem(verdict: ScopeVerdict, namespace: string): 
   const name = verdict.sidecar ? `${verdict.sidecar.sidecar.namespace}/${verdict.sidecar.sidecar.name}` : '';
   switch (verdict.code) {
     case 'NO_SIDECAR':
-      return `namespace "${namespace}" has no Sidecar that applies to this workload`;
+      return `namespace "${namespace}" has no Sidecar that applies to it`;
     case 'SIDECAR_NOT_SCOPING':
       return verdict.sidecar?.sidecar.hasEgress
-        ? `Sidecar ${name} applies to this workload but its egress hosts (${verdict.sidecar.sidecar.egressHosts.map((h) => `"${h}"`).join(', ') || 'none'}) import every service in the mesh, which scopes nothing`
-        : `Sidecar ${name} applies to this workload but declares no egress, so it inherits the whole mesh`;
+        ? `the Sidecar that applies to it, ${name}, has egress hosts (${verdict.sidecar.sidecar.egressHosts.map((h) => `"${h}"`).join(', ') || 'none'}) that import every service in the mesh, so it limits nothing`
+        : `the Sidecar that applies to it, ${name}, declares no egress hosts, so it gets Istio's default "*/*": every service in the mesh`;
     case 'ROOT_DEFAULT_NOT_ACCEPTED':
-      return `namespace "${namespace}" has no Sidecar of its own; only the root-namespace default ${name} applies, which this cluster does not accept (scope.acceptRootNamespaceDefault: false)`;
+      return `namespace "${namespace}" has no Sidecar of its own, and the only one that would apply, the root-namespace default ${name}, is not accepted here (scope.acceptRootNamespaceDefault: false)`;
     case 'SCOPED':
       return `Sidecar ${name} scopes this workload`;
   }

@@ -21,8 +21,8 @@ function scopeFinding(context: WorkloadContext, facts: ClusterFacts, config: Con
   const code = verdict.code === 'NO_SIDECAR' ? 'MISSING_SIDECAR' : verdict.code;
   return finding(
     code,
-    `${context.subject} runs an Istio sidecar (${context.membership.reason}), but ${problem}: ${WHY_SCOPE}.\n` +
-      `Apply a Sidecar that scopes egress to what the workload calls (kubectl apply -f -), or ask for an exemption:\n---\n${manifest}`,
+    `${context.subject} runs an Istio sidecar (${context.membership.reason}), and ${problem}. ${WHY_SCOPE}.\n` +
+      `To fix it, apply a Sidecar that limits egress to what the workload calls, such as this one (kubectl apply -f -), or ask for an exemption (sidecar-guard.io/exempt):\n---\n${manifest}`,
     `${problem}; apply a Sidecar with egress hosts ${config.scope.suggestedEgressHosts.join(', ')}`,
   );
 }
@@ -110,8 +110,8 @@ function lostScopeFinding(before: SidecarFacts, how: string, facts: ClusterFacts
   const scoped = before.workloadSelector === undefined ? `the mesh namespace "${before.namespace}"` : `the workloads it selects in "${before.namespace}"`;
   return finding(
     'LAST_SCOPING_SIDECAR',
-    `${how} Sidecar ${ref(before)} would leave ${scoped} with no Sidecar that scopes egress (no other scoping selector-less Sidecar remains): ${WHY_SCOPE}. ` +
-      'Apply a scoping selector-less Sidecar first (workload-specific ones do not cover the rest), or take the namespace out of the mesh.',
+    `${how} Sidecar ${ref(before)} would leave ${scoped} with no Sidecar that limits egress (no other selector-less Sidecar that does remains). ${WHY_SCOPE}. ` +
+      'To fix it, first apply a selector-less Sidecar that limits egress (workload-specific ones do not cover the other pods), or take the namespace out of the mesh.',
     `${how.toLowerCase()} the last scoping Sidecar of mesh namespace "${before.namespace}"`,
   );
 }
@@ -150,15 +150,15 @@ function sidecarObjectFindings(input: AdmissionInput, facts: ClusterFacts, confi
   const sidecar = toSidecarFacts(input.object, input.namespace);
   if (!sidecar) return [];
   const findings: Finding[] = [];
-  const suggestion = `List what the workloads call instead, e.g. ${config.scope.suggestedEgressHosts.map((h) => `"${h}"`).join(', ')}.`;
+  const suggestion = `To fix it, list only what the workloads call, such as ${config.scope.suggestedEgressHosts.map((h) => `"${h}"`).join(', ')}.`;
   const wide = meshWideHosts(sidecar, domain);
   if (wide.length > 0) {
     const hosts = wide.map((h) => `"${h}"`).join(', ');
     findings.push(
       finding(
         'SIDECAR_WILDCARD_EGRESS',
-        `Sidecar ${ref(sidecar)} has egress host ${hosts}, which imports every service in the mesh and scopes nothing. ${suggestion}`,
-        `egress host ${hosts} scopes nothing`,
+        `Sidecar ${ref(sidecar)} has egress host ${hosts}, which imports every service in the mesh, so the Sidecar limits nothing. ${suggestion}`,
+        `egress host ${hosts} limits nothing`,
       ),
     );
   } else if (!isScopingSidecar(sidecar, domain)) {
@@ -176,8 +176,8 @@ function sidecarObjectFindings(input: AdmissionInput, facts: ClusterFacts, confi
       findings.push(
         finding(
           'DUPLICATE_NAMESPACE_SIDECAR',
-          `namespace "${sidecar.namespace}" already has the selector-less Sidecar ${ref(other)}; Istio's behaviour with two is undefined (istioctl analyze IST0111). ` +
-            'Edit that one, or give this one a workloadSelector.',
+          `namespace "${sidecar.namespace}" already has a selector-less Sidecar, ${ref(other)}, and Istio does not define which of two it uses (istioctl analyze IST0111). ` +
+            'To fix it, edit that one instead, or give this one a workloadSelector.',
           `a second selector-less Sidecar in "${sidecar.namespace}" (already: ${other.name})`,
         ),
       );

@@ -9,6 +9,8 @@ const GATEWAY = 'gateway';
 /** The part of a `serve --config` file that `recommend profiles` writes; the rest keeps its defaults. */
 export interface ProfileConfigDocument {
   readonly defaultProfile: string;
+  /** Always false: the document lists every rule it means (the built-in gateway rules first), so none is appended. */
+  readonly defaultRules: false;
   readonly profiles: Record<string, Profile>;
   readonly rules: ProfileRule[];
   /** Only when a profile is above a built-in ceiling, which would make the file fail to load. */
@@ -30,9 +32,8 @@ const CEILING_OF: readonly [keyof Ceilings, keyof Profile][] = [
 ];
 
 /**
- * The built-in gateway profile, raised to cover the gateways the stats saw: `profiles` and
- * `rules` in a config file replace the defaults whole, so without it gateways would fall to a
- * workload profile.
+ * The built-in gateway profile, raised to cover the gateways the stats saw: `profiles` in a config
+ * file replace the built-in table whole, so without it gateways would fall to a workload profile.
  */
 function gatewayProfile(gateways: readonly WorkloadSizing[], limitRatio: number): Profile {
   const builtIn = DEFAULT_CONFIG.profiles[GATEWAY] as Profile;
@@ -80,7 +81,7 @@ export function profileConfig(
   }
   const gatewayRules = DEFAULT_CONFIG.rules.filter((rule) => rule.profile === GATEWAY);
   return {
-    document: { defaultProfile, profiles: all, rules: [...structuredClone(gatewayRules), ...rules], ...(raised ? { tenancy: { ceilings } } : {}) },
+    document: { defaultProfile, defaultRules: false, profiles: all, rules: [...structuredClone(gatewayRules), ...rules], ...(raised ? { tenancy: { ceilings } } : {}) },
     notes,
   };
 }

@@ -14,7 +14,7 @@ const CAUSE_NAMES: Readonly<Record<CardinalityCause, string>> = {
 import type { ProfileRecommendation } from './recommend-profiles.js';
 import type { ScopeRecommendation } from './recommend-scope.js';
 import { toSidecarManifest } from './recommend-scope.js';
-import { formatTable } from './text-table.js';
+import { renderTable } from '../cli/table.js';
 
 export type OutputFormat = 'table' | 'yaml' | 'json';
 
@@ -59,7 +59,7 @@ export function renderProfiles(rec: ProfileRecommendation, format: OutputFormat)
     `${w.profile} (${pair(w.profileMemory, w.profileMemoryLimit)})`,
     pair(w.savedRequest, w.savedLimit),
   ]);
-  const table = formatTable(
+  const table = renderTable(
     ['WORKLOAD', 'PODS', 'MEASURED AS', 'CURRENT REQ/LIMIT', 'P90', 'PEAK', 'OOM', 'RECOMMENDED', 'PROFILE (REQ/LIMIT)', 'SAVED REQ/LIMIT (ALL PODS)'],
     rows,
   );
@@ -110,7 +110,7 @@ export function renderScopes(recs: readonly ScopeRecommendation[], format: Outpu
       destinationsFrom(r),
     ];
   });
-  const table = formatTable(['SIDECAR', 'SELECTOR', 'PROXIES', 'EGRESS HOSTS', 'CLUSTERS NOW', 'CLUSTERS AFTER', 'REDUCTION', 'DESTINATIONS FROM'], rows);
+  const table = renderTable(['SIDECAR', 'SELECTOR', 'PROXIES', 'EGRESS HOSTS', 'CLUSTERS NOW', 'CLUSTERS AFTER', 'REDUCTION', 'DESTINATIONS FROM'], rows);
   return `${table}\n${sidecarsYaml(recs)}`;
 }
 
@@ -134,7 +134,7 @@ export function renderCardinality(report: CardinalityReport, format: OutputForma
   if (format === 'json') return `${JSON.stringify(report, null, 2)}\n`;
   if (format === 'yaml') return telemetryYaml(report);
   const rows = report.proxies.map((p) => [`${p.namespace}/${p.pod}`, p.workload, ...labels.map((l) => String(p.distinct[l] ?? 0)), String(p.fallbackValues)]);
-  const table = formatTable(['PROXY', 'WORKLOAD', ...labels.map((l) => l.toUpperCase()), 'HOST-HEADER VALUES'], rows);
+  const table = renderTable(['PROXY', 'WORKLOAD', ...labels.map((l) => l.toUpperCase()), 'HOST-HEADER VALUES'], rows);
   const findings = report.findings
     .map((f) => {
       const base = `${f.namespace}/${f.pod}: ${f.distinct} distinct ${f.label} values`;

@@ -75,7 +75,7 @@ t.test('the webhook is never meshed itself and shuts down within its grace perio
 });
 
 t.test('ConfigMap: the values config, mounted as a directory so reloads see changes', async (t) => {
-  const objects = render({ values: { config: { mode: 'audit', defaultProfile: 'small', rules: [] } } });
+  const objects = render({ values: { config: { mode: 'audit', defaultProfile: 'small', defaultRules: false, rules: [] } } });
   const text = String(get(one(objects, 'ConfigMap'), 'data', 'config.yaml'));
   const config = parseConfig(text, 'configmap');
   t.equal(config.mode, 'audit');

@@ -79,3 +79,10 @@ t.test('the contract: CliError carries its code, anything unforeseen is an input
   const readme = readFileSync('README.md', 'utf8');
   for (const [name, code] of Object.entries(EXIT)) t.match(readme, new RegExp(`\\| \\*\\*${code}\\*\\* \\|`), `README documents ${name}`);
 });
+
+t.test('a file-system error no command worded names the path and the fix, not ENOENT (exit 2)', async (t) => {
+  const { runInProcess } = await import('../support/run-in-process.js');
+  const missing = await runInProcess(['recommend', 'profiles', '--from-files', '/nonexistent-sg-stats']);
+  t.equal(missing.code, EXIT.USAGE);
+  t.equal(missing.stderr, 'sidecar-guard: /nonexistent-sg-stats: no such file or directory: check the path\n');
+});

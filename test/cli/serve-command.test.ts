@@ -8,7 +8,7 @@ import { X509Certificate } from 'node:crypto';
 import { namespace, pod, review, sidecar } from '../support/builders.js';
 import { eventually, eventuallyAsync } from '../support/eventually.js';
 import { FakeApiServer } from '../support/fake-apiserver.js';
-import { postJson } from '../support/https-client.js';
+import { getHttps, postJson } from '../support/https-client.js';
 import { runInProcess } from '../support/run-in-process.js';
 import { spawnServe } from '../support/spawn-server.js';
 
@@ -115,24 +115,57 @@ t.test('serve refuses bad flags with a clear message', async (t) => {
   await t.rejects(spawnServe(['--config', 'package.json', '--cluster-state', 'examples/cluster']), /exited with 2:[\s\S]*is not a known setting/);
 });
 
-t.test('serve names what it tried when the cluster cannot be found or reached, and exits 3', async (t) => {
+t.test('serve exits 3 naming what it tried when there is no usable kubeconfig', async (t) => {
+  const dir = await tempDir(t);
+  const serveArgs = ['serve', '--port', '0', '--cert-dir', join(dir, 'certs'), '--log-level', 'silent'];
+  const missing = await runInProcess([...serveArgs, '--kubeconfig', join(dir, 'nope.yaml')]);
+  t.same([missing.code, missing.stderr], [3, `sidecar-guard: --kubeconfig ${join(dir, 'nope.yaml')}: no such file: pass the path of a kubeconfig (kubectl config view --raw --minify > FILE writes one)\n`]);
+  const malformed = join(dir, 'malformed.yaml');
+  await writeFile(malformed, 'clusters: [unclosed');
+  const bad = await runInProcess([...serveArgs, '--kubeconfig', malformed]);
+  t.equal(bad.code, 3);
+  t.match(bad.stderr, new RegExp(`^sidecar-guard: --kubeconfig ${malformed} is not a usable kubeconfig: .*Check it with kubectl config view\\n$`));
+});
+
+t.test('serve with an API server that is down keeps retrying, /readyz false, and becomes ready once it is up', async (t) => {
+  const api = new FakeApiServer();
+  await api.start();
+  const url = api.url;
+  await api.stop(); // the port is free: connection refused until the API server starts on it
+  api.put(namespace('shop', { 'istio-injection': 'enabled' }));
   const dir = await tempDir(t);
   const kubeconfig = join(dir, 'kubeconfig.yaml');
   await writeFile(kubeconfig, stringify({
-    apiVersion: 'v1', kind: 'Config', 'current-context': 'fake',
-    clusters: [{ name: 'fake', cluster: { server: 'https://127.0.0.1:1' } }],
+    apiVersion: 'v1', kind: 'Config', 'current-context': 'late',
+    clusters: [{ name: 'late', cluster: { server: url, 'insecure-skip-tls-verify': true } }],
     users: [{ name: 'me', user: { token: 'x' } }],
-    contexts: [{ name: 'fake', context: { cluster: 'fake', user: 'me' } }],
+    contexts: [{ name: 'late', context: { cluster: 'late', user: 'me' } }],
   }));
-  const serveArgs = ['serve', '--port', '0', '--cert-dir', join(dir, 'certs'), '--log-level', 'silent'];
-  const refused = await runInProcess([...serveArgs, '--kubeconfig', kubeconfig]);
-  t.equal(refused.code, 3);
-  t.equal(
-    refused.stderr,
-    `sidecar-guard: cannot reach the Kubernetes API server https://127.0.0.1:1 (from --kubeconfig ${kubeconfig}, context fake): connection refused (nothing listens there). Check that the cluster is up and that this is the kubeconfig you meant (kubectl cluster-info tries the same)\n`,
-  );
-  const missing = await runInProcess([...serveArgs, '--kubeconfig', join(dir, 'nope.yaml')]);
-  t.same([missing.code, missing.stderr], [3, `sidecar-guard: --kubeconfig ${join(dir, 'nope.yaml')}: no such file: pass the path of a kubeconfig (kubectl config view --raw --minify > FILE writes one)\n`]);
+  const certDir = join(dir, 'certs');
+  const server = await spawnServe(['--kubeconfig', kubeconfig, '--cert-dir', certDir, '--drain-delay-seconds', '0']);
+  t.teardown(() => void server.child.kill('SIGKILL'));
+  const ca = await readFile(join(certDir, 'ca.crt'), 'utf8');
+
+  await eventually(() => server.logs.some((l) => l.includes('cannot use the cluster yet')), 'the failure to be logged');
+  const logged = JSON.parse(server.logs.find((l) => l.includes('cannot use the cluster yet')) ?? '{}');
+  t.equal(logged.level, 50, 'logged as an error');
+  t.equal(logged.server, url);
+  t.equal(logged.kubeconfig, `--kubeconfig ${kubeconfig}`);
+  t.equal(logged.context, 'late');
+  t.match(logged.problem, `cannot reach the Kubernetes API server ${url} (from --kubeconfig ${kubeconfig}, context late): connection refused (nothing listens there). Check that the cluster is up`);
+  t.equal((await getHttps(server.url, '/healthz', { ca })).status, 200, 'alive');
+  const unready = await getHttps(server.url, '/readyz', { ca });
+  t.equal(unready.status, 503, 'not ready');
+  t.match(unready.body, /cluster view not synced/);
+
+  await api.start(); // same port
+  t.teardown(() => api.stop());
+  await eventuallyAsync(async () => (await getHttps(server.url, '/readyz', { ca })).status === 200, '/readyz to flip once the API server is up', 20_000);
+  t.ok(server.logs.some((l) => l.includes('watching Namespaces and Sidecars')));
+  const decision = JSON.parse((await postJson(server.url, '/validate', review(pod({ name: 'web' })), { ca })).body).response;
+  t.equal(decision.allowed, false, 'decisions come from the synced view (no Sidecar in shop)');
+  server.child.kill('SIGTERM');
+  t.equal(await server.exited, 0);
 });
 
 t.test('serve with TLS files that are not a certificate names the file and the fix (exit 2)', async (t) => {

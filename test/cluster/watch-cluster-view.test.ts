@@ -162,3 +162,51 @@ t.test('opted-in pods: one label-selected watch per opt-in label; a pod leaves t
   await eventually(() => view.optedInPods('tools').length === 0, 'the deletion to arrive');
   t.equal((await deleteDefault()).allowed, true);
 });
+
+t.test('startRetrying: an API server that comes up late, then Istio CRDs applied late, ends synced', async (t) => {
+  // Take a free port, then leave it empty: connection refused until the server starts on it.
+  const server = new FakeApiServer({ served: ['v1'] });
+  await server.start();
+  const kubeConfig = server.kubeConfig();
+  await server.stop();
+  server.put(namespace('shop', { 'istio-injection': 'enabled' }));
+  server.put(sidecar('shop', 'default'));
+  const errors: string[] = [];
+  let started: string | undefined;
+  const view = WatchClusterView.startRetrying({
+    kubeConfig,
+    backoff: { initialMs: 20, maxMs: 100 },
+    onDiscoveryError: (error) => errors.push(String((error as Error).message)),
+    onStarted: (version) => (started = version),
+  });
+  t.teardown(() => view.close());
+  await eventually(() => errors.length >= 2, 'the probe to fail and be retried');
+  t.equal(view.isSynced(), false, 'not synced while the API server is down');
+  t.equal(view.sidecarVersion, undefined);
+
+  await server.start(); // on the same port as before
+  t.teardown(() => server.stop());
+  const refused = errors.length;
+  await eventually(() => errors.length > refused && /neither networking\.istio\.io\/v1 nor v1beta1/.test(errors.at(-1) ?? ''), 'a 404 for the Sidecar CRD, retried');
+  t.equal(view.isSynced(), false, 'not synced while Istio CRDs are missing');
+
+  server.serveVersion('networking.istio.io/v1');
+  await view.waitForSync(10_000);
+  t.equal(started, 'v1');
+  t.equal(view.sidecars('shop').length, 1, 'the Sidecar was listed');
+});
+
+t.test('startRetrying: close() ends the retry loop', async (t) => {
+  const server = new FakeApiServer();
+  await server.start();
+  const kubeConfig = server.kubeConfig();
+  await server.stop();
+  let attempts = 0;
+  const view = WatchClusterView.startRetrying({ kubeConfig, backoff: { initialMs: 10, maxMs: 10 }, onDiscoveryError: () => (attempts += 1) });
+  await eventually(() => attempts >= 1, 'a first attempt');
+  await view.close();
+  const after = attempts;
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  t.ok(attempts <= after + 1, 'no retries after close');
+  t.equal(view.isSynced(), false);
+});

@@ -103,7 +103,7 @@ t.test('explicit values above the profile ceiling are a violation', async (t) =>
   const { outcome } = mutate(pod({ annotations: { 'sidecar.istio.io/proxyMemoryLimit': '600Mi' } }));
   t.equal(outcome.allowed, false);
   t.equal(outcome.code, 'ABOVE_CEILING');
-  t.match(outcome.status?.message, /proxyMemoryLimit=600Mi is above the profile ceiling maxMemoryLimit=512Mi/);
+  t.match(outcome.status?.message, /proxyMemoryLimit=600Mi is above the profile's ceiling maxMemoryLimit=512Mi: lower it, or ask for a larger profile/);
   const atCeiling = mutate(pod({ annotations: { 'sidecar.istio.io/proxyMemoryLimit': '512Mi' } }));
   t.equal(atCeiling.outcome.allowed, true, 'the ceiling itself is allowed');
   const audit = mutate(pod({ annotations: { 'sidecar.istio.io/proxyMemoryLimit': '600Mi' } }), undefined, resolveConfig({ mode: 'audit' }));

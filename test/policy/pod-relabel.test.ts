@@ -24,7 +24,7 @@ t.test('relabelling a scoped pod out of its selector Sidecar is denied, naming t
   const denied = relabel(proxyPod({ app: 'web' }), { app: 'api' });
   t.same([denied.allowed, denied.code], [false, 'RELABEL_UNSCOPED']);
   t.match(denied.status?.message, 'Pod "web-1" runs an istio-proxy scoped by Sidecar shop/web, and the new labels (app=web→api) would take it out');
-  t.match(denied.status?.message, 'namespace "shop" has no Sidecar that applies to this workload');
+  t.match(denied.status?.message, 'namespace "shop" has no Sidecar that applies to it');
   const removed = relabel(proxyPod({ app: 'web', tier: 'fe' }), { tier: 'fe' });
   t.same([removed.allowed, removed.code], [false, 'RELABEL_UNSCOPED'], 'removing the selected label');
   t.match(removed.status?.message, '(app=web removed)');
@@ -32,7 +32,7 @@ t.test('relabelling a scoped pod out of its selector Sidecar is denied, naming t
   const wide = sidecar('shop', 'api', { selector: { app: 'api' }, hosts: ['*/*'] });
   const intoWide = relabel(proxyPod({ app: 'web' }), { app: 'api' }, facts({ namespace: MESH_NS, sidecars: [WEB, wide] }));
   t.same([intoWide.allowed, intoWide.code], [false, 'RELABEL_UNSCOPED'], 'into the selector of a Sidecar that scopes nothing');
-  t.match(intoWide.status?.message, /Sidecar shop\/api applies to this workload but its egress hosts \("\*\/\*"\)/);
+  t.match(intoWide.status?.message, /the Sidecar that applies to it, shop\/api, has egress hosts \("\*\/\*"\) that import every service in the mesh, so it limits nothing/);
 
   const audit = relabel(proxyPod({ app: 'web' }), { app: 'api' }, onlyWeb, resolveConfig({ mode: 'audit' }));
   t.equal(audit.allowed, true, 'audit mode lets it through');

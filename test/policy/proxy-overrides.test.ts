@@ -87,7 +87,7 @@ t.test('annotations Istio cannot decode, or that decode other than they look, ar
 t.test('an istio-proxy in the overrides is held to the ceilings: pods', async (t) => {
   const huge = validate(withOverrides(proxyOverride({ limits: { memory: '64Gi' } })));
   t.same([huge.allowed, huge.code], [false, 'ABOVE_CEILING']);
-  t.match(huge.status?.message, 'proxy.istio.io/overrides containers[0] (istio-proxy) resources.limits.memory=64Gi is above the profile ceiling maxMemoryLimit=512Mi');
+  t.match(huge.status?.message, "proxy.istio.io/overrides containers[0] (istio-proxy) resources.limits.memory=64Gi is above the profile's ceiling maxMemoryLimit=512Mi: lower it, or ask for a larger profile");
 
   const native = validate(withOverrides(proxyOverride({ requests: { cpu: '8' } }, 'initContainers')));
   t.same([native.allowed, native.code], [false, 'ABOVE_CEILING'], 'an initContainers entry (native sidecar) too');

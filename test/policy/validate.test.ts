@@ -252,7 +252,7 @@ t.test('the final istio-proxy container of a pod is held to the ceilings, whatev
   proxyOf(overridden).resources = { requests: { cpu: '100m', memory: '128Mi' }, limits: { cpu: '1000m', memory: '64Gi' } };
   const denied = validate(overridden, f);
   t.same([denied.allowed, denied.code], [false, 'ABOVE_CEILING']);
-  t.match(denied.status?.message, /istio-proxy resources\.limits\.memory=64Gi is above the profile ceiling maxMemoryLimit=512Mi/);
+  t.match(denied.status?.message, /istio-proxy resources\.limits\.memory=64Gi is above the profile's ceiling maxMemoryLimit=512Mi: lower it, or ask for a larger profile/);
 
   const native = injectedPod({ name: 'web', native: true, annotations: sized });
   ((native.spec as { initContainers: Json[] }).initContainers[1] as { resources: Json }).resources = { limits: { memory: '64Gi' } };

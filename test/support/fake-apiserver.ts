@@ -8,7 +8,7 @@
  *   than the retained history (then the stream ends, as the apiserver does);
  * - GET, POST (409 AlreadyExists), PUT (409 Conflict on a stale resourceVersion), PATCH
  *   (json-patch and merge-patch), DELETE; 404 for versions that are not served.
- * Test controls: put/remove objects, drop every watch connection, go silent (keep watches open
+ * Test controls: put/remove objects, serve a version later, drop every watch connection, go silent (keep watches open
  * but send nothing), compact history (old resourceVersions get 410), stop and restart on the
  * same port.
  *
@@ -164,6 +164,11 @@ export class FakeApiServer {
   async restart(): Promise<void> {
     await this.stop();
     await this.start(this.#port);
+  }
+
+  /** Starts serving `group/version` (say, Istio's CRDs applied after the webhook started). */
+  serveVersion(groupVersion: string): void {
+    this.#served.add(groupVersion);
   }
 
   /** Cuts every open watch connection mid-stream. */

@@ -37,3 +37,16 @@ export function postJson(url: string, path: string, body: unknown, options: { ca
     req.end(payload);
   });
 }
+
+/** GET over HTTPS trusting `ca` (the webhook's probes, as a kubelet would call them). */
+export function getHttps(url: string, path: string, options: { ca: string; servername?: string }): Promise<HttpsAnswer> {
+  return new Promise((resolve, reject) => {
+    const req = request(new URL(path, url), { method: 'GET', ca: options.ca, servername: options.servername ?? 'sidecar-guard.sidecar-guard.svc' }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (chunk: Buffer) => chunks.push(chunk));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8'), protocol: null }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}

@@ -14,7 +14,7 @@ t.test('a Deployment in a meshed namespace without a Sidecar is denied with the 
   const denied = kubectl(['apply', '-f', '-'], deployment(ns, 'web'));
   t.equal(denied.code, 1, 'kubectl exits 1');
   t.match(denied.stderr, /^Error from server \(Forbidden\): error when creating "STDIN": admission webhook "injection\.workloads\.validate\.sidecar-guard\.io" denied the request: /);
-  t.match(denied.stderr, `Deployment "web" runs an Istio sidecar (namespace ${ns} has istio-injection=enabled), but namespace "${ns}" has no Sidecar that applies to this workload`);
+  t.match(denied.stderr, `Deployment "web" runs an Istio sidecar (namespace ${ns} has istio-injection=enabled), and namespace "${ns}" has no Sidecar that applies to it`);
   t.equal(kubectl(['get', 'deployment', 'web', '-n', ns]).code, 1, 'nothing stored');
 
   const manifestText = denied.stderr.split('\n---\n')[1];

@@ -44,7 +44,7 @@ t.test('relabelling a pod out of its selector Sidecar is denied; relabels that s
   const away = kubectl(['label', 'pod', 'web-1', '-n', ns, 'app=other', '--overwrite']);
   t.ok(denied(away, 'injection.pods.validate.sidecar-guard.io'), `relabelled away: ${away.stderr}`);
   t.match(away.stderr, `Pod "web-1" runs an istio-proxy scoped by Sidecar ${ns}/web, and the new labels (app=web→other) would take it out`);
-  t.match(away.stderr, `namespace "${ns}" has no Sidecar that applies to this workload`);
+  t.match(away.stderr, `namespace "${ns}" has no Sidecar that applies to it`);
   const removed = kubectl(['label', 'pod', 'web-1', '-n', ns, 'app-']);
   t.ok(denied(removed, 'injection.pods.validate.sidecar-guard.io'), `label removed: ${removed.stderr}`);
   t.same(labelsOf(ns, 'web-1'), { app: 'web' }, 'the stored pod keeps its labels');
