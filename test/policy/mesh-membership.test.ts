@@ -68,7 +68,7 @@ t.test('the light membership view (labels and annotations that decide it, istio-
   const pods = [
     ...cases.map((c) => ({ object: pod(c.pod), ns: c.ns ?? 'shop', nsLabels: c.nsLabels })),
     ...[{}, { native: true }, { annotations: { 'sidecar.istio.io/inject': 'false' } }, { labels: { 'sidecar.istio.io/inject': 'true' } }].flatMap((options) =>
-      [{}, { 'istio-injection': 'enabled' }, { 'istio-injection': 'disabled' }].map((nsLabels) => ({ object: injectedPod(options), ns: 'shop', nsLabels })),
+      ([{}, { 'istio-injection': 'enabled' }, { 'istio-injection': 'disabled' }] as Record<string, string>[]).map((nsLabels) => ({ object: injectedPod(options), ns: 'shop', nsLabels })),
     ),
     // Values of the wrong type read as absent in both views.
     { object: { metadata: { labels: { 'sidecar.istio.io/inject': false, 'istio.io/rev': 1 }, annotations: { 'sidecar.istio.io/inject': null } }, spec: { containers: [{ name: 'istio-proxy' }, 'x', { name: 3 }] } }, ns: 'shop', nsLabels: {} },
