@@ -1,12 +1,20 @@
 /**
- * Decision cost in process, per review: decode (JSON.parse + schema check), decide (validate
- * or mutate against the cluster view), build the patch, encode the answer (JSON.stringify).
+ * Decision cost in process, per review, on fresh objects: every timed call gets an object
+ * JSON.parse made just before (untimed), so nothing the decision memoises per object can hit.
+ * Timed: decode (schema check), decide (validate or mutate against the cluster view), build the
+ * patch, encode the answer (JSON.stringify). JSON.parse of the body is timed apart.
+ * A do-nothing reference (read the uid, encode a fixed "allowed") is timed the same way,
+ * interleaved call by call, so timer and allocation noise shows next to each figure.
+ * The same decision on one object decided over and over (warm per-object caches, if any) is
+ * reported apart as the memo-hit figure.
  * Run alone: `node --import tsx bench/decision.ts`; with `--cpu-prof` to profile.
  */
 import { reviewAdmission } from '../src/admission/review.js';
 import { readClusterFacts } from '../src/cluster/facts.js';
 import { FileClusterView } from '../src/cluster/file-cluster-view.js';
 import { BUILT_IN_CONFIG } from '../src/config/load-config.js';
+import { createServerLogger } from '../src/observability/logger.js';
+import { decisionLogFields, decisionLogLevel } from '../src/http/decision-log.js';
 import { emitResult, summarize } from './stats.js';
 import { BENCH_NOW, benchCluster, benchReviews, weightedMix, type BenchReview } from './workload.js';
 
@@ -19,11 +27,21 @@ const view = FileClusterView.fromObjects(benchCluster());
 const config = BUILT_IN_CONFIG;
 const factsFor = (namespace: string) => readClusterFacts(view, namespace, config);
 
-/** One review end to end, from the request body text to the response body text. */
-export function decideOnce(prepared: PreparedReview): string {
-  const body: unknown = JSON.parse(prepared.text);
+/** One review from a decoded body to the response body text. */
+export function decideParsed(prepared: PreparedReview, body: unknown): string {
   const result = reviewAdmission(prepared.review.webhook, body, { config, now: BENCH_NOW, factsFor });
   return JSON.stringify(result.review);
+}
+
+/** The do-nothing reference: what any webhook must do at least, on the same decoded body. */
+export function referenceParsed(body: unknown): string {
+  const uid = (body as { request?: { uid?: unknown } }).request?.uid;
+  return JSON.stringify({ apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview', response: { uid, allowed: true } });
+}
+
+/** One review end to end, from the request body text to the response body text. */
+export function decideOnce(prepared: PreparedReview): string {
+  return decideParsed(prepared, JSON.parse(prepared.text));
 }
 
 export function prepare(): PreparedReview[] {
@@ -35,35 +53,127 @@ export function prepare(): PreparedReview[] {
   return mix.map((review) => ({ review, text: JSON.stringify(review.body) }));
 }
 
+/** Which of the issue's targets a review counts towards. */
+export function categoryOf(label: string): string {
+  if (label.includes('not in mesh')) return 'not in mesh (validate and mutate)';
+  if (label.startsWith('mutate:') && label.includes('(patched)')) return 'in mesh, mutate with a patch';
+  if (label.startsWith('validate: mesh pod, scoped') || label.startsWith('validate: Deployment, scoped') || label.startsWith('validate: CronJob')) return 'in mesh, validate (allowed)';
+  return 'other (denials, audit, Sidecars, no-op mutate)';
+}
+
+const micros = (t0: bigint) => Number(process.hrtime.bigint() - t0) / 1e3;
+
 function main(): void {
   const iterations = Number(process.env.BENCH_DECISIONS ?? 200_000);
   const mix = prepare();
   // Warm up: let V8 optimise the hot path before timing.
-  for (let i = 0; i < 20_000; i++) decideOnce(mix[i % mix.length] as PreparedReview);
-  const samples = new Float64Array(iterations);
-  const byLabel = new Map<string, number[]>();
+  for (let i = 0; i < 20_000; i++) {
+    const p = mix[i % mix.length] as PreparedReview;
+    decideParsed(p, JSON.parse(p.text));
+    referenceParsed(JSON.parse(p.text));
+  }
+  const decide = new Float64Array(iterations);
+  const reference = new Float64Array(iterations);
+  const parse = new Float64Array(iterations);
+  const byLabel = new Map<string, { decide: number[]; reference: number[] }>();
   let bytes = 0;
-  const started = process.hrtime.bigint();
+  let decideTotal = 0;
   for (let i = 0; i < iterations; i++) {
     const prepared = mix[i % mix.length] as PreparedReview;
-    const t0 = process.hrtime.bigint();
-    bytes += decideOnce(prepared).length;
-    const ms = Number(process.hrtime.bigint() - t0) / 1e6;
-    samples[i] = ms;
-    const list = byLabel.get(prepared.review.label) ?? [];
-    list.push(ms);
-    byLabel.set(prepared.review.label, list);
+    let t0 = process.hrtime.bigint();
+    const body: unknown = JSON.parse(prepared.text);
+    parse[i] = micros(t0);
+    const other: unknown = JSON.parse(prepared.text);
+    // Alternate which goes first, so neither always runs on a warmer cache.
+    let d: number;
+    let r: number;
+    if (i % 2 === 0) {
+      t0 = process.hrtime.bigint();
+      bytes += decideParsed(prepared, body).length;
+      d = micros(t0);
+      t0 = process.hrtime.bigint();
+      referenceParsed(other);
+      r = micros(t0);
+    } else {
+      t0 = process.hrtime.bigint();
+      referenceParsed(other);
+      r = micros(t0);
+      t0 = process.hrtime.bigint();
+      bytes += decideParsed(prepared, body).length;
+      d = micros(t0);
+    }
+    decide[i] = d;
+    reference[i] = r;
+    decideTotal += d;
+    const entry = byLabel.get(prepared.review.label) ?? { decide: [], reference: [] };
+    entry.decide.push(d);
+    entry.reference.push(r);
+    byLabel.set(prepared.review.label, entry);
   }
-  const elapsedS = Number(process.hrtime.bigint() - started) / 1e9;
+  const categories = new Map<string, { decide: number[]; reference: number[] }>();
+  for (const [label, entry] of byLabel) {
+    const c = categories.get(categoryOf(label)) ?? { decide: [], reference: [] };
+    c.decide.push(...entry.decide);
+    c.reference.push(...entry.reference);
+    categories.set(categoryOf(label), c);
+  }
+
+  // Memo-hit figure: the same decoded object decided again and again.
+  const memo = new Map<string, number[]>();
+  const memoRounds = Math.max(1, Math.floor(iterations / mix.length / 4));
+  for (const prepared of mix) {
+    const body: unknown = JSON.parse(prepared.text);
+    const list = memo.get(prepared.review.label) ?? [];
+    for (let i = 0; i < memoRounds; i++) {
+      const t0 = process.hrtime.bigint();
+      decideParsed(prepared, body);
+      list.push(micros(t0));
+    }
+    memo.set(prepared.review.label, list);
+  }
+  const memoCategories = new Map<string, number[]>();
+  for (const [label, list] of memo) memoCategories.set(categoryOf(label), [...(memoCategories.get(categoryOf(label)) ?? []), ...list]);
+
+  // Logging: the decision line as the server writes it (createServerLogger: pino, asynchronous, buffered), for the
+  // decisions logged at info, on results of fresh objects; timed per line and as CPU per batch.
+  const { logger } = createServerLogger('info', '/dev/null');
+  const logged = mix.filter((p) => decisionLogLevel(reviewAdmission(p.review.webhook, JSON.parse(p.text), { config, now: BENCH_NOW, factsFor })) === 'info');
+  const logLine: number[] = [];
+  const logCpu: number[] = [];
+  for (let round = 0; round < 40; round++) {
+    const batch = Array.from({ length: 500 }, (_, i) => {
+      const p = logged[i % logged.length] as PreparedReview;
+      return { webhook: p.review.webhook, result: reviewAdmission(p.review.webhook, JSON.parse(p.text), { config, now: BENCH_NOW, factsFor }) };
+    });
+    const c0 = process.cpuUsage();
+    for (const { webhook, result } of batch) {
+      const t0 = process.hrtime.bigint();
+      logger.info(decisionLogFields(webhook, result), 'admission decision');
+      logLine.push(micros(t0));
+    }
+    const c = process.cpuUsage(c0);
+    if (round >= 10) logCpu.push((c.user + c.system) / batch.length);
+  }
+  logger.flush();
+  const loggedShare = logged.length / mix.length;
+
   const bodyBytes = mix.reduce((sum, p) => sum + p.text.length, 0) / mix.length;
+  const summary = (list: number[] | Float64Array) => summarize(Float64Array.from(list));
   emitResult({
     section: 'decision',
+    unit: 'µs',
     iterations,
-    perSecond: iterations / elapsedS,
+    perSecond: iterations / (decideTotal / 1e6),
     meanRequestBytes: Math.round(bodyBytes),
     meanResponseBytes: Math.round(bytes / iterations),
-    all: summarize(samples),
-    byLabel: [...byLabel].map(([label, list]) => ({ label, ...summarize(Float64Array.from(list)) })),
+    all: summary(decide),
+    reference: summary(reference),
+    parse: summary(parse),
+    logLine: summary(logLine.slice(5000)),
+    logCpuMicros: logCpu.reduce((a, b) => a + b, 0) / logCpu.length,
+    loggedShare,
+    byCategory: [...categories].map(([category, e]) => ({ category, decide: summary(e.decide), reference: summary(e.reference), memoHit: summary(memoCategories.get(category) ?? []) })),
+    byLabel: [...byLabel].map(([label, e]) => ({ label, decide: summary(e.decide), reference: summary(e.reference) })),
   });
 }
 

@@ -29,7 +29,9 @@ const SETUPS = ['baseline', 'webhook', 'policy'] as const;
 type Setup = (typeof SETUPS)[number];
 
 interface Client { url: string; agent: Agent }
-interface Result { setup: Setup; level: number; p50: number; p99: number; podsPerSecond: number; errors: number }
+interface Result { setup: Setup; level: number; p50: number; p99: number; podsPerSecond: number; errors: number; calls?: Calls }
+/** What one cell cost the webhook, from both sides' /metrics: calls and connections per pod, latency the API server saw. */
+interface Calls { perPod: number; connectionsPerCall: number; apiserverMs: Record<string, number>; webhookCallsByName: Record<string, number> }
 
 function must(result: CommandResult, what: string): void {
   if (result.code !== 0) throw new Error(`${what} failed (exit ${result.code}): ${result.stderr || result.stdout}`);
@@ -63,6 +65,58 @@ function createPod(client: Client, namespace: string, name: string): Promise<num
     req.on('error', reject);
     req.end(body);
   });
+}
+
+/** GET over HTTPS, the body as text. */
+function getText(url: string, options: { agent?: Agent; ca?: string }): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { method: 'GET', ...(options.agent ? { agent: options.agent } : {}), ...(options.ca ? { ca: options.ca } : {}) }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => (text += chunk));
+      res.on('end', () => resolve(text));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+/** Sums of Prometheus samples by metric name and the value of one label (or '' for none). */
+function samples(text: string, metric: string, label = ''): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const line of text.split('\n')) {
+    if (!line.startsWith(metric)) continue;
+    const rest = line.slice(metric.length);
+    if (rest[0] !== '{' && rest[0] !== ' ') continue;
+    const key = label === '' ? '' : (new RegExp(`${label}="([^"]*)"`).exec(rest)?.[1] ?? '');
+    out.set(key, (out.get(key) ?? 0) + Number(line.slice(line.lastIndexOf(' ') + 1)));
+  }
+  return out;
+}
+
+interface Snapshot { decisions: number; connections: number; sum: Map<string, number>; count: Map<string, number> }
+
+async function snapshot(apiserver: Client, webhookUrl: string, ca: string): Promise<Snapshot> {
+  const [api, hook] = await Promise.all([getText(`${apiserver.url}/metrics`, { agent: apiserver.agent }), getText(`${webhookUrl}/metrics`, { ca })]);
+  return {
+    decisions: samples(hook, 'sidecar_guard_decisions_total').get('') ?? 0,
+    connections: samples(hook, 'sidecar_guard_tls_connections_total').get('') ?? 0,
+    sum: samples(api, 'apiserver_admission_webhook_admission_duration_seconds_sum', 'name'),
+    count: samples(api, 'apiserver_admission_webhook_admission_duration_seconds_count', 'name'),
+  };
+}
+
+function callsBetween(before: Snapshot, after: Snapshot, pods: number): Calls {
+  const calls = after.decisions - before.decisions;
+  const apiserverMs: Record<string, number> = {};
+  const webhookCallsByName: Record<string, number> = {};
+  for (const [name, count] of after.count) {
+    const n = count - (before.count.get(name) ?? 0);
+    if (n <= 0) continue;
+    webhookCallsByName[name] = n / pods;
+    apiserverMs[name] = (1000 * ((after.sum.get(name) ?? 0) - (before.sum.get(name) ?? 0))) / n;
+  }
+  return { perPod: calls / pods, connectionsPerCall: calls > 0 ? (after.connections - before.connections) / calls : 0, apiserverMs, webhookCallsByName };
 }
 
 /** `count` pod creations by `level` concurrent clients; latency per request in ms. */
@@ -178,11 +232,17 @@ async function main(): Promise<void> {
         const client = adminClient(controlPlane.kubeconfig, controlPlane.apiserverUrl, level);
         const warm = await load(client, ns, Math.min(level, 10), WARMUP, 'warm');
         if (warm.errors > 0) throw new Error(`${setup}: ${warm.errors} of ${WARMUP} warm-up pods were refused: the set-up does not admit pods`);
+        const before = setup === 'webhook' ? await snapshot(client, webhook.url, webhook.caPem) : undefined;
         const run = await load(client, ns, level, PODS, 'pod');
+        const calls = before ? callsBetween(before, await snapshot(client, webhook.url, webhook.caPem), PODS) : undefined;
         client.agent.destroy();
         const sorted = [...run.latencies].sort((a, b) => a - b);
-        results.push({ setup, level, p50: quantile(sorted, 0.5), p99: quantile(sorted, 0.99), podsPerSecond: PODS / run.seconds, errors: run.errors });
+        results.push({ setup, level, p50: quantile(sorted, 0.5), p99: quantile(sorted, 0.99), podsPerSecond: PODS / run.seconds, errors: run.errors, ...(calls ? { calls } : {}) });
         process.stderr.write(`round ${round}: ${setup} at ${level} clients: p50 ${quantile(sorted, 0.5).toFixed(1)} ms, p99 ${quantile(sorted, 0.99).toFixed(1)} ms, ${(PODS / run.seconds).toFixed(0)} pods/s\n`);
+        if (calls) {
+          const seen = Object.entries(calls.apiserverMs).map(([name, ms]) => `${name} ${(calls.webhookCallsByName[name] ?? 0).toFixed(2)}/pod ${ms.toFixed(1)} ms`).join(', ');
+          process.stderr.write(`  webhook calls per pod ${calls.perPod.toFixed(2)}, new TLS connections per call ${calls.connectionsPerCall.toFixed(3)}; as the API server saw them: ${seen}\n`);
+        }
       }
     }
     await enter('baseline');
@@ -195,6 +255,13 @@ async function main(): Promise<void> {
       const policy = results.find((x) => x.level === r.level && x.setup === 'policy');
       const ratio = (x: Result | undefined) => (x ? (r.p99 / x.p99).toFixed(2) : '');
       console.log(`| ${r.level} | ${r.setup} | ${r.p50.toFixed(1)} | ${r.p99.toFixed(1)} | ${r.podsPerSecond.toFixed(0)} | ${ratio(base)} | ${ratio(policy)} | ${r.errors} |`);
+    }
+    console.log('\n| clients | webhook calls per pod | new TLS connections per call | mean call latency the API server saw, per webhook entry |');
+    console.log('|---|---|---|---|');
+    for (const r of results) {
+      if (!r.calls) continue;
+      const seen = Object.entries(r.calls.apiserverMs).map(([name, ms]) => `${name}: ${ms.toFixed(1)} ms`).join('; ');
+      console.log(`| ${r.level} | ${r.calls.perPod.toFixed(2)} | ${r.calls.connectionsPerCall.toFixed(3)} | ${seen} |`);
     }
   } finally {
     for (const p of [...processes].reverse()) await stopProcess(p.pid);

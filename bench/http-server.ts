@@ -9,7 +9,7 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Fastify from 'fastify';
-import { pino } from 'pino';
+import { createServerLogger } from '../src/observability/logger.js';
 import { ensureCertDir } from '../src/certs/cert-dir.js';
 import { FileClusterView } from '../src/cluster/file-cluster-view.js';
 import { ConfigStore } from '../src/config/config-store.js';
@@ -24,13 +24,12 @@ const certDir = process.argv[3] ?? (await mkdtemp(join(tmpdir(), 'sg-bench-')));
 const tls = await ensureCertDir(certDir, { service: 'sidecar-guard', namespace: 'sidecar-guard' });
 
 async function startGuard(): Promise<{ url: string; stop: () => Promise<void> }> {
-  // As `serve` runs it: pino at info (one decision line per request), default metrics on.
+  // As `serve` runs it: pino at info (a line per denial, patch, warning or exemption), default metrics on.
   // The log goes to /dev/null so its serialisation is paid but no terminal slows it down.
   // `guard-quiet` is the same server with the decision log off, to show what logging costs.
   const logLevel = kind === 'guard-quiet' ? 'silent' : (process.env.BENCH_LOG_LEVEL ?? 'info');
-  // BENCH_LOG_BUFFER=<bytes> buffers the log (sonic-boom minLength) to show what one write per line costs.
-  const minLength = Number(process.env.BENCH_LOG_BUFFER ?? 0);
-  const logger = pino({ level: logLevel, name: 'sidecar-guard' }, pino.destination({ dest: '/dev/null', sync: false, minLength }));
+  // The logger `serve` uses (asynchronous, buffered), writing to /dev/null.
+  const { logger } = createServerLogger(logLevel, '/dev/null');
   const server = await startWebhookServer({
     port: 0,
     host: '127.0.0.1',

@@ -50,6 +50,7 @@ export async function startWebhookServer(options: WebhookServerOptions): Promise
     },
     { tls: options.tls, ...(options.logger !== undefined ? { loggerInstance: options.logger } : {}), ...(options.limits ? { limits: options.limits } : {}) },
   );
+  app.server.on('secureConnection', () => options.metrics.tlsConnections.inc());
   const address = await app.listen({ port: options.port, host: options.host ?? '127.0.0.1' });
   const url = address.replace('0.0.0.0', 'localhost').replace('[::]', 'localhost');
 

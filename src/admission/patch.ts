@@ -11,11 +11,14 @@ export interface JsonPatchOperation {
 
 /** JSON Pointer escaping (RFC 6901): `~` → `~0`, `/` → `~1`. */
 export function escapePointerSegment(segment: string): string {
+  if (!segment.includes('~') && !segment.includes('/')) return segment;
   return segment.replace(/~/g, '~0').replace(/\//g, '~1');
 }
 
 function pointer(segments: readonly (string | number)[]): string {
-  return segments.map((s) => `/${escapePointerSegment(String(s))}`).join('');
+  let out = '';
+  for (const s of segments) out += `/${typeof s === 'number' ? String(s) : escapePointerSegment(s)}`;
+  return out;
 }
 
 function at(object: unknown, segments: readonly (string | number)[]): unknown {

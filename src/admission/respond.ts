@@ -29,8 +29,13 @@ export function toAdmissionReview(uid: string, outcome: Outcome, patch: readonly
     response.patchType = 'JSONPatch';
     response.patch = Buffer.from(JSON.stringify(patch)).toString('base64');
   }
-  const warnings = [...new Set(outcome.warnings.filter((w) => w !== ''))];
-  if (warnings.length > 0) response.warnings = warnings;
-  if (Object.keys(outcome.auditAnnotations).length > 0) response.auditAnnotations = { ...outcome.auditAnnotations };
+  if (outcome.warnings.length > 0) {
+    const warnings = [...new Set(outcome.warnings.filter((w) => w !== ''))];
+    if (warnings.length > 0) response.warnings = warnings;
+  }
+  for (const _ in outcome.auditAnnotations) {
+    response.auditAnnotations = { ...outcome.auditAnnotations };
+    break;
+  }
   return { apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview', response };
 }

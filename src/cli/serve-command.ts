@@ -1,5 +1,6 @@
 import { type Command, Option } from 'commander';
-import { pino, type Logger } from 'pino';
+import type { Logger } from 'pino';
+import { createServerLogger } from '../observability/logger.js';
 import { ensureCertDir } from '../certs/cert-dir.js';
 import { servingPairProblem, serviceNameProblem } from '../certs/check-serving.js';
 import { CertificateReloader } from '../certs/reload.js';
@@ -130,7 +131,8 @@ async function clusterView(options: ServeOptions, logger: Logger, registry: impo
 
 /** `sidecar-guard serve`: the webhook over HTTPS. */
 export async function serve(options: ServeOptions): Promise<void> {
-  const logger = pino({ level: options.logLevel, name: 'sidecar-guard' });
+  const { logger, flush } = createServerLogger(options.logLevel);
+  process.once('exit', flush);
   const metrics = createMetrics();
   const configStore = await ConfigStore.open(options.config, {
     onReload: () => {
@@ -166,7 +168,10 @@ export async function serve(options: ServeOptions): Promise<void> {
   const stop = (signal: string) => {
     logger.info({ signal }, 'shutting down: readyz fails now, in-flight requests finish');
     stopTls();
-    void server.shutdown().then(() => logger.info('stopped'));
+    void server.shutdown().then(() => {
+      logger.info('stopped');
+      flush();
+    });
   };
   process.once('SIGTERM', () => stop('SIGTERM'));
   process.once('SIGINT', () => stop('SIGINT'));

@@ -7,6 +7,7 @@ export interface WebhookMetrics {
   readonly exemptions: Counter<'webhook' | 'target' | 'kind' | 'namespace' | 'dry_run'>;
   readonly rejectedReviews: Counter<'webhook' | 'code'>;
   readonly configReloads: Counter<'result'>;
+  readonly tlsConnections: Counter;
 }
 
 /**
@@ -49,6 +50,13 @@ export function createMetrics(options: { registry?: Registry; defaultMetrics?: b
       name: 'sidecar_guard_config_reloads_total',
       help: 'Configuration reloads by result (applied, rejected).',
       labelNames: ['result'],
+      registers: [registry],
+    }),
+    tlsConnections: new Counter({
+      name: 'sidecar_guard_tls_connections_total',
+      // The API server keeps connections to a webhook alive; a count that grows with the requests
+      // means connections are not reused and every call pays a TLS handshake.
+      help: 'TLS connections accepted (each one a full handshake): compare with the admission requests.',
       registers: [registry],
     }),
   };

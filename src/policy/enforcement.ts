@@ -33,7 +33,7 @@ function clip(text: string): string {
 
 /** `proxyMemory=128Mi, …` for the changes a patch would make. */
 export function describeChanges(changes: PlannedChanges): string {
-  const annotations = Object.entries(changes.annotations).map(([key, value]) => `${key.replace(/^.*\//, '')}=${value}`);
+  const annotations = Object.entries(changes.annotations).map(([key, value]) => `${key.slice(key.lastIndexOf('/') + 1)}=${value}`);
   const containers = changes.containerChanges.map((c) => `${c.container}.${CONTAINER_FIELD_FOR[c.key].join('.')}=${c.value}`);
   return [...annotations, ...containers].join(', ');
 }

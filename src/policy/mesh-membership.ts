@@ -30,6 +30,10 @@ export interface Membership {
   readonly reason: string;
 }
 
+/** Every pod label and annotation decideMeshMembership reads (membershipViewOf keeps only these). */
+export const MEMBERSHIP_LABELS: readonly string[] = [SIDECAR_INJECT, ISTIO_REV, DATAPLANE_MODE];
+export const MEMBERSHIP_ANNOTATIONS: readonly string[] = [SIDECAR_INJECT];
+
 /** The `istio-proxy` container, in `containers` or (native sidecar) in `initContainers`. */
 export function findProxyContainer(pod: PodTemplateView): { list: 'containers' | 'initContainers'; container: ContainerView } | undefined {
   const regular = pod.containers.find((c) => c.name === ISTIO_PROXY_CONTAINER);

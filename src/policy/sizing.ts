@@ -24,8 +24,25 @@ function notAllowedFinding(choice: ProfileChoice): Finding | undefined {
   );
 }
 
+// Per config (a reload brings new objects): folding the ceilings in compared eight quantities per request.
+const ceilingCache = new WeakMap<Profile, WeakMap<Ceilings, Profile>>();
+
 /** The profile with the tenancy ceilings folded in: the lower of its own max* and the global one. */
 function withCeilings(profile: Profile, ceilings: Ceilings): Profile {
+  let byCeilings = ceilingCache.get(profile);
+  if (byCeilings === undefined) {
+    byCeilings = new WeakMap();
+    ceilingCache.set(profile, byCeilings);
+  }
+  let merged = byCeilings.get(ceilings);
+  if (merged === undefined) {
+    merged = foldCeilings(profile, ceilings);
+    byCeilings.set(ceilings, merged);
+  }
+  return merged;
+}
+
+function foldCeilings(profile: Profile, ceilings: Ceilings): Profile {
   const merged: Profile = { ...profile };
   for (const key of ['maxCpu', 'maxCpuLimit', 'maxMemory', 'maxMemoryLimit'] as const) {
     const own = profile[key];

@@ -7,7 +7,7 @@ import { isRecord } from './object-facts.js';
 import { globMatches } from './profiles.js';
 import type { AdmissionInput } from './request.js';
 import type { ClusterFacts, Labels, PodTemplateView } from './types.js';
-import { podTemplateOf, podTemplatePath } from './workload-view.js';
+import { membershipViewOf, podTemplateOf, podTemplatePath } from './workload-view.js';
 
 /** Everything both webhooks need to know about a pod-bearing object before their own rules. */
 export interface WorkloadContext {
@@ -64,17 +64,20 @@ export function prepareWorkload(
   config: Config,
   now: Date,
 ): WorkloadContext | Evaluation {
-  const groupKind = { group: input.kind.group, kind: input.kind.kind };
-  const template = podTemplateOf(groupKind, input.object);
+  const groupKind = input.kind;
+  // Membership first, from the few fields that decide it: a pod outside the mesh (most pods in
+  // most clusters) is answered without reading the rest of it.
+  const light = membershipViewOf(groupKind, input.object);
   const { mode, notice: modeNotice } = effectiveMode(config, facts.namespace);
   const baseNotices: Finding[] = modeNotice ? [modeNotice] : [];
-  if (template === undefined) return allowUntouched(webhook, mode, 'NO_POD_TEMPLATE', baseNotices);
+  if (light === undefined) return allowUntouched(webhook, mode, 'NO_POD_TEMPLATE', baseNotices);
   if (mode === 'off') return allowUntouched(webhook, mode, 'MODE_OFF');
   if (!facts.synced) return unsyncedEvaluation(webhook, mode, config, baseNotices);
 
   const namespaceLabels = facts.namespace?.labels ?? {};
-  const membership = decideMeshMembership(template, input.namespace, namespaceLabels);
+  const membership = decideMeshMembership(light, input.namespace, namespaceLabels);
   if (!membership.meshed) return allowUntouched(webhook, mode, membership.code, baseNotices);
+  const template = podTemplateOf(groupKind, input.object) as PodTemplateView;
 
   const namespaceAnnotations = facts.namespace?.annotations ?? {};
   // A pod is a gateway (no scope check, gateway rules and profile) only where the admin says:

@@ -1,3 +1,5 @@
+import { ISTIO_INIT_CONTAINER, ISTIO_PROXY_CONTAINER } from './annotations.js';
+import { MEMBERSHIP_ANNOTATIONS, MEMBERSHIP_LABELS } from './mesh-membership.js';
 import type { ContainerResources, ContainerView, Labels, PodTemplateView } from './types.js';
 import { isRecord } from './object-facts.js';
 
@@ -11,6 +13,14 @@ const TEMPLATE_PATHS: Readonly<Record<string, readonly string[]>> = {
   'batch/Job': ['spec', 'template'],
   'batch/CronJob': ['spec', 'jobTemplate', 'spec', 'template'],
 };
+
+const PATHS_BY_KIND = new Map<string, Map<string, readonly string[]>>();
+for (const [key, path] of Object.entries(TEMPLATE_PATHS)) {
+  const [group = '', kind = ''] = key.split('/');
+  const byGroup = PATHS_BY_KIND.get(kind) ?? new Map<string, readonly string[]>();
+  byGroup.set(group, path);
+  PATHS_BY_KIND.set(kind, byGroup);
+}
 
 export interface GroupKind {
   readonly group: string;
@@ -43,25 +53,47 @@ function readResources(value: unknown): ContainerResources | undefined {
   return { ...(requests ? { requests } : {}), ...(limits ? { limits } : {}) };
 }
 
-function readContainers(value: unknown): ContainerView[] {
+/**
+ * The containers of a pod spec list. Resources are read for `istio-proxy` and `istio-init` only:
+ * they are the only containers whose resources sidecar-guard reads or writes, and copying every
+ * app container's resources was a fifth of a mesh pod's decision time.
+ */
+function readContainers(value: unknown, proxyNamesOnly = false): ContainerView[] {
   if (!Array.isArray(value)) return [];
   const containers: ContainerView[] = [];
-  value.forEach((entry: unknown, index) => {
-    if (!isRecord(entry) || typeof entry.name !== 'string') return;
-    const resources = readResources(entry.resources);
+  for (let index = 0; index < value.length; index++) {
+    const entry: unknown = value[index];
+    if (!isRecord(entry) || typeof entry.name !== 'string') continue;
+    if (proxyNamesOnly) {
+      if (entry.name === ISTIO_PROXY_CONTAINER) containers.push({ name: entry.name, index });
+      continue;
+    }
+    const proxyOrInit = entry.name === ISTIO_PROXY_CONTAINER || entry.name === ISTIO_INIT_CONTAINER;
+    const resources = proxyOrInit ? readResources(entry.resources) : undefined;
     containers.push({
       name: entry.name,
       index,
       ...(resources ? { resources } : {}),
       ...(typeof entry.restartPolicy === 'string' ? { restartPolicy: entry.restartPolicy } : {}),
     });
-  });
+  }
   return containers;
+}
+
+/** Only `keys` of a label/annotation map, string values only (as stringMap reads them). */
+function pickStrings(value: unknown, keys: readonly string[]): Labels {
+  const out: Record<string, string> = {};
+  if (!isRecord(value)) return out;
+  for (const key of keys) {
+    const entry = Object.hasOwn(value, key) ? value[key] : undefined;
+    if (typeof entry === 'string') out[key] = entry;
+  }
+  return out;
 }
 
 /** True for the kinds whose pods (or pod templates) sidecar-guard checks. */
 export function isPodBearingKind(groupKind: GroupKind): boolean {
-  return `${groupKind.group}/${groupKind.kind}` in TEMPLATE_PATHS;
+  return podTemplatePath(groupKind) !== undefined;
 }
 
 /**
@@ -69,7 +101,9 @@ export function isPodBearingKind(groupKind: GroupKind): boolean {
  * or undefined for kinds that carry no pods.
  */
 export function podTemplatePath(groupKind: GroupKind): readonly string[] | undefined {
-  return TEMPLATE_PATHS[`${groupKind.group}/${groupKind.kind}`];
+  // Looked up by kind, then group: no key string built per request.
+  const byGroup = PATHS_BY_KIND.get(groupKind.kind);
+  return byGroup === undefined ? undefined : byGroup.get(groupKind.group);
 }
 
 /**
@@ -79,11 +113,8 @@ export function podTemplatePath(groupKind: GroupKind): readonly string[] | undef
  * @example podTemplateOf({ group: 'apps', kind: 'Deployment' }, deployment)?.labels
  */
 export function podTemplateOf(groupKind: GroupKind, object: unknown): PodTemplateView | undefined {
-  const path = podTemplatePath(groupKind);
-  if (path === undefined) return undefined;
-  let node: unknown = object;
-  for (const segment of path) node = isRecord(node) ? node[segment] : undefined;
-  if (!isRecord(node)) return undefined;
+  const node = templateNode(groupKind, object);
+  if (node === undefined) return undefined;
   const metadata = isRecord(node.metadata) ? node.metadata : {};
   const spec = isRecord(node.spec) ? node.spec : {};
   return {
@@ -92,5 +123,33 @@ export function podTemplateOf(groupKind: GroupKind, object: unknown): PodTemplat
     hostNetwork: spec.hostNetwork === true,
     containers: readContainers(spec.containers),
     initContainers: readContainers(spec.initContainers),
+  };
+}
+
+function templateNode(groupKind: GroupKind, object: unknown): Record<string, unknown> | undefined {
+  const path = podTemplatePath(groupKind);
+  if (path === undefined) return undefined;
+  let node: unknown = object;
+  for (const segment of path) node = isRecord(node) ? node[segment] : undefined;
+  return isRecord(node) ? node : undefined;
+}
+
+/**
+ * Just what decides mesh membership (decideMeshMembership gives the same answer on it as on the
+ * full podTemplateOf view): the injection labels and annotation, hostNetwork, the `istio-proxy`
+ * containers (by name and position; the other containers are left out).
+ * A pod outside the mesh is decided from this without copying its maps and containers.
+ */
+export function membershipViewOf(groupKind: GroupKind, object: unknown): PodTemplateView | undefined {
+  const node = templateNode(groupKind, object);
+  if (node === undefined) return undefined;
+  const metadata = isRecord(node.metadata) ? node.metadata : {};
+  const spec = isRecord(node.spec) ? node.spec : {};
+  return {
+    labels: pickStrings(metadata.labels, MEMBERSHIP_LABELS),
+    annotations: pickStrings(metadata.annotations, MEMBERSHIP_ANNOTATIONS),
+    hostNetwork: spec.hostNetwork === true,
+    containers: readContainers(spec.containers, true),
+    initContainers: readContainers(spec.initContainers, true),
   };
 }

@@ -1,6 +1,6 @@
 import t from 'tap';
 import { decideMeshMembership, isGatewayPod, isMeshNamespace } from '../../src/policy/mesh-membership.js';
-import { podTemplateOf } from '../../src/policy/workload-view.js';
+import { membershipViewOf, podTemplateOf } from '../../src/policy/workload-view.js';
 import { injectedPod, pod, type PodOptions } from '../support/builders.js';
 
 const view = (options: PodOptions) => podTemplateOf({ group: '', kind: 'Pod' }, pod(options))!;
@@ -62,6 +62,23 @@ for (const c of cases) {
     t.equal(membership.code, c.code);
   });
 }
+
+t.test('the light membership view (labels and annotations that decide it, istio-proxy only) gives the full view\'s answer', async (t) => {
+  const POD = { group: '', kind: 'Pod' };
+  const pods = [
+    ...cases.map((c) => ({ object: pod(c.pod), ns: c.ns ?? 'shop', nsLabels: c.nsLabels })),
+    ...[{}, { native: true }, { annotations: { 'sidecar.istio.io/inject': 'false' } }, { labels: { 'sidecar.istio.io/inject': 'true' } }].flatMap((options) =>
+      ([{}, { 'istio-injection': 'enabled' }, { 'istio-injection': 'disabled' }] as Record<string, string>[]).map((nsLabels) => ({ object: injectedPod(options), ns: 'shop', nsLabels })),
+    ),
+    // Values of the wrong type read as absent in both views.
+    { object: { metadata: { labels: { 'sidecar.istio.io/inject': false, 'istio.io/rev': 1 }, annotations: { 'sidecar.istio.io/inject': null } }, spec: { containers: [{ name: 'istio-proxy' }, 'x', { name: 3 }] } }, ns: 'shop', nsLabels: {} },
+  ];
+  for (const { object, ns, nsLabels } of pods) {
+    const light = membershipViewOf(POD, object)!;
+    t.same(decideMeshMembership(light, ns, nsLabels), decideMeshMembership(podTemplateOf(POD, object)!, ns, nsLabels));
+  }
+  t.equal(membershipViewOf({ group: 'apps', kind: 'Service' }, {}), undefined, 'no view for kinds without pods');
+});
 
 t.test('a pod with an istio-proxy container is meshed wherever it is', async (t) => {
   const injected = podTemplateOf({ group: '', kind: 'Pod' }, injectedPod())!;

@@ -1,0 +1,76 @@
+import { Writable } from 'node:stream';
+import { pino } from 'pino';
+import t from 'tap';
+import { BUILT_IN_CONFIG } from '../../src/config/load-config.js';
+import { buildApp } from '../../src/http/app.js';
+import { createMetrics } from '../../src/observability/metrics.js';
+import { MESH_NS, NOW, SCOPING, namespace, pod, review, type Json } from '../support/builders.js';
+import { MemoryView } from '../support/memory-view.js';
+
+interface Line { level: number; msg: string; verdict?: string; reason?: string; warnings?: number; exemptions?: unknown[] }
+
+/** The app with a real pino logger at `level`, and the lines it wrote. */
+function setup(level: 'info' | 'debug', objects: Json[]) {
+  const lines: Line[] = [];
+  const sink = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      for (const text of chunk.toString('utf8').split('\n')) if (text !== '') lines.push(JSON.parse(text) as Line);
+      done();
+    },
+  });
+  const logger = pino({ level }, sink);
+  const app = buildApp(
+    { config: () => BUILT_IN_CONFIG, view: new MemoryView(objects), metrics: createMetrics({ defaultMetrics: false }), now: () => NOW, readiness: () => ({ ready: true }) },
+    { loggerInstance: logger },
+  );
+  const post = async (url: string, body: unknown) => {
+    const res = await app.inject({ method: 'POST', url, payload: JSON.stringify(body), headers: { 'content-type': 'application/json' } });
+    t.equal(res.statusCode, 200);
+    return res.json() as { response: { allowed: boolean; warnings?: string[] } };
+  };
+  const decisions = () => lines.filter((l) => l.msg === 'admission decision');
+  return { app, post, decisions };
+}
+
+const OUTSIDE = namespace('tools');
+const AUDIT_NS = namespace('legacy', { 'istio-injection': 'enabled', 'sidecar-guard.io/mode': 'audit' });
+const EXEMPT_NS = namespace('exempt', { 'istio-injection': 'enabled' }, { 'sidecar-guard.io/exempt': 'scope', 'sidecar-guard.io/exempt-reason': 'migration', 'sidecar-guard.io/exempt-until': '2026-12-01' });
+
+t.test('at info, denials, patches, audit violations, warnings and exemptions are logged; untouched allowed requests are not', async (t) => {
+  const { post, decisions } = setup('info', [MESH_NS, SCOPING, OUTSIDE, AUDIT_NS, EXEMPT_NS]);
+  const sized = { 'sidecar-guard.io/applied-profile': 'medium', 'sidecar.istio.io/proxyCPU': '100m', 'sidecar.istio.io/proxyCPULimit': '1000m', 'sidecar.istio.io/proxyMemory': '128Mi', 'sidecar.istio.io/proxyMemoryLimit': '256Mi' };
+
+  // Untouched: a pod outside the mesh (both webhooks), and a sized, scoped mesh pod.
+  await post('/validate', review(pod({ name: 'tool', namespace: 'tools' }), { namespace: 'tools' }));
+  await post('/mutate', review(pod({ name: 'tool', namespace: 'tools' }), { namespace: 'tools' }));
+  await post('/validate', review(pod({ name: 'web', annotations: sized })));
+  await post('/mutate', review(pod({ name: 'web', annotations: sized })));
+  t.same(decisions(), [], 'nothing logged at info for allowed, untouched requests');
+
+  const patched = await post('/mutate', review(pod({ name: 'web' })));
+  t.equal(patched.response.allowed, true);
+  const denied = await post('/validate', review(pod({ name: 'web', namespace: 'legacy-less' }), { namespace: 'legacy-less' }));
+  t.equal(denied.response.allowed, true, 'a namespace the view does not know: allowed, nothing to log');
+  await post('/validate', review(pod({ name: 'web', namespace: 'legacy' }), { namespace: 'legacy' }));
+  const exempt = await post('/validate', review(pod({ name: 'web', namespace: 'exempt', annotations: sized }), { namespace: 'exempt' }));
+  t.ok((exempt.response.warnings ?? []).length > 0, 'the exemption is announced');
+  const logged = decisions().map((l) => [l.verdict, l.reason]);
+  t.same(logged, [['patched', 'SIZED'], ['audit_violation', 'MISSING_SIDECAR'], ['allowed', 'EXEMPT']]);
+  t.ok(decisions().every((l) => l.level === 30), 'all at info');
+  const exemptLine = decisions()[2] as Line;
+  t.ok(exemptLine.warnings !== undefined && exemptLine.warnings > 0 && Array.isArray(exemptLine.exemptions), 'the exemption line says what was exempted and that warnings went back');
+});
+
+t.test('a denial is logged at info', async (t) => {
+  const { post, decisions } = setup('info', [MESH_NS]);
+  const denied = await post('/validate', review(pod({ name: 'web' })));
+  t.equal(denied.response.allowed, false);
+  t.same(decisions().map((l) => [l.level, l.verdict, l.reason]), [[30, 'denied', 'MISSING_SIDECAR']]);
+});
+
+t.test('at debug, every decision is logged, the untouched ones at debug level', async (t) => {
+  const { post, decisions } = setup('debug', [MESH_NS, SCOPING, OUTSIDE]);
+  await post('/validate', review(pod({ name: 'tool', namespace: 'tools' }), { namespace: 'tools' }));
+  await post('/mutate', review(pod({ name: 'web' })));
+  t.same(decisions().map((l) => [l.level, l.verdict, l.reason]), [[20, 'allowed', 'NOT_IN_MESH'], [30, 'patched', 'SIZED']]);
+});
