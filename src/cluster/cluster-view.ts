@@ -1,3 +1,4 @@
+import type { ServiceCatalogView } from '../policy/service-facts.js';
 import type { NamespaceFacts, SidecarFacts } from '../policy/types.js';
 
 /**
@@ -14,6 +15,8 @@ export interface ClusterView {
   namespace(name: string): NamespaceFacts | undefined;
   /** The Sidecars in namespace `name` (empty when none). */
   sidecars(namespace: string): readonly SidecarFacts[];
+  /** Services, ServiceEntries and endpoint counts, once known; undefined turns memory prediction off. */
+  catalog?(): ServiceCatalogView | undefined;
   /** True once the view holds a complete, current picture of the cluster. */
   isSynced(): boolean;
   /** Releases watches, timers and file handles. */

@@ -5,6 +5,8 @@ import { describeFileError } from '../fs-errors.js';
 import type { NamespaceFacts, SidecarFacts } from '../policy/types.js';
 import type { ClusterView } from './cluster-view.js';
 import { classifyObject, isRecord, toNamespaceFacts, toSidecarFacts } from './objects.js';
+import { classifyCatalogObject, type ServiceCatalogView } from '../policy/service-facts.js';
+import { ServiceCatalog } from './service-catalog.js';
 
 const MANIFEST_EXTENSIONS = new Set(['.yaml', '.yml', '.json']);
 
@@ -76,11 +78,13 @@ export async function readManifests(paths: readonly string[]): Promise<unknown[]
 
 /**
  * The cluster as a set of manifests: Namespaces and Sidecars (networking.istio.io v1, v1beta1,
- * v1alpha3); everything else is ignored. Used by `serve --cluster-state` and the offline CLI.
+ * v1alpha3), plus Services, ServiceEntries and EndpointSlices as compact facts (service-catalog.ts);
+ * everything else is ignored. Used by `serve --cluster-state` and the offline CLI.
  */
 export class FileClusterView implements ClusterView {
   readonly #namespaces = new Map<string, NamespaceFacts>();
   readonly #sidecars = new Map<string, SidecarFacts[]>();
+  readonly #catalog = new ServiceCatalog();
 
   private constructor() {}
 
@@ -92,6 +96,11 @@ export class FileClusterView implements ClusterView {
   }
 
   #add(object: unknown, defaultNamespace: string): void {
+    const catalogKind = classifyCatalogObject(object);
+    if (catalogKind === 'Service') this.#catalog.putService(object, defaultNamespace);
+    else if (catalogKind === 'ServiceEntry') this.#catalog.putServiceEntry(object, defaultNamespace);
+    else if (catalogKind === 'EndpointSlice') this.#catalog.putEndpointSlice(object, defaultNamespace);
+    if (catalogKind) return;
     const kind = classifyObject(object);
     if (kind === 'Namespace') {
       const namespace = toNamespaceFacts(object);
@@ -110,6 +119,10 @@ export class FileClusterView implements ClusterView {
 
   sidecars(namespace: string): readonly SidecarFacts[] {
     return this.#sidecars.get(namespace) ?? [];
+  }
+
+  catalog(): ServiceCatalogView {
+    return this.#catalog;
   }
 
   /** Every namespace the files define. */

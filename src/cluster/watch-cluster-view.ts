@@ -5,6 +5,9 @@ import { clusterError } from '../cli/exit-codes.js';
 import { accessHint, describeApiError } from '../kube/api-error.js';
 import { ResourceWatcher, type Clock, type ListPage, type RestartReason } from '../kube/resource-watcher.js';
 import type { ClusterView } from './cluster-view.js';
+import type { ServiceCatalogView } from '../policy/service-facts.js';
+import { ServiceCatalog } from './service-catalog.js';
+import { catalogWatchers } from './service-catalog-watchers.js';
 import { ISTIO_NETWORKING_GROUP, toNamespaceFacts, toSidecarFacts } from './objects.js';
 
 export interface WatchClusterViewOptions {
@@ -16,6 +19,8 @@ export interface WatchClusterViewOptions {
   readonly pageSize?: number;
   readonly clock?: Clock;
   readonly onRestart?: (resource: string, reason: RestartReason, error?: unknown) => void;
+  /** Also watch Services, EndpointSlices and ServiceEntries for memory prediction; default true. */
+  readonly watchCatalog?: boolean;
 }
 
 interface RawList {
@@ -56,6 +61,9 @@ export class WatchClusterView implements ClusterView {
   /** Per-namespace arrays handed to lookups, rebuilt only after that namespace changes. */
   readonly #sidecarLists = new Map<string, readonly SidecarFacts[]>();
   readonly #watchers: ResourceWatcher[];
+  /** Kept apart from #watchers: admission never waits on them (no catalog = no prediction). */
+  readonly #catalogWatchers: ResourceWatcher[];
+  readonly #catalog = new ServiceCatalog();
   readonly sidecarVersion: string;
 
   private constructor(options: WatchClusterViewOptions, sidecarVersion: string) {
@@ -114,23 +122,25 @@ export class WatchClusterView implements ClusterView {
       },
     });
     this.#watchers = [namespaces, sidecars];
+    this.#catalogWatchers =
+      options.watchCatalog === false ? [] : catalogWatchers({ ...common, kubeConfig: options.kubeConfig, catalog: this.#catalog, istioVersion: sidecarVersion, restarted });
   }
 
   #counts(): Record<string, number> {
     let sidecars = 0;
     for (const map of this.#sidecars.values()) sidecars += map.size;
-    return { namespaces: this.#namespaces.size, sidecars };
+    return { namespaces: this.#namespaces.size, sidecars, ...(this.#catalogWatchers.length > 0 ? this.#catalog.counts() : {}) };
   }
 
   #ages(): Record<string, number> {
-    return Object.fromEntries(this.#watchers.map((w) => [w.resource, w.sinceLastActivity() / 1000]));
+    return Object.fromEntries([...this.#watchers, ...this.#catalogWatchers].map((w) => [w.resource, w.sinceLastActivity() / 1000]));
   }
 
   /** Discovers the Sidecar version and starts both watches; does not wait for the sync. */
   static async start(options: WatchClusterViewOptions): Promise<WatchClusterView> {
     const version = await discoverSidecarVersion(options.kubeConfig.makeApiClient(CustomObjectsApi));
     const view = new WatchClusterView(options, version);
-    for (const watcher of view.#watchers) watcher.start();
+    for (const watcher of [...view.#watchers, ...view.#catalogWatchers]) watcher.start();
     return view;
   }
 
@@ -179,6 +189,11 @@ export class WatchClusterView implements ClusterView {
     return this.#watchers.every((w) => w.isSynced());
   }
 
+  /** The catalog once its three watches have listed; undefined before (or when not watched). */
+  catalog(): ServiceCatalogView | undefined {
+    return this.#catalogWatchers.length > 0 && this.#catalogWatchers.every((w) => w.isSynced()) ? this.#catalog : undefined;
+  }
+
   /** Resolves once both watches have listed, or rejects after `timeoutMs`. */
   async waitForSync(timeoutMs = 30_000, pollMs = 20): Promise<void> {
     const deadline = Date.now() + timeoutMs;
@@ -189,7 +204,7 @@ export class WatchClusterView implements ClusterView {
   }
 
   async close(): Promise<void> {
-    await Promise.all(this.#watchers.map((w) => w.stop()));
+    await Promise.all([...this.#watchers, ...this.#catalogWatchers].map((w) => w.stop()));
   }
 }
 

@@ -5,6 +5,8 @@
 
 export type Labels = Readonly<Record<string, string>>;
 
+import type { ServiceCatalogView } from './service-facts.js';
+
 /** A Namespace as the policy needs it. */
 export interface NamespaceFacts {
   readonly name: string;
@@ -38,6 +40,8 @@ export interface ClusterFacts {
   readonly sidecars: readonly SidecarFacts[];
   /** Sidecars in the configured root namespace. */
   readonly rootSidecars: readonly SidecarFacts[];
+  /** What the mesh offers to import, when the view keeps it (memory prediction). */
+  readonly catalog?: ServiceCatalogView;
 }
 
 export interface ContainerResources {

@@ -19,6 +19,9 @@ t.test('self-managed: exactly the permissions the webhook needs', async (t) => {
   t.same(rulesOf(one(objects, 'ClusterRole', 'guard-sidecar-guard-cluster-view')), [
     { apiGroups: [''], resources: ['namespaces'], verbs: ['list', 'watch'] },
     { apiGroups: ['networking.istio.io'], resources: ['sidecars'], verbs: ['list', 'watch'] },
+    { apiGroups: [''], resources: ['services'], verbs: ['list', 'watch'] },
+    { apiGroups: ['discovery.k8s.io'], resources: ['endpointslices'], verbs: ['list', 'watch'] },
+    { apiGroups: ['networking.istio.io'], resources: ['serviceentries'], verbs: ['list', 'watch'] },
   ]);
   t.same(rulesOf(one(objects, 'ClusterRole', 'guard-sidecar-guard-webhook-ca')), [
     { apiGroups: ['admissionregistration.k8s.io'], resources: ['mutatingwebhookconfigurations'], resourceNames: [mutating], verbs: ['get', 'patch'] },

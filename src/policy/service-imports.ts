@@ -1,0 +1,212 @@
+import type { ServiceCatalogView, ServiceEntryFacts, ServiceFacts } from './service-facts.js';
+import type { SidecarFacts } from './types.js';
+
+/**
+ * Clusters every sidecar has whatever it imports. Static, from the bootstrap
+ * (istio/istio tools/packaging/common/envoy_bootstrap.json): prometheus_stats, agent, sds-grpc,
+ * xds-grpc. Dynamic, from istiod's cluster builder: BlackHoleCluster, PassthroughCluster,
+ * InboundPassthroughCluster. A tracing cluster (zipkin, lightstep, datadog_agent) exists only when
+ * tracing is configured and is not counted. Inbound clusters (one per port the workload serves)
+ * are not counted either: they do not grow with the mesh.
+ */
+export const FIXED_CLUSTERS: readonly string[] = [
+  'prometheus_stats',
+  'agent',
+  'sds-grpc',
+  'xds-grpc',
+  'BlackHoleCluster',
+  'PassthroughCluster',
+  'InboundPassthroughCluster',
+];
+
+/** The mesh-wide default exportTo (MeshConfig `defaultServiceExportTo`) assumed: export everywhere. */
+export const DEFAULT_EXPORT_TO: readonly string[] = ['*'];
+
+export interface ImportedService {
+  readonly kind: 'Service' | 'ServiceEntry';
+  readonly namespace: string;
+  readonly name: string;
+  readonly clusters: number;
+  readonly endpoints: number;
+}
+
+export interface ImportSummary {
+  /** Services and ServiceEntries the proxy receives configuration for. */
+  readonly services: number;
+  /** Envoy clusters: service × port (ServiceEntry host × port), plus FIXED_CLUSTERS. */
+  readonly clusters: number;
+  /** Endpoints over all those clusters (a Service's endpoints count once per port). */
+  readonly endpoints: number;
+  /** True when nothing scopes the proxy: it imports everything exported to its namespace. */
+  readonly unscoped: boolean;
+}
+
+export interface ImportResult extends ImportSummary {
+  readonly imported: readonly ImportedService[];
+}
+
+/**
+ * Whether config with this `exportTo` is visible in `namespace`: `*` everywhere, `.` in its own
+ * namespace, `~` nowhere, a name in that namespace (Istio `exportTo` semantics; the Service
+ * annotation and ServiceEntry `spec.exportTo` take the same values).
+ */
+export function isExportedTo(exportTo: readonly string[] | undefined, owner: string, namespace: string): boolean {
+  for (const target of exportTo ?? DEFAULT_EXPORT_TO) {
+    if (target === '*') return true;
+    if (target === '.' ? owner === namespace : target === namespace) return true;
+  }
+  return false;
+}
+
+interface EgressHost {
+  /** `*` any, a namespace name, or undefined for `~` (no namespace). */
+  readonly namespace: string | undefined;
+  readonly dnsName: string;
+  /** `~ns/host` (Istio 1.31+): subtracted from what the other hosts import. */
+  readonly exclude: boolean;
+}
+
+/**
+ * Parses a Sidecar egress host `namespace/dnsName` (istio/api sidecar.proto, IstioEgressListener.hosts):
+ * namespace `*` (any), `.` (the workload's own), `~` (none), a name, or `~name` (an exclusion, 1.31+).
+ * Returns undefined for a host without a `/`, which Istio's validation rejects.
+ */
+export function parseEgressHost(host: string, workloadNamespace: string): EgressHost | undefined {
+  const slash = host.indexOf('/');
+  if (slash < 0) return undefined;
+  const ns = host.slice(0, slash).trim();
+  const dnsName = host.slice(slash + 1).trim().toLowerCase().replace(/\.$/, '');
+  if (dnsName === '' || ns === '') return undefined;
+  if (ns === '~') return { namespace: undefined, dnsName, exclude: false };
+  if (ns.startsWith('~')) {
+    const excluded = ns.slice(1);
+    return { namespace: excluded === '.' ? workloadNamespace : excluded, dnsName, exclude: true };
+  }
+  return { namespace: ns === '.' ? workloadNamespace : ns, dnsName, exclude: false };
+}
+
+/**
+ * Istio's host matching: `*` matches every host; `*.example.com` matches names ending in
+ * `.example.com`; otherwise names must be equal. Either side may be a wildcard (a ServiceEntry
+ * may declare `*.example.com`).
+ */
+export function hostMatches(pattern: string, host: string): boolean {
+  if (pattern === '*' || host === '*') return true;
+  const patternWild = pattern.startsWith('*');
+  const hostWild = host.startsWith('*');
+  if (!patternWild && !hostWild) return pattern === host;
+  if (patternWild && hostWild) return host.slice(1).endsWith(pattern.slice(1)) || pattern.slice(1).endsWith(host.slice(1));
+  if (patternWild) return host.endsWith(pattern.slice(1));
+  return pattern.endsWith(host.slice(1));
+}
+
+function selects(host: EgressHost, ownerNamespace: string, names: readonly string[]): boolean {
+  if (host.namespace === undefined) return false;
+  if (host.namespace !== '*' && host.namespace !== ownerNamespace) return false;
+  return names.some((name) => hostMatches(host.dnsName, name));
+}
+
+export interface ImportOptions {
+  readonly clusterDomain: string;
+  /** Include every imported service in the result (explain); off for admission, which needs totals. */
+  readonly list?: boolean;
+}
+
+function serviceHost(service: ServiceFacts, clusterDomain: string): string {
+  return `${service.name}.${service.namespace}.svc.${clusterDomain}`.toLowerCase();
+}
+
+function describeService(service: ServiceFacts, catalog: ServiceCatalogView): ImportedService {
+  const endpoints = catalog.endpoints(service.namespace, service.name);
+  return { kind: 'Service', namespace: service.namespace, name: service.name, clusters: service.ports, endpoints: endpoints * service.ports };
+}
+
+function describeEntry(entry: ServiceEntryFacts): ImportedService {
+  const clusters = entry.hosts.length * entry.ports;
+  return { kind: 'ServiceEntry', namespace: entry.namespace, name: entry.name, clusters, endpoints: entry.endpoints * clusters };
+}
+
+/**
+ * True when this Sidecar scopes imports at all: it declares egress hosts. A Sidecar without egress
+ * inherits the defaults (everything exported to the namespace).
+ */
+function scopingHosts(sidecar: SidecarFacts | undefined): readonly string[] | undefined {
+  if (sidecar === undefined || !sidecar.hasEgress || sidecar.egressHosts.length === 0) return undefined;
+  return sidecar.egressHosts;
+}
+
+/**
+ * What a proxy in `namespace` under `sidecar` (the effective one, or undefined) imports: every
+ * Service and ServiceEntry exported to the namespace that one of the Sidecar's egress hosts selects
+ * (and no exclusion removes); without a scoping Sidecar, everything exported to the namespace.
+ *
+ * @example computeImports('shop', sidecar, catalog, { clusterDomain: 'cluster.local' }).clusters
+ */
+export function computeImports(namespace: string, sidecar: SidecarFacts | undefined, catalog: ServiceCatalogView, options: ImportOptions): ImportResult {
+  const hosts = scopingHosts(sidecar);
+  const parsed = hosts?.map((h) => parseEgressHost(h, namespace)).filter((h): h is EgressHost => h !== undefined);
+  const includes = parsed?.filter((h) => !h.exclude);
+  const excludes = parsed?.filter((h) => h.exclude) ?? [];
+  const unscoped = includes === undefined || includes.some((h) => h.namespace === '*' && h.dnsName === '*');
+  const wanted = (owner: string, names: readonly string[]) =>
+    (unscoped || (includes ?? []).some((h) => selects(h, owner, names))) && !excludes.some((h) => selects(h, owner, names));
+
+  const imported: ImportedService[] = [];
+  let services = 0;
+  let clusters = FIXED_CLUSTERS.length;
+  let endpoints = 0;
+  const add = (entry: ImportedService) => {
+    services += 1;
+    clusters += entry.clusters;
+    endpoints += entry.endpoints;
+    if (options.list) imported.push(entry);
+  };
+  for (const owner of candidateNamespaces(includes, unscoped, catalog)) {
+    for (const service of catalog.services(owner)) {
+      if (!isExportedTo(service.exportTo, owner, namespace)) continue;
+      if (wanted(owner, [serviceHost(service, options.clusterDomain)])) add(describeService(service, catalog));
+    }
+    for (const entry of catalog.serviceEntries(owner)) {
+      if (!isExportedTo(entry.exportTo, owner, namespace)) continue;
+      if (wanted(owner, entry.hosts)) add(describeEntry(entry));
+    }
+  }
+  return { services, clusters, endpoints, unscoped, imported };
+}
+
+/** The namespaces worth looking in: all of them when a host names `*`, else only those named. */
+function candidateNamespaces(includes: readonly EgressHost[] | undefined, unscoped: boolean, catalog: ServiceCatalogView): Iterable<string> {
+  if (unscoped || includes === undefined || includes.some((h) => h.namespace === '*')) return catalog.namespaces();
+  const named = new Set<string>();
+  for (const host of includes) if (host.namespace !== undefined) named.add(host.namespace);
+  return named;
+}
+
+interface SummaryCache {
+  version: number;
+  readonly entries: Map<string, ImportSummary>;
+}
+const summaryCaches = new WeakMap<ServiceCatalogView, SummaryCache>();
+const SUMMARY_CACHE_LIMIT = 4096;
+
+/**
+ * computeImports without the list, memoised per catalog version: admission asks the same question
+ * for every pod of a namespace, and an unscoped one walks every Service of the mesh.
+ */
+export function summarizeImports(namespace: string, sidecar: SidecarFacts | undefined, catalog: ServiceCatalogView, options: Pick<ImportOptions, 'clusterDomain'>): ImportSummary {
+  let cache = summaryCaches.get(catalog);
+  if (cache === undefined) summaryCaches.set(catalog, (cache = { version: catalog.version, entries: new Map() }));
+  if (cache.version !== catalog.version || cache.entries.size >= SUMMARY_CACHE_LIMIT) {
+    cache.version = catalog.version;
+    cache.entries.clear();
+  }
+  const hosts = scopingHosts(sidecar);
+  const key = `${namespace}\u0000${options.clusterDomain}\u0000${hosts ? hosts.join('\u0000') : '-'}`;
+  let summary = cache.entries.get(key);
+  if (summary === undefined) {
+    const { services, clusters, endpoints, unscoped } = computeImports(namespace, sidecar, catalog, options);
+    summary = { services, clusters, endpoints, unscoped };
+    cache.entries.set(key, summary);
+  }
+  return summary;
+}
