@@ -117,6 +117,7 @@ export function resolveConfig(document: unknown): Config {
     tenancy: { ...DEFAULT_CONFIG.tenancy, ...file.tenancy },
     exceptions: { ...DEFAULT_CONFIG.exceptions, ...file.exceptions },
     cluster: { ...DEFAULT_CONFIG.cluster, ...file.cluster },
+    sizing: { ...DEFAULT_CONFIG.sizing, ...file.sizing, model: { ...DEFAULT_CONFIG.sizing.model, ...file.sizing?.model } },
   });
   const names = Object.keys(config.profiles);
   if (!Object.hasOwn(config.profiles, config.defaultProfile)) {

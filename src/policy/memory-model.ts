@@ -1,11 +1,8 @@
+import type { SizingConfig } from '../config/types.js';
 import type { ImportSummary } from './service-imports.js';
 
 /** Coefficients of the proxy memory model, in bytes (config `sizing.model`). */
-export interface MemoryModel {
-  readonly baseBytes: number;
-  readonly perClusterBytes: number;
-  readonly perEndpointBytes: number;
-}
+export type MemoryModel = Readonly<SizingConfig['model']>;
 
 /**
  * Defaults from published measurements (docs/memory-model.md has the derivations):
