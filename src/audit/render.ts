@@ -1,5 +1,6 @@
 import { toManifestYaml } from '../kube/manifest-yaml.js';
 import type { AuditReport, ProxyResources } from './audit.js';
+import { renderMemorySection } from './memory-report.js';
 
 export type OutputFormat = 'table' | 'json' | 'yaml';
 
@@ -30,7 +31,7 @@ export function summaryLine(report: AuditReport): string {
  * The report as a readable table (colour only when `colour`), or as JSON/YAML with the shape of
  * AuditReport (documented in the README).
  */
-export function renderReport(report: AuditReport, format: OutputFormat, colour = false): string {
+export function renderReport(report: AuditReport, format: OutputFormat, colour = false, suggestedHosts: readonly string[] = ['./*', 'istio-system/*']): string {
   if (format === 'json') return `${JSON.stringify(report, null, 2)}\n`;
   if (format === 'yaml') return toManifestYaml(report);
   const paint = (text: string, tone: keyof typeof COLOURS) => (colour ? `${COLOURS[tone]}${text}${COLOURS.reset}` : text);
@@ -66,6 +67,7 @@ export function renderReport(report: AuditReport, format: OutputFormat, colour =
     '',
     table(workloadRows),
     ...(problems.length ? ['', 'Findings:', ...problems] : []),
+    ...renderMemorySection(report.workloads, report.scopingSavings ?? [], suggestedHosts),
     '',
     summaryLine(report),
     '',

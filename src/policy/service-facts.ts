@@ -27,8 +27,8 @@ export interface ServiceEntryFacts {
   readonly hosts: readonly string[];
   readonly ports: number;
   readonly exportTo?: readonly string[];
-  /** `spec.resolution`: NONE, STATIC, DNS, DNS_ROUND_ROBIN (default NONE). */
-  readonly resolution: string;
+  /** `spec.resolution` upper-cased (STATIC, DNS, DNS_ROUND_ROBIN, ...); undefined when unset, which Istio reads as NONE. */
+  readonly resolution?: string;
   /** Endpoints per cluster: `spec.endpoints` when given, else one per DNS host, none for NONE. */
   readonly endpoints: number;
 }
@@ -78,11 +78,19 @@ export function toServiceEntryFacts(object: unknown, defaultNamespace?: string):
   if (!named) return undefined;
   const { spec } = named;
   const hosts = Array.isArray(spec.hosts) ? spec.hosts.filter((h): h is string => typeof h === 'string' && h !== '').map((h) => h.toLowerCase()) : [];
-  const resolution = typeof spec.resolution === 'string' ? spec.resolution.toUpperCase() : 'NONE';
+  const resolution = typeof spec.resolution === 'string' ? spec.resolution.toUpperCase() : undefined;
   const declared = Array.isArray(spec.endpoints) ? spec.endpoints.filter(isRecord).length : 0;
-  const endpoints = declared > 0 ? declared : resolution.startsWith('DNS') ? 1 : 0;
+  const endpoints = declared > 0 ? declared : resolution?.startsWith('DNS') ? 1 : 0;
   const exportTo = parseExportTo(spec.exportTo);
-  return { namespace: named.namespace, name: named.name, hosts, ports: countPorts(spec), resolution, endpoints, ...(exportTo ? { exportTo } : {}) };
+  return {
+    namespace: named.namespace,
+    name: named.name,
+    hosts,
+    ports: countPorts(spec),
+    ...(resolution !== undefined ? { resolution } : {}),
+    endpoints,
+    ...(exportTo ? { exportTo } : {}),
+  };
 }
 
 /** An EndpointSlice reduced to its Service and endpoint count; undefined when it names no Service. */
