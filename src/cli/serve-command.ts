@@ -12,6 +12,7 @@ import { ConfigStore } from '../config/config-store.js';
 import { clusterFailure } from '../kube/cluster-access.js';
 import { resolveKubeConfig } from '../kube/kubeconfig.js';
 import { createMetrics } from '../observability/metrics.js';
+import { registerMemoryGauges } from '../observability/memory-gauges.js';
 import { startWebhookServer, type WebhookServer } from '../server.js';
 import type { RegisterCommand } from './commands.js';
 import { usageError } from './exit-codes.js';
@@ -134,6 +135,7 @@ export async function serve(options: ServeOptions): Promise<void> {
   });
   configStore.watch();
   const view = await clusterView(options, logger, metrics.registry);
+  registerMemoryGauges(metrics.registry, view, () => configStore.current());
   const tls = options.tlsMode === 'self-managed' ? await selfManagedTls(options, logger) : await filesTls(options, logger);
   const server = await startWebhookServer({
     port: options.port,

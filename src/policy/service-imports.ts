@@ -204,9 +204,76 @@ export function summarizeImports(namespace: string, sidecar: SidecarFacts | unde
   const key = `${namespace}\u0000${options.clusterDomain}\u0000${hosts ? hosts.join('\u0000') : '-'}`;
   let summary = cache.entries.get(key);
   if (summary === undefined) {
-    const { services, clusters, endpoints, unscoped } = computeImports(namespace, sidecar, catalog, options);
-    summary = { services, clusters, endpoints, unscoped };
+    summary = isPlainUnscoped(hosts) ? unscopedSummary(namespace, catalog) : withoutList(computeImports(namespace, sidecar, catalog, options));
     cache.entries.set(key, summary);
   }
   return summary;
+}
+
+function withoutList({ services, clusters, endpoints, unscoped }: ImportResult): ImportSummary {
+  return { services, clusters, endpoints, unscoped };
+}
+
+/** No scoping hosts, or `*\/*` without exclusions: the proxy imports everything exported to its namespace. */
+function isPlainUnscoped(hosts: readonly string[] | undefined): boolean {
+  if (hosts === undefined) return true;
+  const parsed = hosts.map((h) => parseEgressHost(h, ''));
+  return parsed.some((h) => h && !h.exclude && h.namespace === '*' && h.dnsName === '*') && !parsed.some((h) => h?.exclude);
+}
+
+interface Totals {
+  services: number;
+  clusters: number;
+  endpoints: number;
+}
+
+/** Per catalog version: what is exported everywhere, summed once, and what only some namespaces see. */
+interface UnscopedIndex {
+  readonly version: number;
+  readonly everywhere: Totals;
+  readonly specific: Map<string, Totals>;
+}
+const unscopedIndexes = new WeakMap<ServiceCatalogView, UnscopedIndex>();
+
+function unscopedIndex(catalog: ServiceCatalogView): UnscopedIndex {
+  const cached = unscopedIndexes.get(catalog);
+  if (cached !== undefined && cached.version === catalog.version) return cached;
+  const everywhere: Totals = { services: 0, clusters: 0, endpoints: 0 };
+  const specific = new Map<string, Totals>();
+  const add = (totals: Totals, entry: ImportedService) => {
+    totals.services += 1;
+    totals.clusters += entry.clusters;
+    totals.endpoints += entry.endpoints;
+  };
+  const place = (owner: string, exportTo: readonly string[] | undefined, describe: () => ImportedService) => {
+    const targets = exportTo ?? DEFAULT_EXPORT_TO;
+    if (targets.includes('*')) return add(everywhere, describe());
+    const namespaces = new Set(targets.filter((t) => t !== '~').map((t) => (t === '.' ? owner : t)));
+    if (namespaces.size === 0) return;
+    const entry = describe();
+    for (const ns of namespaces) {
+      let totals = specific.get(ns);
+      if (!totals) specific.set(ns, (totals = { services: 0, clusters: 0, endpoints: 0 }));
+      add(totals, entry);
+    }
+  };
+  for (const owner of catalog.namespaces()) {
+    for (const service of catalog.services(owner)) place(owner, service.exportTo, () => describeService(service, catalog));
+    for (const entry of catalog.serviceEntries(owner)) place(owner, entry.exportTo, () => describeEntry(entry));
+  }
+  const index = { version: catalog.version, everywhere, specific };
+  unscopedIndexes.set(catalog, index);
+  return index;
+}
+
+/** computeImports for an unscoped proxy, from the index: O(1) per namespace instead of a walk over the mesh. */
+function unscopedSummary(namespace: string, catalog: ServiceCatalogView): ImportSummary {
+  const { everywhere, specific } = unscopedIndex(catalog);
+  const own = specific.get(namespace);
+  return {
+    services: everywhere.services + (own?.services ?? 0),
+    clusters: FIXED_CLUSTERS.length + everywhere.clusters + (own?.clusters ?? 0),
+    endpoints: everywhere.endpoints + (own?.endpoints ?? 0),
+    unscoped: true,
+  };
 }

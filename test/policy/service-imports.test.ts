@@ -127,3 +127,14 @@ t.test('host parsing and matching', async (t) => {
   t.notOk(hostMatches('*.org', '*.example.com'));
   t.notOk(hostMatches('a.example.com', 'b.example.com'));
 });
+
+t.test('the unscoped fast path agrees with the full walk for every namespace and exportTo mix', async (t) => {
+  for (const namespace of ['shop', 'billing', 'ops', 'pay', 'ext', 'nowhere']) {
+    for (const hosts of [undefined, [], ['*/*']]) {
+      const side = hosts === undefined ? undefined : sidecar(namespace, hosts);
+      const full = computeImports(namespace, side, catalog, options);
+      const fast = summarizeImports(namespace, side, catalog, options);
+      t.same(fast, { services: full.services, clusters: full.clusters, endpoints: full.endpoints, unscoped: true }, `${namespace} ${JSON.stringify(hosts)}`);
+    }
+  }
+});
