@@ -1,4 +1,5 @@
 import type { MemoryModel } from '../policy/memory-model.js';
+import type { MemorySeries, ProxyClusters } from './observations.js';
 
 /** One proxy's memory against the configuration it holds. */
 export interface CalibrationSample {
@@ -89,4 +90,23 @@ export function fitWarnings(fit: CalibrationFit): string[] {
   if (fit.fittedEndpoints && fit.model.perEndpointBytes < 0) warnings.push('the fitted per-endpoint cost is negative');
   if (fit.maxRelativeError > 0.25) warnings.push(`some proxies are off by ${Math.round(fit.maxRelativeError * 100)}%: check for traffic-driven memory (buffers, connections)`);
   return warnings;
+}
+
+/**
+ * Samples from what `recommend` already reads: per proxy, the median of one memory signal
+ * (`allocated` matches the published coefficients; `working_set` what the limit is measured
+ * against) and `envoy_cluster_manager_active_clusters`. Proxies without both are left out;
+ * endpoint counts are not in Istio's default stats, so they are left unset.
+ */
+export function calibrationSamples(series: readonly MemorySeries[], clusters: readonly ProxyClusters[], signal: MemorySeries['signal']): CalibrationSample[] {
+  const active = new Map(clusters.filter((c) => c.activeClusters !== undefined).map((c) => [`${c.namespace}/${c.pod}`, c.activeClusters ?? 0]));
+  const samples: CalibrationSample[] = [];
+  for (const s of series) {
+    if (s.signal !== signal || s.values.length === 0) continue;
+    const count = active.get(`${s.namespace}/${s.pod}`);
+    if (count === undefined) continue;
+    const sorted = [...s.values].sort((a, b) => a - b);
+    samples.push({ bytes: sorted[Math.floor((sorted.length - 1) / 2)] ?? 0, clusters: count });
+  }
+  return samples;
 }

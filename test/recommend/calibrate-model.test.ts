@@ -1,5 +1,5 @@
 import t from 'tap';
-import { CalibrationError, fitMemoryModel, fitWarnings } from '../../src/recommend/calibrate-model.js';
+import { CalibrationError, calibrationSamples, fitMemoryModel, fitWarnings } from '../../src/recommend/calibrate-model.js';
 
 const truth = { baseBytes: 40_000_000, perClusterBytes: 55_000, perEndpointBytes: 2_500 };
 const weigh = (clusters: number, endpoints: number) => truth.baseBytes + truth.perClusterBytes * clusters + truth.perEndpointBytes * endpoints;
@@ -57,3 +57,21 @@ function catches(fn: () => unknown): unknown {
   }
   return undefined;
 }
+
+t.test('samples come from the memory series and active cluster counts recommend reads', async (t) => {
+  const series = [
+    { namespace: 'a', pod: 'p1', signal: 'allocated' as const, values: [30, 10, 20] },
+    { namespace: 'a', pod: 'p1', signal: 'working_set' as const, values: [99] },
+    { namespace: 'a', pod: 'p2', signal: 'allocated' as const, values: [5] },
+    { namespace: 'b', pod: 'p3', signal: 'allocated' as const, values: [7] },
+  ];
+  const clusters = [
+    { namespace: 'a', pod: 'p1', clusters: [], activeClusters: 12 },
+    { namespace: 'a', pod: 'p2', clusters: [] },
+    { namespace: 'b', pod: 'p3', clusters: [], activeClusters: 3 },
+  ];
+  t.same(calibrationSamples(series, clusters, 'allocated'), [
+    { bytes: 20, clusters: 12 },
+    { bytes: 7, clusters: 3 },
+  ], 'the median per proxy; proxies without a cluster count left out');
+});
