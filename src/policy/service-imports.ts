@@ -100,10 +100,47 @@ export function hostMatches(pattern: string, host: string): boolean {
   return pattern.endsWith(host.slice(1));
 }
 
-function selects(host: EgressHost, ownerNamespace: string, names: readonly string[]): boolean {
-  if (host.namespace === undefined) return false;
-  if (host.namespace !== '*' && host.namespace !== ownerNamespace) return false;
-  return names.some((name) => hostMatches(host.dnsName, name));
+interface HostBucket {
+  readonly exact: Set<string>;
+  readonly wildcards: string[];
+}
+
+/**
+ * Egress hosts grouped by namespace (`*` for any), exact names in a set: a Sidecar listing
+ * thousands of hosts costs a lookup per service, not a scan (a tenant writes Sidecars).
+ */
+class HostIndex {
+  readonly #buckets = new Map<string, HostBucket>();
+
+  constructor(hosts: readonly EgressHost[]) {
+    for (const host of hosts) {
+      if (host.namespace === undefined) continue;
+      let bucket = this.#buckets.get(host.namespace);
+      if (!bucket) this.#buckets.set(host.namespace, (bucket = { exact: new Set(), wildcards: [] }));
+      if (host.dnsName.startsWith('*')) bucket.wildcards.push(host.dnsName);
+      else bucket.exact.add(host.dnsName);
+    }
+  }
+
+  /** The namespaces named, or undefined when a host names any namespace (`*`). */
+  namespaces(): Iterable<string> | undefined {
+    return this.#buckets.has('*') ? undefined : this.#buckets.keys();
+  }
+
+  selects(owner: string, names: readonly string[]): boolean {
+    return this.#inBucket(this.#buckets.get(owner), names) || this.#inBucket(this.#buckets.get('*'), names);
+  }
+
+  #inBucket(bucket: HostBucket | undefined, names: readonly string[]): boolean {
+    if (!bucket) return false;
+    for (const name of names) {
+      if (bucket.exact.has(name)) return true;
+      if (bucket.wildcards.some((pattern) => hostMatches(pattern, name))) return true;
+      // A wildcard ServiceEntry host (`*.example.com`) is selected by an exact egress host under it.
+      if (name.startsWith('*')) for (const exact of bucket.exact) if (hostMatches(exact, name)) return true;
+    }
+    return false;
+  }
 }
 
 export interface ImportOptions {
@@ -148,8 +185,9 @@ export function computeImports(namespace: string, sidecar: SidecarFacts | undefi
   const includes = parsed?.filter((h) => !h.exclude);
   const excludes = parsed?.filter((h) => h.exclude) ?? [];
   const unscoped = includes === undefined || includes.some((h) => h.namespace === '*' && h.dnsName === '*');
-  const wanted = (owner: string, names: readonly string[]) =>
-    (unscoped || (includes ?? []).some((h) => selects(h, owner, names))) && !excludes.some((h) => selects(h, owner, names));
+  const included = new HostIndex(includes ?? []);
+  const excluded = new HostIndex(excludes);
+  const wanted = (owner: string, names: readonly string[]) => (unscoped || included.selects(owner, names)) && !excluded.selects(owner, names);
 
   const imported: ImportedService[] = [];
   let services = 0;
@@ -161,7 +199,7 @@ export function computeImports(namespace: string, sidecar: SidecarFacts | undefi
     endpoints += entry.endpoints;
     if (options.list) imported.push(entry);
   };
-  for (const owner of candidateNamespaces(includes, unscoped, catalog)) {
+  for (const owner of (unscoped ? undefined : included.namespaces()) ?? catalog.namespaces()) {
     for (const service of catalog.services(owner)) {
       if (!isExportedTo(service.exportTo, owner, namespace)) continue;
       if (wanted(owner, [serviceHost(service, options.clusterDomain)])) add(describeService(service, catalog));
@@ -172,14 +210,6 @@ export function computeImports(namespace: string, sidecar: SidecarFacts | undefi
     }
   }
   return { services, clusters, endpoints, unscoped, imported };
-}
-
-/** The namespaces worth looking in: all of them when a host names `*`, else only those named. */
-function candidateNamespaces(includes: readonly EgressHost[] | undefined, unscoped: boolean, catalog: ServiceCatalogView): Iterable<string> {
-  if (unscoped || includes === undefined || includes.some((h) => h.namespace === '*')) return catalog.namespaces();
-  const named = new Set<string>();
-  for (const host of includes) if (host.namespace !== undefined) named.add(host.namespace);
-  return named;
 }
 
 interface SummaryCache {
