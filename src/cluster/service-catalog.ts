@@ -73,9 +73,30 @@ export class ServiceCatalog implements ServiceCatalogView {
   readonly #slices = new Map<string, Map<string, SliceCount>>();
   readonly #endpoints = new Map<string, Map<string, number>>();
   #version = 0;
+  #published = 0;
+  #publishedAt = 0;
+  readonly #minIntervalMs: number;
+  readonly #clock: () => number;
+
+  /**
+   * `minVersionIntervalMs`: the version callers see moves at most this often. Predictions are
+   * memoised per version, and a live cluster changes endpoints every second; an estimate a second
+   * old is as good, and the unscoped index is not rebuilt for every admission.
+   */
+  constructor(options: { minVersionIntervalMs?: number; clock?: () => number } = {}) {
+    this.#minIntervalMs = options.minVersionIntervalMs ?? 0;
+    this.#clock = options.clock ?? Date.now;
+  }
 
   get version(): number {
-    return this.#version;
+    if (this.#published !== this.#version) {
+      const now = this.#clock();
+      if (this.#minIntervalMs === 0 || now - this.#publishedAt >= this.#minIntervalMs) {
+        this.#published = this.#version;
+        this.#publishedAt = now;
+      }
+    }
+    return this.#published;
   }
 
   putService(object: unknown, defaultNamespace?: string): void {

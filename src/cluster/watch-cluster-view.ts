@@ -63,7 +63,7 @@ export class WatchClusterView implements ClusterView {
   readonly #watchers: ResourceWatcher[];
   /** Kept apart from #watchers: admission never waits on them (no catalog = no prediction). */
   readonly #catalogWatchers: ResourceWatcher[];
-  readonly #catalog = new ServiceCatalog();
+  readonly #catalog = new ServiceCatalog({ minVersionIntervalMs: 1000 });
   readonly sidecarVersion: string;
 
   private constructor(options: WatchClusterViewOptions, sidecarVersion: string) {

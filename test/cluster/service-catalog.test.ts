@@ -56,7 +56,7 @@ t.test('the watch view lists them, reduced as they arrive, and follows changes',
   const before = catalog?.version ?? 0;
   server.put(endpointSlice('shop', 'web-abc', 'web', 10));
   await eventually(() => catalog?.endpoints('shop', 'web') === 14, 'the slice change');
-  t.ok((catalog?.version ?? 0) > before, 'the version moves');
+  await eventually(() => (catalog?.version ?? 0) > before, 'the version to move (published at most once a second)');
   server.remove(service('shop', 'web'));
   await eventually(() => catalog?.services('shop').length === 0, 'the deletion');
 });
@@ -85,4 +85,16 @@ t.test('the store: replace, put and delete keep counts right', async (t) => {
   catalog.deleteService(service('a', 'x'));
   t.same([...catalog.namespaces()], []);
   t.equal(toServiceFacts({ kind: 'Service', metadata: {} }), undefined, 'no name: nothing kept');
+});
+
+t.test('with minVersionIntervalMs the version callers see moves at most that often', async (t) => {
+  let now = 10_000;
+  const catalog = new ServiceCatalog({ minVersionIntervalMs: 1000, clock: () => now });
+  catalog.putService(service('a', 'x'));
+  const first = catalog.version;
+  catalog.putEndpointSlice(endpointSlice('a', 's', 'x', 1));
+  t.equal(catalog.version, first, 'a change within the interval is not published yet');
+  t.equal(catalog.endpoints('a', 'x'), 1, 'the facts themselves are current');
+  now += 1000;
+  t.not(catalog.version, first, 'published once the interval has passed');
 });
