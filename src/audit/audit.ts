@@ -6,7 +6,8 @@ import { MODE_LABEL } from '../policy/annotations.js';
 import type { Evaluation } from '../policy/decision.js';
 import { readExemption, type ExemptionReading } from '../policy/exemptions.js';
 import { ISTIO_INJECTION } from '../policy/annotations.js';
-import { decideMeshMembership, findProxyContainer, IGNORED_NAMESPACES, isMeshNamespace } from '../policy/mesh-membership.js';
+import { decideMeshMembership, findProxyContainer, IGNORED_NAMESPACES, isGatewayPod, isMeshNamespace } from '../policy/mesh-membership.js';
+import { globMatches } from '../policy/profiles.js';
 import { effectiveMode } from '../policy/mode.js';
 import { ANNOTATION_FOR, CONTAINER_FIELD_FOR, RESOURCE_KEYS, type ResourceKey } from '../policy/proxy-resources.js';
 import { findEffectiveSidecar, isScopingSidecar, meshWideHosts } from '../policy/sidecar-scope.js';
@@ -199,8 +200,12 @@ function auditWorkload(workload: WorkloadObject, input: AuditInput): WorkloadRep
     exemptions,
   };
   if (!facts.namespace && podView && !settledWithoutNamespace(podView, workload.namespace)) return unknownWorkload(workload, base);
+  // A Sidecar does not apply to gateways (sidecar.proto NOTE 3): they are not predicted.
+  const gateway = podView !== undefined && isGatewayPod(podView) && config.tenancy.gatewayNamespaces.some((glob) => globMatches(glob, workload.namespace));
   const memory =
-    membership?.meshed && podView ? workloadMemory(workload.namespace, podView.labels, workload.object, facts, config, target?.memoryLimit ?? current.memoryLimit) : undefined;
+    membership?.meshed && podView && !gateway
+      ? workloadMemory(workload.namespace, podView.labels, workload.object, facts, config, target?.memoryLimit ?? current.memoryLimit)
+      : undefined;
   return {
     ...base,
     ...(memory ? { memory } : {}),

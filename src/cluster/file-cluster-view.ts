@@ -121,8 +121,10 @@ export class FileClusterView implements ClusterView {
     return this.#sidecars.get(namespace) ?? [];
   }
 
-  catalog(): ServiceCatalogView {
-    return this.#catalog;
+  /** The Services and ServiceEntries of the files; undefined when they hold none (no prediction from nothing). */
+  catalog(): ServiceCatalogView | undefined {
+    const counts = this.#catalog.counts();
+    return counts.services + counts.serviceentries > 0 ? this.#catalog : undefined;
   }
 
   /** Every namespace the files define. */
