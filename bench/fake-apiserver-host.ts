@@ -6,6 +6,7 @@
 import { fileURLToPath } from 'node:url';
 import { EXT } from './child.js';
 import { scaleClusterObjects } from './cluster-objects.js';
+import { BENCH_ENDPOINTS, BENCH_SERVICES, scaleCatalogObjects } from './catalog-objects.js';
 
 interface FakeApiServerLike {
   put(object: Record<string, unknown>): unknown;
@@ -19,6 +20,7 @@ const modulePath = fileURLToPath(new URL(`../test/support/fake-apiserver${EXT}`,
 const { FakeApiServer } = (await import(modulePath)) as { FakeApiServer: new () => FakeApiServerLike };
 const server = new FakeApiServer();
 for (const object of scaleClusterObjects(Number(process.env.BENCH_NAMESPACES ?? 10_000), Number(process.env.BENCH_SIDECARS ?? 20_000))) server.put(object);
+for (const object of scaleCatalogObjects(Number(process.env.BENCH_NAMESPACES ?? 10_000), BENCH_SERVICES, BENCH_ENDPOINTS)) server.put(object);
 await server.start();
 process.stdout.write(`listening ${server.url}\n`);
 process.once('SIGTERM', () => void server.stop().then(() => process.exit(0)));

@@ -14,6 +14,17 @@ import { emitResult, gc, MB, summarize } from './stats.js';
 interface WatchView extends ClusterView {
   waitForSync(timeoutMs?: number, pollMs?: number): Promise<void>;
 }
+
+/** Polls until the view's service catalog has synced (it may be absent from the tree: then at once). */
+async function waitForCatalog(view: WatchView, timeoutMs: number): Promise<boolean> {
+  if (view.catalog === undefined) return false;
+  const deadline = Date.now() + timeoutMs;
+  while (view.catalog() === undefined) {
+    if (Date.now() > deadline) throw new Error(`service catalog not synced after ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+  return true;
+}
 interface WatchModule {
   WatchClusterView: { start(options: { kubeConfig: KubeConfig; registry?: Registry }): Promise<WatchView> };
 }
@@ -36,6 +47,21 @@ const started = process.hrtime.bigint();
 const view = await WatchClusterView.start({ kubeConfig, registry: new Registry() });
 await view.waitForSync(60_000, 5);
 const syncSeconds = Number(process.hrtime.bigint() - started) / 1e9;
+const withCatalog = await waitForCatalog(view, 120_000);
+const catalogSyncSeconds = Number(process.hrtime.bigint() - started) / 1e9;
+let catalogCounts: Record<string, number> = {};
+if (withCatalog) {
+  const catalog = view.catalog?.();
+  let services = 0;
+  let endpoints = 0;
+  for (const ns of catalog?.namespaces() ?? []) {
+    for (const svc of catalog?.services(ns) ?? []) {
+      services += 1;
+      endpoints += catalog?.endpoints(ns, svc.name) ?? 0;
+    }
+  }
+  catalogCounts = { services, endpoints };
+}
 if (view.namespace(`ns-${namespaces - 1}`) === undefined) throw new Error('synced view is missing namespaces');
 gc();
 const rssMb = process.memoryUsage().rss / MB;
@@ -48,5 +74,29 @@ for (let i = 0; i < lookups.length; i++) {
   lookups[i] = Number(process.hrtime.bigint() - s) / 1e3;
 }
 await view.close();
-emitResult({ section: 'watch', syncSeconds, baselineRssMb, rssMb, heapMb, lookupMicros: summarize(lookups), sink });
+// Prediction cost on the synced view: an unscoped namespace and a scoped one, per admission.
+const predictMicros = new Float64Array(withCatalog ? 20_000 : 0);
+if (withCatalog) {
+  const { predictWorkload } = (await import(fileURLToPath(new URL(`../src/policy/memory-check${EXT}`, import.meta.url)))) as {
+    predictWorkload(ns: string, labels: Record<string, string>, facts: ReturnType<typeof readClusterFacts>, config: typeof BUILT_IN_CONFIG): { bytes: number } | undefined;
+  };
+  for (let i = 0; i < predictMicros.length; i++) {
+    const ns = `ns-${(i * 7919) % namespaces}`;
+    const s = process.hrtime.bigint();
+    sink += predictWorkload(ns, { app: 'x' }, readClusterFacts(view, ns, BUILT_IN_CONFIG), BUILT_IN_CONFIG)?.bytes ?? 0;
+    predictMicros[i] = Number(process.hrtime.bigint() - s) / 1e3;
+  }
+}
+emitResult({
+  section: 'watch',
+  syncSeconds,
+  catalogSyncSeconds,
+  catalogCounts,
+  baselineRssMb,
+  rssMb,
+  heapMb,
+  lookupMicros: summarize(lookups),
+  ...(withCatalog ? { predictMicros: summarize(predictMicros) } : {}),
+  sink,
+});
 process.exit(0);

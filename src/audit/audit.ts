@@ -6,13 +6,15 @@ import { MODE_LABEL } from '../policy/annotations.js';
 import type { Evaluation } from '../policy/decision.js';
 import { readExemption, type ExemptionReading } from '../policy/exemptions.js';
 import { ISTIO_INJECTION } from '../policy/annotations.js';
-import { decideMeshMembership, findProxyContainer, IGNORED_NAMESPACES, isMeshNamespace } from '../policy/mesh-membership.js';
+import { decideMeshMembership, findProxyContainer, IGNORED_NAMESPACES, isGatewayPod, isMeshNamespace } from '../policy/mesh-membership.js';
+import { globMatches } from '../policy/profiles.js';
 import { effectiveMode } from '../policy/mode.js';
 import { ANNOTATION_FOR, CONTAINER_FIELD_FOR, RESOURCE_KEYS, type ResourceKey } from '../policy/proxy-resources.js';
 import { findEffectiveSidecar, isScopingSidecar, meshWideHosts } from '../policy/sidecar-scope.js';
 import type { ClusterFacts, Labels, NamespaceFacts, PodTemplateView, SidecarFacts } from '../policy/types.js';
 import { podTemplateOf, podTemplatePath } from '../policy/workload-view.js';
 import { createInputFor, podFromTemplate, type WorkloadObject } from './workloads.js';
+import { rankSavings, workloadMemory, type ScopingSaving, type WorkloadMemory } from './memory-report.js';
 
 export type ProxyResources = Partial<Record<ResourceKey, string>>;
 
@@ -44,6 +46,8 @@ export interface WorkloadReport {
   /** Proxy resources after the mutating webhook. */
   readonly target?: ProxyResources;
   readonly exemptions: readonly ExemptionStatus[];
+  /** Predicted proxy memory, when the view keeps Services (docs/memory-model.md). */
+  readonly memory?: WorkloadMemory;
 }
 
 export interface NamespaceReport {
@@ -71,6 +75,8 @@ export interface AuditReport {
     readonly denied: number;
     readonly namespaceProblems: number;
   };
+  /** Namespaces by the memory the suggested Sidecar would save across their pods, largest first. */
+  readonly scopingSavings?: readonly ScopingSaving[];
 }
 
 export interface AuditInput {
@@ -194,8 +200,15 @@ function auditWorkload(workload: WorkloadObject, input: AuditInput): WorkloadRep
     exemptions,
   };
   if (!facts.namespace && podView && !settledWithoutNamespace(podView, workload.namespace)) return unknownWorkload(workload, base);
+  // A Sidecar does not apply to gateways (sidecar.proto NOTE 3): they are not predicted.
+  const gateway = podView !== undefined && isGatewayPod(podView) && config.tenancy.gatewayNamespaces.some((glob) => globMatches(glob, workload.namespace));
+  const memory =
+    membership?.meshed && podView && !gateway
+      ? workloadMemory(workload.namespace, podView.labels, workload.object, facts, config, target?.memoryLimit ?? current.memoryLimit)
+      : undefined;
   return {
     ...base,
+    ...(memory ? { memory } : {}),
     meshed: membership?.meshed ?? false,
     membership: membership?.code ?? validation.code,
     verdict: violations.length > 0 ? 'deny' : 'pass',
@@ -268,6 +281,7 @@ export function auditCluster(input: AuditInput): AuditReport {
       denied: workloads.filter((w) => w.verdict === 'deny').length,
       namespaceProblems: namespaces.reduce((sum, n) => sum + n.problems.length, 0),
     },
+    ...(workloads.some((w) => w.memory) ? { scopingSavings: rankSavings(workloads) } : {}),
   };
 }
 

@@ -80,7 +80,7 @@ export async function auditLiveCluster(
       if (!runningPods.has(key)) runningPods.set(key, object);
     }
   }
-  const view = FileClusterView.fromObjects([...namespaces, ...sidecars]);
+  const view = FileClusterView.fromObjects([...namespaces, ...sidecars, ...(await readCatalog(read, options))]);
   const report = auditCluster({
     workloads: findWorkloads(tops, 'default'),
     view,
@@ -90,4 +90,23 @@ export async function auditLiveCluster(
     runningPods,
   });
   return { report, view };
+}
+
+/**
+ * Services, EndpointSlices and ServiceEntries for the memory prediction. Optional: when they
+ * cannot be listed (no permission, no Istio CRD) the audit goes on without predictions and says so.
+ */
+async function readCatalog(
+  read: (path: string) => Promise<Record<string, unknown>[]>,
+  options: { sidecarVersion: string; progress?: (text: string) => void },
+): Promise<Record<string, unknown>[]> {
+  try {
+    const lists = await Promise.all(
+      ['/api/v1/services', '/apis/discovery.k8s.io/v1/endpointslices', `/apis/networking.istio.io/${options.sidecarVersion}/serviceentries`].map(read),
+    );
+    return lists.flat();
+  } catch (error) {
+    options.progress?.(`no memory prediction: cannot list Services, EndpointSlices or ServiceEntries (${(error as Error).message})`);
+    return [];
+  }
 }

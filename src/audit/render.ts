@@ -1,6 +1,7 @@
 import { renderTable, type Cell } from '../cli/table.js';
 import { toManifestYaml } from '../kube/manifest-yaml.js';
 import type { AuditReport, ExemptionStatus, ProxyResources } from './audit.js';
+import { renderMemorySection } from './memory-report.js';
 
 export type OutputFormat = 'table' | 'json' | 'yaml';
 
@@ -29,7 +30,7 @@ export function summaryLine(report: AuditReport): string {
  * The report as a readable table (colour only when `colour`), or as JSON/YAML with the shape of
  * AuditReport (documented in the README).
  */
-export function renderReport(report: AuditReport, format: OutputFormat, colour = false): string {
+export function renderReport(report: AuditReport, format: OutputFormat, colour = false, suggestedHosts: readonly string[] = ['./*', 'istio-system/*']): string {
   if (format === 'json') return `${JSON.stringify(report, null, 2)}\n`;
   if (format === 'yaml') return toManifestYaml(report);
   const red = (text: string): Cell => ({ text, tone: 'red' });
@@ -70,6 +71,7 @@ export function renderReport(report: AuditReport, format: OutputFormat, colour =
     '',
     renderTable(['NAMESPACE', 'WORKLOAD', 'MESH', 'VERDICT', 'PROFILE', 'PROXY NOW (mem req/lim cpu req/lim)', 'PROXY AFTER', 'REASONS'], workloadRows, options).trimEnd(),
     ...(problems.length ? ['', 'Findings:', ...problems] : []),
+    ...renderMemorySection(report.workloads, report.scopingSavings ?? [], suggestedHosts),
     '',
     summaryLine(report),
     '',

@@ -132,7 +132,7 @@ export async function runAudit(options: AuditOptions, io: CommandIo, given: Read
     return exitCodeFor(error);
   }
   if (options.fix) io.stdout(renderFix(planFix(result.report, result.view, result.config), result.report));
-  else io.stdout(renderReport(result.report, options.output, io.isTty && options.output === 'table'));
+  else io.stdout(renderReport(result.report, options.output, io.isTty && options.output === 'table', result.config.scope.suggestedEgressHosts));
   if (hasDenials(result.report)) return EXIT.VIOLATIONS;
   return hasUnknowns(result.report) ? EXIT.INCOMPLETE : EXIT.CLEAN;
 }

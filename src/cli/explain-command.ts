@@ -96,6 +96,7 @@ function render(explanations: WebhookExplanation[]): string {
         `  decision: ${e.allowed ? 'allowed' : 'DENIED'} (${e.verdict}, reason ${e.reason}, mode ${e.mode})`,
         ...e.violations.map((v) => `  violation ${v.code}: ${v.message.split('\n')[0]}`),
         ...(e.profile ? [`  profile: ${e.profileReason ?? e.profile}`] : []),
+        ...(e.auditAnnotations['predicted-memory'] ? [`  predicted memory: ${e.auditAnnotations['predicted-memory']}`] : []),
         ...e.warnings.map((w) => `  warning: ${w}`),
         `  audit annotations: ${JSON.stringify(e.auditAnnotations)}`,
         ...(e.patch.length ? ['  patch:', ...JSON.stringify(e.patch, null, 2).split('\n').map((l) => `    ${l}`)] : ['  patch: none']),

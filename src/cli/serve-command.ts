@@ -13,6 +13,7 @@ import { ConfigStore } from '../config/config-store.js';
 import { clusterFailure } from '../kube/cluster-access.js';
 import { resolveKubeConfig } from '../kube/kubeconfig.js';
 import { createMetrics } from '../observability/metrics.js';
+import { registerMemoryGauges } from '../observability/memory-gauges.js';
 import { startWebhookServer, type WebhookServer } from '../server.js';
 import type { RegisterCommand } from './commands.js';
 import { usageError } from './exit-codes.js';
@@ -147,6 +148,7 @@ export async function serve(options: ServeOptions): Promise<void> {
   });
   configStore.watch();
   const view = await clusterView(options, logger, metrics.registry);
+  registerMemoryGauges(metrics.registry, view, () => configStore.current());
   const tls = await (options.tlsMode === 'self-managed' ? selfManagedTls(options, logger) : filesTls(options, logger)).catch(async (error: unknown) => {
     await view.close(); // no retry loop or watch may keep a failed start alive
     throw error;

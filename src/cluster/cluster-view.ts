@@ -1,4 +1,5 @@
 import type { NamespaceFacts, PodFacts, SidecarFacts } from '../policy/types.js';
+import type { ServiceCatalogView } from '../policy/service-facts.js';
 
 /**
  * The cluster as the webhook sees it: Namespaces, Istio Sidecars, and the pods that opted in to
@@ -17,6 +18,8 @@ export interface ClusterView {
   sidecars(namespace: string): readonly SidecarFacts[];
   /** Pods in namespace `name` running an istio-proxy with a `sidecar.istio.io/inject` or `istio.io/rev` label (empty when none). */
   optedInPods(namespace: string): readonly PodFacts[];
+  /** Services, ServiceEntries and endpoint counts, once known; undefined turns memory prediction off. */
+  catalog?(): ServiceCatalogView | undefined;
   /** True once the view holds a complete, current picture of the cluster. */
   isSynced(): boolean;
   /** Releases watches, timers and file handles. */

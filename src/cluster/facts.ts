@@ -9,11 +9,13 @@ import type { ClusterView } from './cluster-view.js';
  */
 export function readClusterFacts(view: ClusterView, namespace: string, config: Pick<Config, 'scope'>): ClusterFacts {
   const known = view.namespace(namespace);
+  const catalog = view.catalog?.();
   return {
     synced: view.isSynced(),
     ...(known ? { namespace: known } : {}),
     sidecars: namespace === '' ? [] : view.sidecars(namespace),
     rootSidecars: view.sidecars(config.scope.rootNamespace),
     optedInPods: namespace === '' ? [] : view.optedInPods(namespace),
+    ...(catalog ? { catalog } : {}),
   };
 }

@@ -5,6 +5,8 @@ import { describeFileError } from '../fs-errors.js';
 import type { NamespaceFacts, PodFacts, SidecarFacts } from '../policy/types.js';
 import type { ClusterView } from './cluster-view.js';
 import { classifyObject, isRecord, toNamespaceFacts, toPodFacts, toSidecarFacts } from './objects.js';
+import { classifyCatalogObject, type ServiceCatalogView } from '../policy/service-facts.js';
+import { ServiceCatalog } from './service-catalog.js';
 
 const MANIFEST_EXTENSIONS = new Set(['.yaml', '.yml', '.json']);
 
@@ -76,13 +78,16 @@ export async function readManifests(paths: readonly string[]): Promise<unknown[]
 
 /**
  * The cluster as a set of manifests: Namespaces, Sidecars (networking.istio.io v1, v1beta1,
- * v1alpha3) and Pods that carry an opt-in label and an `istio-proxy` container (the same facts the
- * live view keeps; `kubectl get pods -o yaml` shows an injected pod that way); everything else is ignored. Used by `serve --cluster-state` and the offline CLI.
+ * v1alpha3), Pods that carry an opt-in label and an `istio-proxy` container (the same facts the
+ * live view keeps; `kubectl get pods -o yaml` shows an injected pod that way), plus Services,
+ * ServiceEntries and EndpointSlices as compact facts (service-catalog.ts); everything else is
+ * ignored. Used by `serve --cluster-state` and the offline CLI.
  */
 export class FileClusterView implements ClusterView {
   readonly #namespaces = new Map<string, NamespaceFacts>();
   readonly #sidecars = new Map<string, SidecarFacts[]>();
   readonly #pods = new Map<string, PodFacts[]>();
+  readonly #catalog = new ServiceCatalog();
 
   private constructor() {}
 
@@ -94,6 +99,11 @@ export class FileClusterView implements ClusterView {
   }
 
   #add(object: unknown, defaultNamespace: string): void {
+    const catalogKind = classifyCatalogObject(object);
+    if (catalogKind === 'Service') this.#catalog.putService(object, defaultNamespace);
+    else if (catalogKind === 'ServiceEntry') this.#catalog.putServiceEntry(object, defaultNamespace);
+    else if (catalogKind === 'EndpointSlice') this.#catalog.putEndpointSlice(object, defaultNamespace);
+    if (catalogKind) return;
     const kind = classifyObject(object);
     if (kind === 'Namespace') {
       const namespace = toNamespaceFacts(object);
@@ -121,6 +131,12 @@ export class FileClusterView implements ClusterView {
 
   optedInPods(namespace: string): readonly PodFacts[] {
     return this.#pods.get(namespace) ?? [];
+  }
+
+  /** The Services and ServiceEntries of the files; undefined when they hold none (no prediction from nothing). */
+  catalog(): ServiceCatalogView | undefined {
+    const counts = this.#catalog.counts();
+    return counts.services + counts.serviceentries > 0 ? this.#catalog : undefined;
   }
 
   /** Every namespace the files define. */

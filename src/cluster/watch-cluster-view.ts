@@ -5,6 +5,9 @@ import { clusterError } from '../cli/exit-codes.js';
 import { accessHint, describeApiError } from '../kube/api-error.js';
 import { ResourceWatcher, SYSTEM_CLOCK, type Clock, type ListPage, type RestartReason } from '../kube/resource-watcher.js';
 import type { ClusterView } from './cluster-view.js';
+import type { ServiceCatalogView } from '../policy/service-facts.js';
+import { ServiceCatalog } from './service-catalog.js';
+import { catalogWatchers } from './service-catalog-watchers.js';
 import { ISTIO_NETWORKING_GROUP, OPT_IN_LABELS, toNamespaceFacts, toPodFacts, toSidecarFacts } from './objects.js';
 
 export interface WatchClusterViewOptions {
@@ -16,6 +19,8 @@ export interface WatchClusterViewOptions {
   readonly pageSize?: number;
   readonly clock?: Clock;
   readonly onRestart?: (resource: string, reason: RestartReason, error?: unknown) => void;
+  /** Also watch Services, EndpointSlices and ServiceEntries for memory prediction; default true. */
+  readonly watchCatalog?: boolean;
 }
 
 export interface RetryingStartOptions extends WatchClusterViewOptions {
@@ -71,6 +76,9 @@ export class WatchClusterView implements ClusterView {
   readonly #pods: Map<string, Map<string, PodFacts>>[] = OPT_IN_LABELS.map(() => new Map());
   readonly #podLists = new Map<string, readonly PodFacts[]>();
   #watchers: ResourceWatcher[] = [];
+  /** Kept apart from #watchers: admission never waits on them (no catalog = no prediction). */
+  #catalogWatchers: ResourceWatcher[] = [];
+  readonly #catalog = new ServiceCatalog({ minVersionIntervalMs: 1000 });
   #sidecarVersion: string | undefined;
   #closed = false;
   #wake: (() => void) | undefined;
@@ -165,7 +173,9 @@ export class WatchClusterView implements ClusterView {
       });
     });
     this.#watchers = [namespaces, sidecars, ...pods];
-    for (const watcher of this.#watchers) watcher.start();
+    this.#catalogWatchers =
+      options.watchCatalog === false ? [] : catalogWatchers({ ...common, kubeConfig: options.kubeConfig, catalog: this.#catalog, istioVersion: sidecarVersion, restarted });
+    for (const watcher of [...this.#watchers, ...this.#catalogWatchers]) watcher.start();
   }
 
   #putPod(byNamespace: Map<string, Map<string, PodFacts>>, object: unknown): void {
@@ -191,11 +201,11 @@ export class WatchClusterView implements ClusterView {
     for (const map of this.#sidecars.values()) sidecars += map.size;
     const pods = new Set<string>();
     for (const byNamespace of this.#pods) for (const [namespace, map] of byNamespace) for (const name of map.keys()) pods.add(`${namespace}/${name}`);
-    return { namespaces: this.#namespaces.size, sidecars, pods: pods.size };
+    return { namespaces: this.#namespaces.size, sidecars, pods: pods.size, ...(this.#catalogWatchers.length > 0 ? this.#catalog.counts() : {}) };
   }
 
   #ages(): Record<string, number> {
-    return Object.fromEntries(this.#watchers.map((w) => [w.resource, w.sinceLastActivity() / 1000]));
+    return Object.fromEntries([...this.#watchers, ...this.#catalogWatchers].map((w) => [w.resource, w.sinceLastActivity() / 1000]));
   }
 
   /** Discovers the Sidecar version and starts the watches; does not wait for the sync. Rejects when the probe fails. */
@@ -294,6 +304,11 @@ export class WatchClusterView implements ClusterView {
     return this.#watchers.length > 0 && this.#watchers.every((w) => w.isSynced());
   }
 
+  /** The catalog once its three watches have listed; undefined before (or when not watched). */
+  catalog(): ServiceCatalogView | undefined {
+    return this.#catalogWatchers.length > 0 && this.#catalogWatchers.every((w) => w.isSynced()) ? this.#catalog : undefined;
+  }
+
   /** Resolves once every watch has listed, or rejects after `timeoutMs`. */
   async waitForSync(timeoutMs = 30_000, pollMs = 20): Promise<void> {
     const deadline = Date.now() + timeoutMs;
@@ -306,7 +321,7 @@ export class WatchClusterView implements ClusterView {
   async close(): Promise<void> {
     this.#closed = true;
     this.#wake?.();
-    await Promise.all(this.#watchers.map((w) => w.stop()));
+    await Promise.all([...this.#watchers, ...this.#catalogWatchers].map((w) => w.stop()));
   }
 }
 

@@ -99,5 +99,23 @@ export const configSchema = {
       additionalProperties: false,
       properties: { whenUnsynced: { enum: ['allow', 'deny'] } },
     },
+    sizing: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        choose: { enum: ['rules', 'predicted'] },
+        marginPercent: { type: 'number', minimum: 0, maximum: 1000 },
+        model: {
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            baseBytes: { type: 'integer', minimum: 0, maximum: 1e12 },
+            perClusterBytes: { type: 'integer', minimum: 0, maximum: 1e9 },
+            perEndpointBytes: { type: 'integer', minimum: 0, maximum: 1e9 },
+          },
+        },
+        onSidecarOverLimit: { enum: ['warn', 'deny'] },
+      },
+    },
   },
 } as const;

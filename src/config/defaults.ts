@@ -1,3 +1,4 @@
+import { DEFAULT_MEMORY_MODEL } from '../policy/memory-model.js';
 import type { Config } from './types.js';
 
 /** The embedded default configuration: what `serve` runs with when no `--config` is given. */
@@ -32,5 +33,12 @@ export const DEFAULT_CONFIG: Config = {
   },
   cluster: {
     whenUnsynced: 'allow',
+  },
+  // Coefficients and their sources: src/policy/memory-model.ts, docs/memory-model.md.
+  sizing: {
+    choose: 'rules',
+    marginPercent: 10,
+    model: { ...DEFAULT_MEMORY_MODEL },
+    onSidecarOverLimit: 'warn',
   },
 };

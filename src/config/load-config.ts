@@ -198,6 +198,7 @@ export function resolveConfigWithNotices(document: unknown): LoadedConfig {
     tenancy: { ...DEFAULT_CONFIG.tenancy, ...file.tenancy },
     exceptions: { ...DEFAULT_CONFIG.exceptions, ...file.exceptions },
     cluster: { ...DEFAULT_CONFIG.cluster, ...file.cluster },
+    sizing: { ...DEFAULT_CONFIG.sizing, ...file.sizing, model: { ...DEFAULT_CONFIG.sizing.model, ...file.sizing?.model } },
   });
   for (const [name, profile] of Object.entries(config.profiles)) checkProfile(name, profile);
   checkTenancy(config);

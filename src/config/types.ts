@@ -48,6 +48,22 @@ export interface Tenancy {
   ceilings: Ceilings;
 }
 
+/** Memory prediction from Sidecar scope (README "Memory prediction"; docs/memory-model.md). */
+export interface SizingConfig {
+  /**
+   * `rules`: the profile comes from the annotation, the rules, the namespace or defaultProfile.
+   * `predicted`: when none of the annotation, a rule or the namespace picks one, the smallest
+   * profile whose memoryLimit covers the prediction (with the margin) is used instead of defaultProfile.
+   */
+  choose: 'rules' | 'predicted';
+  /** A prediction above memoryLimit ÷ (1 + marginPercent/100) is reported. */
+  marginPercent: number;
+  /** Coefficients in bytes: predicted = baseBytes + perClusterBytes × clusters + perEndpointBytes × endpoints. */
+  model: { baseBytes: number; perClusterBytes: number; perEndpointBytes: number };
+  /** A Sidecar change whose workloads would be predicted above their limit: `warn`, or `deny` (enforce mode only). */
+  onSidecarOverLimit: 'warn' | 'deny';
+}
+
 export interface Config {
   mode: Mode;
   defaultProfile: string;
@@ -71,4 +87,5 @@ export interface Config {
     /** What to answer while the cluster view is not synced (or is stale). */
     whenUnsynced: 'allow' | 'deny';
   };
+  sizing: SizingConfig;
 }

@@ -36,6 +36,8 @@ export interface Evaluation {
   /** Why that profile: which annotation or rule chose it. */
   readonly profileReason?: string;
   readonly changes?: PlannedChanges;
+  /** Predicted proxy memory against its limit, for the audit annotation `predicted-memory`. */
+  readonly memory?: string;
 }
 
 export function finding(code: string, message: string, summary: string = message): Finding {

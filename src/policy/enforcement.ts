@@ -46,6 +46,7 @@ export function describeChanges(changes: PlannedChanges): string {
 export function applyMode(evaluation: Evaluation): Outcome {
   const audit: Record<string, string> = { decision: '', reason: evaluation.code, mode: evaluation.mode };
   if (evaluation.profile) audit.profile = evaluation.profile;
+  if (evaluation.memory) audit['predicted-memory'] = clip(evaluation.memory);
   if (evaluation.exemptions.length > 0) audit.exemption = clip(evaluation.exemptions.map(describeExemption).join('; '));
   if (evaluation.refusals.length > 0) audit['exemption-refused'] = clip(evaluation.refusals.map((r) => r.message).join('; '));
   const warnings = evaluation.notices.map((n) => toWarning(n.summary));

@@ -32,7 +32,9 @@ export function evaluateMutation(input: AdmissionInput, facts: ClusterFacts, con
       refusals: context.exemptions.refused,
     };
   }
-  const sizing = planSizing(context, config);
+  // The facts let `sizing.choose: predicted` pick by prediction; the memory warning itself is the
+  // validating webhook's, which sees every pod and controller after all mutation.
+  const sizing = planSizing(context, config, { facts });
   const notices: Finding[] = [...context.notices, ...sizing.notices];
   return {
     webhook: 'mutate',

@@ -3,7 +3,8 @@ import { ALLOWED_PROFILES, PROFILE } from './annotations.js';
 import { selectorMatches } from './sidecar-scope.js';
 import type { Labels, PodTemplateView } from './types.js';
 
-export type ProfileSource = 'pod-annotation' | 'rule' | 'namespace-annotation' | 'default';
+/** `prediction`: `sizing.choose: predicted` replaced the default with the smallest profile covering the predicted memory. */
+export type ProfileSource = 'pod-annotation' | 'rule' | 'namespace-annotation' | 'default' | 'prediction';
 
 export interface ProfileChoice {
   readonly name: string;
@@ -116,5 +117,7 @@ export function describeProfileChoice(choice: ProfileChoice): string {
       return `profile "${choice.name}" from the namespace's ${PROFILE} annotation`;
     case 'default':
       return `profile "${choice.name}" (defaultProfile)`;
+    case 'prediction':
+      return `profile "${choice.name}" (the smallest covering the predicted memory, sizing.choose: predicted)`;
   }
 }

@@ -2,7 +2,11 @@ import type { Ceilings, Config, Profile } from '../config/types.js';
 import { compareQuantities } from './quantity.js';
 import { ALLOWED_PROFILES, APPLIED_PROFILE, PROFILE, PROXY_OVERRIDES } from './annotations.js';
 import { finding, type Finding, type PlannedChanges } from './decision.js';
-import { chooseProfile, describeProfileChoice, type ProfileChoice } from './profiles.js';
+import { describePrediction, memoryLimitFinding, predictWorkload, smallestCovering, type MemoryPrediction } from './memory-check.js';
+import { formatBytes } from './memory-model.js';
+import { chooseProfile, describeProfileChoice, workloadProfiles, type ProfileChoice } from './profiles.js';
+import { parseQuantity } from './quantity.js';
+import type { ClusterFacts } from './types.js';
 import { planProxyResources, type ResourcePlan } from './proxy-resources.js';
 import type { WorkloadContext } from './workload-context.js';
 
@@ -11,6 +15,12 @@ export interface SizingResult {
   readonly violations: readonly Finding[];
   readonly notices: readonly Finding[];
   readonly changes: PlannedChanges;
+  /** The proxy's predicted memory, when the cluster view keeps a service catalog. */
+  readonly prediction?: MemoryPrediction;
+  /** PREDICTED_MEMORY_ABOVE_LIMIT when the limit it gets is below the prediction plus the margin. */
+  readonly memoryFinding?: Finding;
+  /** The numbers for the audit annotation: imports, prediction, profile and its limit. */
+  readonly memorySummary?: string;
 }
 
 function notAllowedFinding(choice: ProfileChoice): Finding | undefined {
@@ -83,8 +93,8 @@ function overridesFinding(plan: ResourcePlan, subject: string): Finding | undefi
  * `sidecar.istio.io/proxy*` annotations, `sidecar-guard.io/applied-profile`, and the
  * `istio-proxy` container when there is one.
  */
-export function planSizing(context: WorkloadContext, config: Config, options: { finalContainer?: boolean } = {}): SizingResult {
-  const choice = chooseProfile(
+export function planSizing(context: WorkloadContext, config: Config, options: { finalContainer?: boolean; facts?: ClusterFacts } = {}): SizingResult {
+  let choice = chooseProfile(
     {
       pod: context.template,
       namespace: context.namespace,
@@ -94,6 +104,13 @@ export function planSizing(context: WorkloadContext, config: Config, options: { 
     },
     config,
   );
+  // A Sidecar does not apply to gateways (sidecar.proto NOTE 3): no prediction for them.
+  const prediction = options.facts && !context.gateway ? predictWorkload(context.namespace, context.template.labels, options.facts, config) : undefined;
+  if (prediction && config.sizing.choose === 'predicted' && choice.source === 'default' && !choice.unknown) {
+    const name = smallestCovering(prediction, workloadProfiles(context.namespaceAnnotations, config), config.profiles, config);
+    const profile = name !== undefined ? config.profiles[name] : undefined;
+    if (name !== undefined && profile) choice = { name, profile, source: 'prediction' };
+  }
   const plan = planProxyResources(context.template, withCeilings(choice.profile, config.tenancy.ceilings), { gateway: context.gateway, ...options });
   const unknown = unknownProfileFinding(choice, config);
   const notAllowed = notAllowedFinding(choice);
@@ -106,10 +123,19 @@ export function planSizing(context: WorkloadContext, config: Config, options: { 
   ];
   const annotations: Record<string, string> = { ...plan.annotations };
   if (context.template.annotations[APPLIED_PROFILE] !== choice.name) annotations[APPLIED_PROFILE] = choice.name;
+  const limit = plan.effective.memoryLimit.value;
+  const memoryFinding = prediction ? memoryLimitFinding(context.subject, prediction, choice.name, limit, config) : undefined;
+  const limitBytes = parseQuantity(limit);
+  const memorySummary = prediction
+    ? `${describePrediction(prediction)}; profile ${choice.name} limits ${limitBytes !== undefined ? formatBytes(limitBytes) : limit}`
+    : undefined;
   return {
     choice,
     violations,
     notices: [],
     changes: { templatePath: context.templatePath, annotations, containerChanges: plan.containerChanges },
+    ...(prediction ? { prediction } : {}),
+    ...(memoryFinding ? { memoryFinding } : {}),
+    ...(memorySummary ? { memorySummary } : {}),
   };
 }

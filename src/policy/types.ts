@@ -5,6 +5,8 @@
 
 export type Labels = Readonly<Record<string, string>>;
 
+import type { ServiceCatalogView } from './service-facts.js';
+
 /** A Namespace as the policy needs it. */
 export interface NamespaceFacts {
   readonly name: string;
@@ -54,6 +56,8 @@ export interface ClusterFacts {
   readonly rootSidecars: readonly SidecarFacts[];
   /** Pods of the request's namespace that carry an opt-in label (see `PodFacts`); absent reads as none. */
   readonly optedInPods?: readonly PodFacts[];
+  /** What the mesh offers to import, when the view keeps it (memory prediction). */
+  readonly catalog?: ServiceCatalogView;
 }
 
 export interface ContainerResources {

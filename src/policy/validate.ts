@@ -12,6 +12,7 @@ import { isPodBearingKind } from './workload-view.js';
 import { toSidecarFacts } from './object-facts.js';
 import { validatePodRelabel } from './pod-relabel.js';
 import { optedInPodsFinding, podsSidecarsApplyTo, podsUnscopedByChange } from './sidecar-effect.js';
+import { checkSidecarMemory } from './sidecar-memory.js';
 
 function scopeFinding(context: WorkloadContext, facts: ClusterFacts, config: Config): Finding | undefined {
   const verdict = decideScope(context.template.labels, facts, config.scope);
@@ -56,15 +57,18 @@ function validateWorkload(input: AdmissionInput, facts: ClusterFacts, config: Co
   // Istio's injection included, so this sees the final istio-proxy container whatever produced
   // its resources (our patch, the pod's own values, proxy.istio.io/overrides, another webhook).
   let profile: string | undefined;
+  let memory: string | undefined;
   {
     const exempt = useExemption(context, 'resources');
     if (exempt) {
       exemptions.push(exempt.exemption);
       notices.push(exempt.notice);
     } else {
-      const sizing = planSizing(context, config, { finalContainer: input.kind.kind === 'Pod' });
+      const sizing = planSizing(context, config, { finalContainer: input.kind.kind === 'Pod', facts });
       profile = sizing.choice.name;
       violations.push(...sizing.violations);
+      if (sizing.memoryFinding) notices.push(sizing.memoryFinding);
+      memory = sizing.memorySummary;
     }
   }
 
@@ -78,6 +82,7 @@ function validateWorkload(input: AdmissionInput, facts: ClusterFacts, config: Co
     exemptions,
     refusals: context.exemptions.refused,
     ...(profile ? { profile } : {}),
+    ...(memory ? { memory } : {}),
   };
 }
 
@@ -198,7 +203,9 @@ function validateSidecarObject(input: AdmissionInput, facts: ClusterFacts, confi
   const notices: Finding[] = notice ? [notice] : [];
   if (mode === 'off') return allowUntouched('validate', mode, 'MODE_OFF');
   if (!facts.synced) return unsyncedEvaluation('validate', mode, config, notices);
-  const findings = sidecarObjectFindings(input, facts, config);
+  const memory = checkSidecarMemory(input, facts, config);
+  const findings = [...sidecarObjectFindings(input, facts, config), ...memory.violations];
+  notices.push(...memory.notices);
   const exemptions = resolveExemptions(facts.namespace?.annotations ?? {}, undefined, config.exceptions, now);
   notices.push(...refusalNotices(exemptions));
   const scopeExemption = exemptions.honoured.find((e) => e.kinds.includes('scope'));
@@ -214,6 +221,7 @@ function validateSidecarObject(input: AdmissionInput, facts: ClusterFacts, confi
     notices,
     exemptions: [],
     refusals: exemptions.refused,
+    ...(memory.summary ? { memory: memory.summary } : {}),
   };
 }
 

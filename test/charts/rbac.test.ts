@@ -21,6 +21,9 @@ t.test('self-managed: exactly the permissions the webhook needs', async (t) => {
     { apiGroups: ['networking.istio.io'], resources: ['sidecars'], verbs: ['list', 'watch'] },
     // Opted-in pods outside mesh namespaces (the view asks only for those labels; RBAC cannot say so).
     { apiGroups: [''], resources: ['pods'], verbs: ['list', 'watch'] },
+    { apiGroups: [''], resources: ['services'], verbs: ['list', 'watch'] },
+    { apiGroups: ['discovery.k8s.io'], resources: ['endpointslices'], verbs: ['list', 'watch'] },
+    { apiGroups: ['networking.istio.io'], resources: ['serviceentries'], verbs: ['list', 'watch'] },
   ]);
   t.same(rulesOf(one(objects, 'ClusterRole', 'guard-sidecar-guard-webhook-ca')), [
     { apiGroups: ['admissionregistration.k8s.io'], resources: ['mutatingwebhookconfigurations'], resourceNames: [mutating], verbs: ['get', 'patch'] },

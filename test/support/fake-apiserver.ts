@@ -70,6 +70,9 @@ const BUILT_IN: ResourceType[] = [
   { group: '', version: 'v1', plural: 'namespaces', kind: 'Namespace', namespaced: false },
   { group: '', version: 'v1', plural: 'pods', kind: 'Pod', namespaced: true },
   { group: '', version: 'v1', plural: 'secrets', kind: 'Secret', namespaced: true },
+  { group: '', version: 'v1', plural: 'services', kind: 'Service', namespaced: true },
+  { group: 'discovery.k8s.io', version: 'v1', plural: 'endpointslices', kind: 'EndpointSlice', namespaced: true },
+  ...['v1', 'v1beta1', 'v1alpha3'].map((version) => ({ group: 'networking.istio.io', version, plural: 'serviceentries', kind: 'ServiceEntry', namespaced: true })),
   { group: 'apps', version: 'v1', plural: 'deployments', kind: 'Deployment', namespaced: true },
   { group: 'apps', version: 'v1', plural: 'statefulsets', kind: 'StatefulSet', namespaced: true },
   { group: 'apps', version: 'v1', plural: 'daemonsets', kind: 'DaemonSet', namespaced: true },
@@ -97,6 +100,8 @@ export class FakeApiServer {
   readonly #served: Set<string>;
   /** Objects by `group/plural` + namespace + name: the storage is version-independent, as in etcd. */
   readonly #objects = new Map<string, Obj>();
+  readonly #listCache = new Map<string, [string, Obj][]>();
+  #listCacheRv = -1;
   #events: WatchEvent[] = [];
   #rv = 1;
   #oldestRv = 1;
@@ -340,12 +345,28 @@ export class FakeApiServer {
     });
   }
 
+  /** The objects of one type (and namespace), sorted by key; reused while nothing changes, so a paged LIST is not O(n log n) per page. */
+  #sortedScope(type: ResourceType, namespace: string | undefined): [string, Obj][] {
+    const cacheKey = `${this.#rv}\u0000${type.group}/${type.version}/${type.plural}\u0000${namespace ?? ''}`;
+    let all = this.#listCache.get(cacheKey);
+    if (all === undefined) {
+      if (this.#listCacheRv !== this.#rv) {
+        this.#listCache.clear();
+        this.#listCacheRv = this.#rv;
+      }
+      all = [...this.#objects.entries()].filter(([key]) => this.#inScope(type, key, namespace)).sort(([a], [b]) => a.localeCompare(b));
+      this.#listCache.set(cacheKey, all);
+    }
+    return all;
+  }
+
   #list(type: ResourceType, namespace: string | undefined, url: URL, res: ServerResponse): void {
     const limit = Number(url.searchParams.get('limit') ?? 0);
     const token = url.searchParams.get('continue');
     const [snapshotRv, start] = token ? (JSON.parse(Buffer.from(token, 'base64').toString()) as [number, number]) : [this.#rv, 0];
     const selector = parseLabelSelector(url.searchParams.get('labelSelector'));
-    const all = [...this.#objects.entries()].filter(([key, object]) => this.#inScope(type, key, namespace) && selects(selector, object)).sort(([a], [b]) => a.localeCompare(b));
+    const scope = this.#sortedScope(type, namespace);
+    const all = selector ? scope.filter(([, object]) => selects(selector, object)) : scope;
     const page = limit > 0 ? all.slice(start, start + limit) : all.slice(start);
     const next = limit > 0 && start + limit < all.length ? Buffer.from(JSON.stringify([snapshotRv, start + limit])).toString('base64') : undefined;
     this.#send(res, 200, {
