@@ -1,10 +1,13 @@
 import { type Command, Option } from 'commander';
 import { auditCluster, hasDenials, hasUnknowns, type AuditReport } from '../audit/audit.js';
 import { planFix, renderFix } from '../audit/fix.js';
+import { renderJunit } from '../audit/junit.js';
 import { renderReport, type OutputFormat } from '../audit/render.js';
+import { NO_SOURCES, renderSarif, type SourceLookup } from '../audit/sarif.js';
 import { findWorkloads } from '../audit/workloads.js';
 import type { ClusterView } from '../cluster/cluster-view.js';
 import { FileClusterView, readManifests } from '../cluster/file-cluster-view.js';
+import { sourceOf } from '../cluster/manifest-source.js';
 import { classifyObject, isRecord } from '../cluster/objects.js';
 import { ConfigStore } from '../config/config-store.js';
 import type { Config } from '../config/types.js';
@@ -12,8 +15,9 @@ import type { RegisterCommand } from './commands.js';
 import { PROCESS_IO, type CommandIo } from './command-io.js';
 import { CliError, EXIT, exitCodeFor, usageError } from './exit-codes.js';
 import { positiveInteger } from './option-parsers.js';
+import { packageVersion } from './package-version.js';
 import { withExamples } from './help.js';
-import { describeNothingToCheck, readInputs, withManifestInputs } from './manifest-inputs.js';
+import { describeNothingToCheck, readInputs, STDIN_SOURCE, withManifestInputs } from './manifest-inputs.js';
 import { labelsByNamespace, parseNamespaceLabel, type NamespaceLabel } from './namespace-labels.js';
 
 export interface AuditOptions {
@@ -21,7 +25,7 @@ export interface AuditOptions {
   namespace: string;
   clusterState?: string;
   config?: string;
-  output: OutputFormat;
+  output: AuditFormat;
   fix?: boolean;
   kubeconfig?: string;
   pageSize: number;
@@ -34,9 +38,14 @@ interface AuditResult {
   report: AuditReport;
   view: ClusterView;
   config: Config;
+  /** Where each audited object was read from (-f files); nothing for stdin or a live cluster. */
+  sources?: SourceLookup;
 }
 
-const FORMATS: readonly OutputFormat[] = ['table', 'json', 'yaml'];
+/** `-o`: the report formats, plus SARIF (code scanning) and JUnit XML (test results) for CI. */
+export type AuditFormat = OutputFormat | 'sarif' | 'junit';
+
+const FORMATS: readonly AuditFormat[] = ['table', 'json', 'yaml', 'sarif', 'junit'];
 const CHECKED_KINDS = 'a Pod, workload controller, Namespace or Sidecar';
 
 async function loadConfig(path: string | undefined): Promise<Config> {
@@ -75,6 +84,31 @@ function reportAssumptions(options: AuditOptions, objects: readonly unknown[], r
   );
 }
 
+/** Finds the file and line of each workload and Sidecar among the objects read (the first one wins, as kubectl apply would see it). */
+function sourceLookup(objects: readonly unknown[], defaultNamespace: string): SourceLookup {
+  const fileOf = (object: unknown) => {
+    const source = sourceOf(object);
+    return source?.file === STDIN_SOURCE ? undefined : source;
+  };
+  const workloads = new Map<string, ReturnType<typeof sourceOf>>();
+  for (const w of findWorkloads(objects, defaultNamespace)) {
+    const key = `${w.namespace}/${w.kind}/${w.name}`;
+    if (!workloads.has(key)) workloads.set(key, fileOf(w.object));
+  }
+  const sidecars = new Map<string, ReturnType<typeof sourceOf>>();
+  for (const object of objects) {
+    if (classifyObject(object) !== 'Sidecar' || !isRecord(object) || !isRecord(object.metadata)) continue;
+    const { name, namespace } = object.metadata;
+    const key = `${typeof namespace === 'string' && namespace !== '' ? namespace : defaultNamespace}/${String(name)}`;
+    // Later documents replace earlier ones in the view (FileClusterView), so the last one is the one judged.
+    sidecars.set(key, fileOf(object));
+  }
+  return {
+    workload: (namespace, kind, name) => workloads.get(`${namespace}/${kind}/${name}`),
+    sidecar: (namespace, name) => sidecars.get(`${namespace}/${name}`),
+  };
+}
+
 /** An offline audit over manifests: the input's Namespaces and Sidecars (plus --cluster-state, --cluster, --namespace-label) are the cluster. */
 export async function offlineAudit(options: AuditOptions, io: CommandIo): Promise<AuditResult> {
   const config = await loadConfig(options.config);
@@ -97,7 +131,7 @@ export async function offlineAudit(options: AuditOptions, io: CommandIo): Promis
     .map((o) => (o as { metadata: { name: string } }).metadata.name);
   const report = auditCluster({ workloads, view, namespaces, config, now: io.now() });
   reportAssumptions(options, objects, report, io);
-  return { report, view, config };
+  return { report, view, config, sources: sourceLookup([...extra, ...objects], options.namespace) };
 }
 
 /** Flags that would be accepted and ignored in this combination are usage errors instead. */
@@ -132,6 +166,8 @@ export async function runAudit(options: AuditOptions, io: CommandIo, given: Read
     return exitCodeFor(error);
   }
   if (options.fix) io.stdout(renderFix(planFix(result.report, result.view, result.config), result.report));
+  else if (options.output === 'sarif') io.stdout(renderSarif(result.report, result.sources ?? NO_SOURCES, { cwd: process.cwd(), version: packageVersion() }));
+  else if (options.output === 'junit') io.stdout(renderJunit(result.report, result.sources ?? NO_SOURCES));
   else io.stdout(renderReport(result.report, options.output, io.isTty && options.output === 'table'));
   if (hasDenials(result.report)) return EXIT.VIOLATIONS;
   return hasUnknowns(result.report) ? EXIT.INCOMPLETE : EXIT.CLEAN;
@@ -162,6 +198,8 @@ export const registerAuditCommand: RegisterCommand = (program: Command, io = PRO
     'sidecar-guard audit -f manifests/ --cluster-state cluster/',
     'helm template charts/app | sidecar-guard audit -f - -n shop --namespace-label shop=istio-injection=enabled',
     'helm template charts/app | sidecar-guard audit -f - -n shop --cluster -o json',
+    'sidecar-guard audit -f manifests/ -o sarif > sidecar-guard.sarif   # GitHub code scanning',
+    'sidecar-guard audit -f manifests/ -o junit > sidecar-guard.xml     # CI test results',
     'sidecar-guard audit -f manifests/ --fix | kubectl apply -f -',
     'sidecar-guard audit --kubeconfig ~/.kube/config',
   ]);

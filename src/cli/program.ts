@@ -1,14 +1,9 @@
-import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { PROCESS_IO, type CommandIo } from './command-io.js';
 import { COMMANDS } from './commands.js';
 import { EXIT, EXIT_CODE_HELP, exitCodeFor, isCommanderError } from './exit-codes.js';
+import { packageVersion } from './package-version.js';
 
-/** package.json sits two levels up from both src/cli (tsx) and dist/cli (the build and the image). */
-function packageVersion(): string {
-  const text = readFileSync(new URL('../../package.json', import.meta.url), 'utf8');
-  return (JSON.parse(text) as { version: string }).version;
-}
 
 /**
  * The `sidecar-guard` program with every command registered (see ./commands.ts).
