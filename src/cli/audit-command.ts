@@ -28,6 +28,11 @@ export interface AuditOptions {
   output: AuditFormat;
   fix?: boolean;
   kubeconfig?: string;
+  /** A kubeconfig context other than the current one, for a live audit or --cluster. */
+  context?: string;
+  /** A live audit of one namespace: `-n` without `-f`, as kubectl scopes to it. */
+  onlyNamespace?: string;
+  allNamespaces?: boolean;
   pageSize: number;
   allowEmpty?: boolean;
   namespaceLabel: NamespaceLabel[];
@@ -141,12 +146,13 @@ function checkCombinations(options: AuditOptions, given: ReadonlySet<string>): v
     if (given.has(key) && !when) throw usageError(`${flag} ${rule}`);
   };
   only('-o', 'output', !options.fix, 'does not apply to --fix, which prints Sidecar manifests as YAML for kubectl apply -f -: drop -o, or drop --fix for the report');
-  only('-n', 'namespace', offline, 'applies to -f input (the namespace of documents without one); a live audit reads every namespace');
+  only('-A', 'allNamespaces', !offline && !given.has('namespace'), 'is for a live audit, and not with -n (a live audit reads every namespace unless -n names one)');
   only('--cluster-state', 'clusterState', offline, 'applies to -f input; a live audit reads the cluster itself');
   only('--namespace-label', 'namespaceLabel', offline, 'applies to -f input; a live audit reads the real labels');
   only('--allow-empty', 'allowEmpty', offline, 'applies to -f input');
   only('--cluster', 'cluster', offline, 'adds the live cluster to -f input; without -f, audit reads the live cluster already');
   only('--kubeconfig', 'kubeconfig', !offline || options.cluster === true, 'is for a live audit (no -f) or with --cluster');
+  only('--context', 'context', !offline || options.cluster === true, 'is for a live audit (no -f) or with --cluster');
   only('--page-size', 'pageSize', !offline || options.cluster === true, 'is for a live audit (no -f) or with --cluster');
 }
 
@@ -159,7 +165,8 @@ export async function runAudit(options: AuditOptions, io: CommandIo, given: Read
       result = await offlineAudit(options, io);
     } else {
       const { liveAudit } = await import('./live-audit.js');
-      result = await liveAudit(options, io);
+      // Without -f, -n scopes the audit to one namespace, as kubectl's -n does.
+      result = await liveAudit(given.has('namespace') ? { ...options, onlyNamespace: options.namespace } : options, io);
     }
   } catch (error) {
     io.stderr(`sidecar-guard audit: ${(error as Error).message}\n`);
@@ -187,6 +194,8 @@ export const registerAuditCommand: RegisterCommand = (program: Command, io = PRO
     .addOption(new Option('-o, --output <format>', 'output format').choices(FORMATS).default('table'))
     .option('--fix', 'print the Sidecars that would make every scope finding pass (for kubectl apply -f -)')
     .option('--kubeconfig <file>', 'kubeconfig for a live audit (default: in-cluster, KUBECONFIG, ~/.kube/config)')
+    .option('--context <name>', 'kubeconfig context for a live audit or --cluster (default: its current context)')
+    .option('-A, --all-namespaces', 'a live audit of every namespace (the default without -n; for kubectl habits)')
     .option('--page-size <n>', 'objects per LIST page in a live audit', positiveInteger, 500)
     .option('--allow-empty', 'with -f: exit 0 when the input holds no Kubernetes objects (else exit 4)')
     .option('--namespace-label <ns=key=value>', 'with -f: a label of a namespace the inputs do not define (or override), e.g. shop=istio-injection=enabled; repeatable', parseNamespaceLabel, [])
@@ -202,5 +211,6 @@ export const registerAuditCommand: RegisterCommand = (program: Command, io = PRO
     'sidecar-guard audit -f manifests/ -o junit > sidecar-guard.xml     # CI test results',
     'sidecar-guard audit -f manifests/ --fix | kubectl apply -f -',
     'sidecar-guard audit --kubeconfig ~/.kube/config',
+    'sidecar-guard audit --context prod -n shop            # live, one namespace (also: kubectl sidecar-guard audit -n shop)',
   ]);
 };

@@ -10,8 +10,8 @@ import { packageVersion } from './package-version.js';
  *
  * @example await buildProgram().parseAsync(process.argv)
  */
-export function buildProgram(io: CommandIo = PROCESS_IO): Command {
-  const program = new Command('sidecar-guard')
+export function buildProgram(io: CommandIo = PROCESS_IO, name = 'sidecar-guard'): Command {
+  const program = new Command(name)
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
     .description('Admission webhook that keeps Istio sidecars scoped and right-sized')
     .version(packageVersion(), '-V, --version', 'print the version')
@@ -39,10 +39,10 @@ ${EXIT_CODE_HELP}`,
  *
  * @example process.exitCode = await runProgram(process.argv, PROCESS_IO)
  */
-export async function runProgram(argv: readonly string[], io: CommandIo): Promise<number> {
+export async function runProgram(argv: readonly string[], io: CommandIo, name?: string): Promise<number> {
   let code: number = EXIT.CLEAN;
   try {
-    await buildProgram({ ...io, setExitCode: (value) => (code = value) }).parseAsync([...argv]);
+    await buildProgram({ ...io, setExitCode: (value) => (code = value) }, name).parseAsync([...argv]);
   } catch (error) {
     // commander has already printed its own message (and the help hint).
     if (!isCommanderError(error)) io.stderr(`sidecar-guard: ${error instanceof Error ? error.message : String(error)}\n`);
