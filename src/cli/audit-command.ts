@@ -1,6 +1,8 @@
 import { type Command, Option } from 'commander';
 import { auditCluster, hasDenials, hasUnknowns, type AuditReport } from '../audit/audit.js';
 import { planFix, renderFix } from '../audit/fix.js';
+import { auditReport } from '../report/audit-report.js';
+import { writeHtml } from '../report/write-html.js';
 import { renderJunit } from '../audit/junit.js';
 import { renderReport, type OutputFormat } from '../audit/render.js';
 import { NO_SOURCES, renderSarif, type SourceLookup } from '../audit/sarif.js';
@@ -37,6 +39,8 @@ export interface AuditOptions {
   allowEmpty?: boolean;
   namespaceLabel: NamespaceLabel[];
   cluster?: boolean;
+  /** Also write the report as one self-contained HTML page to this file. */
+  html?: string;
 }
 
 interface AuditResult {
@@ -172,6 +176,13 @@ export async function runAudit(options: AuditOptions, io: CommandIo, given: Read
     io.stderr(`sidecar-guard audit: ${(error as Error).message}\n`);
     return exitCodeFor(error);
   }
+  if (options.html !== undefined) {
+    const written = await writeHtml(options.html, auditReport(result.report, planFix(result.report, result.view, result.config), io.now()));
+    if (written !== undefined) {
+      io.stderr(`sidecar-guard audit: ${written}\n`);
+      return EXIT.USAGE;
+    }
+  }
   if (options.fix) io.stdout(renderFix(planFix(result.report, result.view, result.config), result.report));
   else if (options.output === 'sarif') io.stdout(renderSarif(result.report, result.sources ?? NO_SOURCES, { cwd: process.cwd(), version: packageVersion() }));
   else if (options.output === 'junit') io.stdout(renderJunit(result.report, result.sources ?? NO_SOURCES));
@@ -200,6 +211,7 @@ export const registerAuditCommand: RegisterCommand = (program: Command, io = PRO
     .option('--allow-empty', 'with -f: exit 0 when the input holds no Kubernetes objects (else exit 4)')
     .option('--namespace-label <ns=key=value>', 'with -f: a label of a namespace the inputs do not define (or override), e.g. shop=istio-injection=enabled; repeatable', parseNamespaceLabel, [])
     .option('--cluster', "with -f: take Namespaces and Sidecars from the live cluster (--kubeconfig) where the inputs have none")
+    .option('--html <file>', 'also write the report as one self-contained HTML page (charts, the --fix Sidecars with copy buttons)')
     .action(async (options: AuditOptions, command: Command) => {
       io.setExitCode(await runAudit(options, io, givenOptions(command)));
     });
