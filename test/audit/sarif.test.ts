@@ -2,9 +2,8 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { Ajv } from 'ajv';
 import AjvDraft04 from 'ajv-draft-04';
-import addFormats from 'ajv-formats';
+import formats from 'ajv-formats';
 import t from 'tap';
 import { reasonFor } from '../../src/audit/reason-catalog.js';
 import { runInProcess } from '../support/run-in-process.js';
@@ -13,8 +12,8 @@ import { runInProcess } from '../support/run-in-process.js';
 // is not a valid unicode-mode regular expression, so patterns are compiled without the u flag.
 async function sarifValidator() {
   const schema = JSON.parse(await readFile('test/fixtures/schemas/sarif-schema-2.1.0-rtm.5.json', 'utf8')) as object;
-  const ajv = new AjvDraft04({ allErrors: true, strict: false, unicodeRegExp: false });
-  (addFormats as unknown as (ajv: Ajv) => Ajv)(ajv as unknown as Ajv);
+  const ajv = new AjvDraft04.default({ allErrors: true, strict: false, unicodeRegExp: false });
+  formats.default(ajv);
   return ajv.compile(schema);
 }
 
@@ -86,7 +85,7 @@ spec:
   egress: [{hosts: ["./*"]}]
 `;
 
-async function workspace(t: Tap.Test): Promise<string> {
+async function workspace(t: { teardown: (fn: () => Promise<void>) => void }): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'sg-sarif-'));
   await mkdir(join(dir, 'manifests'));
   await writeFile(join(dir, 'manifests', 'namespaces.yaml'), NAMESPACES);

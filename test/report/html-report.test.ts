@@ -106,7 +106,7 @@ t.test('HTML reports render in a real headless Chromium: no console errors, no n
     t.same(await seriesPoints(page, 'namespaces-ranked'), { 'saved request': namespaces }, 'a bar per namespace');
     const values = await page.$$eval('#namespaces-ranked rect.point', (rects) => rects.map((r) => Number(r.getAttribute('data-value'))));
     t.same(values, [...values].sort((a, b) => b - a), 'namespaces ranked, most saved first');
-    const background = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+    const background = String(await page.evaluate('getComputedStyle(document.body).backgroundColor'));
     t.equal(background, scheme === 'dark' ? 'rgb(13, 17, 23)' : 'rgb(255, 255, 255)', `${scheme} colour scheme`);
     await page.screenshot({ path: join(ARTIFACTS, `profiles-${scheme}.png`), fullPage: true });
     t.same(errors, [], `${scheme}: no console errors`);
@@ -122,7 +122,7 @@ t.test('HTML reports render in a real headless Chromium: no console errors, no n
   t.match(label, /^(Copied|Selected)/, 'the button copies (or selects where the clipboard is not offered)');
   const firstYaml = await scopePage.page.locator('pre').first().textContent();
   t.match(firstYaml, /kind: Sidecar/);
-  if (label?.startsWith('Selected')) t.equal(await scopePage.page.evaluate(() => String(window.getSelection())), firstYaml, 'the whole Sidecar is selected');
+  if (label?.startsWith('Selected')) t.equal(String(await scopePage.page.evaluate('String(window.getSelection())')), firstYaml, 'the whole Sidecar is selected');
   await scopePage.page.screenshot({ path: join(ARTIFACTS, 'scope.png'), fullPage: true });
   t.same(scopePage.errors, []);
   t.same(scopePage.requests, []);
