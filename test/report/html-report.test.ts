@@ -148,3 +148,11 @@ t.test('the page names no outside resource and escapes what the data says', asyn
   t.match(html, /Content-Security-Policy" content="default-src 'none'/, 'and the browser is told to load nothing');
   t.ok(existsSync(join('docs', 'images', 'html-report.png')), 'the README screenshot is checked in');
 });
+
+t.test('an --html file that cannot be written is a usage error naming it', async (t) => {
+  const { runInProcess } = await import('../support/run-in-process.js');
+  const result = await runInProcess(['audit', '-f', 'examples/audit/mesh-apps.yaml', '--html', '/nonexistent-dir/report.html']);
+  t.equal(result.code, 2);
+  t.match(result.stderr, /--html \/nonexistent-dir\/report\.html: no such file or directory: check the path/);
+  t.equal(result.stdout, '', 'no report printed when the page could not be written');
+});
