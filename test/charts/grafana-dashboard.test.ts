@@ -1,7 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
+import { generateCertificateAuthority, generateServingCertificate } from '../../src/certs/generate.js';
 import { WatchClusterView } from '../../src/cluster/watch-cluster-view.js';
+import { trackCertificateExpiry } from '../../src/observability/certificate-expiry.js';
 import { createMetrics } from '../../src/observability/metrics.js';
 import { FakeApiServer } from '../support/fake-apiserver.js';
 import { CHART, render } from './helm.js';
@@ -27,6 +29,9 @@ async function exportedMetrics(t: { teardown: (fn: () => unknown) => void }): Pr
   const metrics = createMetrics();
   const view = await WatchClusterView.start({ kubeConfig: api.kubeConfig(), registry: metrics.registry });
   t.teardown(() => view.close());
+  // As serve does: the expiry of the certificate it presents (test/cli/serve-command.test.ts scrapes it from a running server).
+  const ca = generateCertificateAuthority();
+  trackCertificateExpiry(metrics.registry, () => generateServingCertificate({ ca }).cert);
   const found = new Map<string, { type: string; labels: Set<string> }>();
   for (const metric of await metrics.registry.getMetricsAsJSON()) {
     const labels = new Set<string>(((metric as unknown as { labelNames?: string[] }).labelNames ?? []));
@@ -80,6 +85,7 @@ t.test('the panels the issue asks for are there', async (t) => {
   t.ok(exprs.some((e) => /sum by \(reason\).*sidecar_guard_decisions_total/.test(e)), 'decisions by reason');
   for (const q of ['0.5', '0.9', '0.99']) t.ok(exprs.some((e) => e.includes(`histogram_quantile(${q},`) && e.includes('sidecar_guard_decision_duration_seconds_bucket')), `latency p${q}`);
   t.ok(exprs.some((e) => e.includes('sidecar_guard_cache_last_event_age_seconds')), 'cache sync state');
+  t.ok(exprs.some((e) => e.includes('sidecar_guard_serving_certificate_expiry_timestamp_seconds')), 'certificate expiry');
 });
 
 t.test('the chart ships it as an optional ConfigMap for Grafana\'s sidecar', async (t) => {
