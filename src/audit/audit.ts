@@ -58,8 +58,15 @@ export interface NamespaceReport {
   /** `namespace/name` of the Sidecar that scopes the namespace as a whole, if any. */
   readonly scopedBy?: string;
   readonly sidecars: readonly string[];
-  readonly problems: readonly { code: string; message: string }[];
+  readonly problems: readonly NamespaceProblem[];
   readonly exemption?: ExemptionStatus;
+}
+
+export interface NamespaceProblem {
+  readonly code: string;
+  readonly message: string;
+  /** Names of the Sidecars (in this namespace) the problem is about. */
+  readonly sidecars: readonly string[];
 }
 
 export interface AuditReport {
@@ -225,13 +232,17 @@ function auditNamespace(name: string, input: AuditInput): NamespaceReport {
   const facts = readClusterFacts(input.view, name, input.config);
   const namespace: NamespaceFacts | undefined = facts.namespace;
   const labels = namespace?.labels ?? {};
-  const problems: { code: string; message: string }[] = [];
+  const problems: NamespaceProblem[] = [];
   for (const sidecar of facts.sidecars) {
     const wide = meshWideHosts(sidecar, input.config.scope.clusterDomain);
     if (wide.length > 0) {
-      problems.push({ code: 'SIDECAR_WILDCARD_EGRESS', message: `Sidecar ${sidecarRef(sidecar)} has egress host ${wide.map((h) => `"${h}"`).join(', ')} and scopes nothing` });
+      problems.push({
+        code: 'SIDECAR_WILDCARD_EGRESS',
+        message: `Sidecar ${sidecarRef(sidecar)} has egress host ${wide.map((h) => `"${h}"`).join(', ')} and scopes nothing`,
+        sidecars: [sidecar.name],
+      });
     } else if (!isScopingSidecar(sidecar, input.config.scope.clusterDomain)) {
-      problems.push({ code: 'SIDECAR_NO_EGRESS', message: `Sidecar ${sidecarRef(sidecar)} declares no egress hosts and scopes nothing` });
+      problems.push({ code: 'SIDECAR_NO_EGRESS', message: `Sidecar ${sidecarRef(sidecar)} declares no egress hosts and scopes nothing`, sidecars: [sidecar.name] });
     }
   }
   const selectorless = facts.sidecars.filter((s) => s.workloadSelector === undefined);
@@ -239,6 +250,7 @@ function auditNamespace(name: string, input: AuditInput): NamespaceReport {
     problems.push({
       code: 'DUPLICATE_NAMESPACE_SIDECAR',
       message: `${selectorless.length} selector-less Sidecars (${selectorless.map((s) => s.name).join(', ')}): Istio's behaviour is undefined (IST0111)`,
+      sidecars: selectorless.map((s) => s.name),
     });
   }
   const effective = findEffectiveSidecar({}, facts);

@@ -43,7 +43,7 @@ function metaOf(object: Record<string, unknown>): { name: string; namespace: str
 export async function auditLiveCluster(
   kubeConfig: KubeConfig,
   config: Config,
-  options: { now: Date; pageSize?: number; sidecarVersion: string; progress?: (text: string) => void },
+  options: { now: Date; pageSize?: number; sidecarVersion: string; progress?: (text: string) => void; /** only this namespace's workloads (kubectl's -n) */ namespace?: string },
 ): Promise<{ report: AuditReport; view: FileClusterView }> {
   const read = async (path: string) => {
     const items = await listAll(kubeConfig, path, {
@@ -80,11 +80,14 @@ export async function auditLiveCluster(
       if (!runningPods.has(key)) runningPods.set(key, object);
     }
   }
+  // Namespaces and Sidecars stay cluster-wide even for one namespace: the root namespace's Sidecar applies to it.
   const view = FileClusterView.fromObjects([...namespaces, ...sidecars, ...(await readCatalog(read, options))]);
+  const only = options.namespace;
+  const inScope = (name: string) => only === undefined || name === only;
   const report = auditCluster({
-    workloads: findWorkloads(tops, 'default'),
+    workloads: findWorkloads(tops, 'default').filter((w) => inScope(w.namespace)),
     view,
-    namespaces: namespaces.map((n) => metaOf(n).name),
+    namespaces: namespaces.map((n) => metaOf(n).name).filter(inScope),
     config,
     now: options.now,
     runningPods,

@@ -1,10 +1,15 @@
 import { type Command, Option } from 'commander';
 import { auditCluster, hasDenials, hasUnknowns, type AuditReport } from '../audit/audit.js';
 import { planFix, renderFix } from '../audit/fix.js';
+import { auditReport } from '../report/audit-report.js';
+import { writeHtml } from '../report/write-html.js';
+import { renderJunit } from '../audit/junit.js';
 import { renderReport, type OutputFormat } from '../audit/render.js';
+import { NO_SOURCES, renderSarif, type SourceLookup } from '../audit/sarif.js';
 import { findWorkloads } from '../audit/workloads.js';
 import type { ClusterView } from '../cluster/cluster-view.js';
 import { FileClusterView, readManifests } from '../cluster/file-cluster-view.js';
+import { sourceOf } from '../cluster/manifest-source.js';
 import { classifyObject, isRecord } from '../cluster/objects.js';
 import { ConfigStore } from '../config/config-store.js';
 import type { Config } from '../config/types.js';
@@ -12,8 +17,9 @@ import type { RegisterCommand } from './commands.js';
 import { PROCESS_IO, type CommandIo } from './command-io.js';
 import { CliError, EXIT, exitCodeFor, usageError } from './exit-codes.js';
 import { positiveInteger } from './option-parsers.js';
+import { packageVersion } from './package-version.js';
 import { withExamples } from './help.js';
-import { describeNothingToCheck, readInputs, withManifestInputs } from './manifest-inputs.js';
+import { describeNothingToCheck, readInputs, STDIN_SOURCE, withManifestInputs } from './manifest-inputs.js';
 import { labelsByNamespace, parseNamespaceLabel, type NamespaceLabel } from './namespace-labels.js';
 
 export interface AuditOptions {
@@ -21,22 +27,34 @@ export interface AuditOptions {
   namespace: string;
   clusterState?: string;
   config?: string;
-  output: OutputFormat;
+  output: AuditFormat;
   fix?: boolean;
   kubeconfig?: string;
+  /** A kubeconfig context other than the current one, for a live audit or --cluster. */
+  context?: string;
+  /** A live audit of one namespace: `-n` without `-f`, as kubectl scopes to it. */
+  onlyNamespace?: string;
+  allNamespaces?: boolean;
   pageSize: number;
   allowEmpty?: boolean;
   namespaceLabel: NamespaceLabel[];
   cluster?: boolean;
+  /** Also write the report as one self-contained HTML page to this file. */
+  html?: string;
 }
 
 interface AuditResult {
   report: AuditReport;
   view: ClusterView;
   config: Config;
+  /** Where each audited object was read from (-f files); nothing for stdin or a live cluster. */
+  sources?: SourceLookup;
 }
 
-const FORMATS: readonly OutputFormat[] = ['table', 'json', 'yaml'];
+/** `-o`: the report formats, plus SARIF (code scanning) and JUnit XML (test results) for CI. */
+export type AuditFormat = OutputFormat | 'sarif' | 'junit';
+
+const FORMATS: readonly AuditFormat[] = ['table', 'json', 'yaml', 'sarif', 'junit'];
 const CHECKED_KINDS = 'a Pod, workload controller, Namespace or Sidecar';
 
 async function loadConfig(path: string | undefined): Promise<Config> {
@@ -75,6 +93,31 @@ function reportAssumptions(options: AuditOptions, objects: readonly unknown[], r
   );
 }
 
+/** Finds the file and line of each workload and Sidecar among the objects read (the first one wins, as kubectl apply would see it). */
+function sourceLookup(objects: readonly unknown[], defaultNamespace: string): SourceLookup {
+  const fileOf = (object: unknown) => {
+    const source = sourceOf(object);
+    return source?.file === STDIN_SOURCE ? undefined : source;
+  };
+  const workloads = new Map<string, ReturnType<typeof sourceOf>>();
+  for (const w of findWorkloads(objects, defaultNamespace)) {
+    const key = `${w.namespace}/${w.kind}/${w.name}`;
+    if (!workloads.has(key)) workloads.set(key, fileOf(w.object));
+  }
+  const sidecars = new Map<string, ReturnType<typeof sourceOf>>();
+  for (const object of objects) {
+    if (classifyObject(object) !== 'Sidecar' || !isRecord(object) || !isRecord(object.metadata)) continue;
+    const { name, namespace } = object.metadata;
+    const key = `${typeof namespace === 'string' && namespace !== '' ? namespace : defaultNamespace}/${String(name)}`;
+    // Later documents replace earlier ones in the view (FileClusterView), so the last one is the one judged.
+    sidecars.set(key, fileOf(object));
+  }
+  return {
+    workload: (namespace, kind, name) => workloads.get(`${namespace}/${kind}/${name}`),
+    sidecar: (namespace, name) => sidecars.get(`${namespace}/${name}`),
+  };
+}
+
 /** An offline audit over manifests: the input's Namespaces and Sidecars (plus --cluster-state, --cluster, --namespace-label) are the cluster. */
 export async function offlineAudit(options: AuditOptions, io: CommandIo): Promise<AuditResult> {
   const config = await loadConfig(options.config);
@@ -97,7 +140,7 @@ export async function offlineAudit(options: AuditOptions, io: CommandIo): Promis
     .map((o) => (o as { metadata: { name: string } }).metadata.name);
   const report = auditCluster({ workloads, view, namespaces, config, now: io.now() });
   reportAssumptions(options, objects, report, io);
-  return { report, view, config };
+  return { report, view, config, sources: sourceLookup([...extra, ...objects], options.namespace) };
 }
 
 /** Flags that would be accepted and ignored in this combination are usage errors instead. */
@@ -107,12 +150,13 @@ function checkCombinations(options: AuditOptions, given: ReadonlySet<string>): v
     if (given.has(key) && !when) throw usageError(`${flag} ${rule}`);
   };
   only('-o', 'output', !options.fix, 'does not apply to --fix, which prints Sidecar manifests as YAML for kubectl apply -f -: drop -o, or drop --fix for the report');
-  only('-n', 'namespace', offline, 'applies to -f input (the namespace of documents without one); a live audit reads every namespace');
+  only('-A', 'allNamespaces', !offline && !given.has('namespace'), 'is for a live audit, and not with -n (a live audit reads every namespace unless -n names one)');
   only('--cluster-state', 'clusterState', offline, 'applies to -f input; a live audit reads the cluster itself');
   only('--namespace-label', 'namespaceLabel', offline, 'applies to -f input; a live audit reads the real labels');
   only('--allow-empty', 'allowEmpty', offline, 'applies to -f input');
   only('--cluster', 'cluster', offline, 'adds the live cluster to -f input; without -f, audit reads the live cluster already');
   only('--kubeconfig', 'kubeconfig', !offline || options.cluster === true, 'is for a live audit (no -f) or with --cluster');
+  only('--context', 'context', !offline || options.cluster === true, 'is for a live audit (no -f) or with --cluster');
   only('--page-size', 'pageSize', !offline || options.cluster === true, 'is for a live audit (no -f) or with --cluster');
 }
 
@@ -125,13 +169,23 @@ export async function runAudit(options: AuditOptions, io: CommandIo, given: Read
       result = await offlineAudit(options, io);
     } else {
       const { liveAudit } = await import('./live-audit.js');
-      result = await liveAudit(options, io);
+      // Without -f, -n scopes the audit to one namespace, as kubectl's -n does.
+      result = await liveAudit(given.has('namespace') ? { ...options, onlyNamespace: options.namespace } : options, io);
     }
   } catch (error) {
     io.stderr(`sidecar-guard audit: ${(error as Error).message}\n`);
     return exitCodeFor(error);
   }
+  if (options.html !== undefined) {
+    const written = await writeHtml(options.html, auditReport(result.report, planFix(result.report, result.view, result.config), io.now()));
+    if (written !== undefined) {
+      io.stderr(`sidecar-guard audit: ${written}\n`);
+      return EXIT.USAGE;
+    }
+  }
   if (options.fix) io.stdout(renderFix(planFix(result.report, result.view, result.config), result.report));
+  else if (options.output === 'sarif') io.stdout(renderSarif(result.report, result.sources ?? NO_SOURCES, { cwd: process.cwd(), version: packageVersion() }));
+  else if (options.output === 'junit') io.stdout(renderJunit(result.report, result.sources ?? NO_SOURCES));
   else io.stdout(renderReport(result.report, options.output, io.isTty && options.output === 'table', result.config.scope.suggestedEgressHosts));
   if (hasDenials(result.report)) return EXIT.VIOLATIONS;
   return hasUnknowns(result.report) ? EXIT.INCOMPLETE : EXIT.CLEAN;
@@ -151,10 +205,13 @@ export const registerAuditCommand: RegisterCommand = (program: Command, io = PRO
     .addOption(new Option('-o, --output <format>', 'output format').choices(FORMATS).default('table'))
     .option('--fix', 'print the Sidecars that would make every scope finding pass (for kubectl apply -f -)')
     .option('--kubeconfig <file>', 'kubeconfig for a live audit (default: in-cluster, KUBECONFIG, ~/.kube/config)')
+    .option('--context <name>', 'kubeconfig context for a live audit or --cluster (default: its current context)')
+    .option('-A, --all-namespaces', 'a live audit of every namespace (the default without -n; for kubectl habits)')
     .option('--page-size <n>', 'objects per LIST page in a live audit', positiveInteger, 500)
     .option('--allow-empty', 'with -f: exit 0 when the input holds no Kubernetes objects (else exit 4)')
     .option('--namespace-label <ns=key=value>', 'with -f: a label of a namespace the inputs do not define (or override), e.g. shop=istio-injection=enabled; repeatable', parseNamespaceLabel, [])
     .option('--cluster', "with -f: take Namespaces and Sidecars from the live cluster (--kubeconfig) where the inputs have none")
+    .option('--html <file>', 'also write the report as one self-contained HTML page (charts, the --fix Sidecars with copy buttons)')
     .action(async (options: AuditOptions, command: Command) => {
       io.setExitCode(await runAudit(options, io, givenOptions(command)));
     });
@@ -162,7 +219,10 @@ export const registerAuditCommand: RegisterCommand = (program: Command, io = PRO
     'sidecar-guard audit -f manifests/ --cluster-state cluster/',
     'helm template charts/app | sidecar-guard audit -f - -n shop --namespace-label shop=istio-injection=enabled',
     'helm template charts/app | sidecar-guard audit -f - -n shop --cluster -o json',
+    'sidecar-guard audit -f manifests/ -o sarif > sidecar-guard.sarif   # GitHub code scanning',
+    'sidecar-guard audit -f manifests/ -o junit > sidecar-guard.xml     # CI test results',
     'sidecar-guard audit -f manifests/ --fix | kubectl apply -f -',
     'sidecar-guard audit --kubeconfig ~/.kube/config',
+    'sidecar-guard audit --context prod -n shop            # live, one namespace (also: kubectl sidecar-guard audit -n shop)',
   ]);
 };

@@ -6,21 +6,27 @@ import { discoverSidecarVersion } from '../cluster/watch-cluster-view.js';
 import { ConfigStore } from '../config/config-store.js';
 import type { Config } from '../config/types.js';
 import { clusterFailure } from '../kube/cluster-access.js';
-import { resolveKubeConfig } from '../kube/kubeconfig.js';
+import { resolveKubeConfig, type KubeConfigSource } from '../kube/kubeconfig.js';
 import { listAll } from '../kube/list-all.js';
 import type { AuditOptions } from './audit-command.js';
 import type { CommandIo } from './command-io.js';
 
+/** --kubeconfig and --context as kubectl reads them. */
+function kubeConfigSource(options: Pick<AuditOptions, 'kubeconfig' | 'context'>): KubeConfigSource {
+  return { ...(options.kubeconfig !== undefined ? { kubeconfigPath: options.kubeconfig } : {}), ...(options.context !== undefined ? { context: options.context } : {}) };
+}
+
 /** `audit` without `-f`: the live cluster of the kubeconfig, with progress on stderr. */
 export async function liveAudit(options: AuditOptions, io: CommandIo): Promise<{ report: AuditReport; view: ClusterView; config: Config }> {
   const config = (await ConfigStore.open(options.config)).current();
-  const { kubeConfig, origin } = resolveKubeConfig(options.kubeconfig !== undefined ? { kubeconfigPath: options.kubeconfig } : {});
+  const { kubeConfig, origin } = resolveKubeConfig(kubeConfigSource(options));
   try {
     const sidecarVersion = await discoverSidecarVersion(kubeConfig.makeApiClient(CustomObjectsApi));
     const { report, view } = await auditLiveCluster(kubeConfig, config, {
       now: io.now(),
       sidecarVersion,
       pageSize: options.pageSize,
+      ...(options.onlyNamespace !== undefined ? { namespace: options.onlyNamespace } : {}),
       progress: (text) => io.stderr(`${text}\n`),
     });
     return { report, view, config };
@@ -30,8 +36,8 @@ export async function liveAudit(options: AuditOptions, io: CommandIo): Promise<{
 }
 
 /** `audit -f … --cluster`: the live cluster's Namespaces and Sidecars, as context for the manifests. */
-export async function readLiveNamespacesAndSidecars(options: Pick<AuditOptions, 'kubeconfig' | 'pageSize'>): Promise<unknown[]> {
-  const { kubeConfig, origin } = resolveKubeConfig(options.kubeconfig !== undefined ? { kubeconfigPath: options.kubeconfig } : {});
+export async function readLiveNamespacesAndSidecars(options: Pick<AuditOptions, 'kubeconfig' | 'context' | 'pageSize'>): Promise<unknown[]> {
+  const { kubeConfig, origin } = resolveKubeConfig(kubeConfigSource(options));
   try {
     const sidecarVersion = await discoverSidecarVersion(kubeConfig.makeApiClient(CustomObjectsApi));
     const [namespaces, sidecars] = await Promise.all([

@@ -3,11 +3,14 @@ import { listManifestFiles, parseManifests, readManifests } from '../cluster/fil
 import { isRecord } from '../cluster/objects.js';
 import type { CommandIo } from './command-io.js';
 
+/** The source name of documents read from stdin (it is no file to point at). */
+export const STDIN_SOURCE = '<stdin>';
+
 /** Reads `-f` inputs: files, directories and `-` (stdin), in order. */
 export async function readInputs(paths: readonly string[], io: CommandIo): Promise<unknown[]> {
   const objects: unknown[] = [];
   for (const path of paths) {
-    if (path === '-') objects.push(...parseManifests(await io.readStdin(), '<stdin>'));
+    if (path === '-') objects.push(...parseManifests(await io.readStdin(), STDIN_SOURCE));
     else objects.push(...(await readManifests([path])));
   }
   return objects;

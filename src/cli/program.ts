@@ -1,23 +1,18 @@
-import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { describeFileError } from '../fs-errors.js';
 import { PROCESS_IO, type CommandIo } from './command-io.js';
 import { COMMANDS } from './commands.js';
 import { EXIT, EXIT_CODE_HELP, exitCodeFor, isCommanderError } from './exit-codes.js';
+import { packageVersion } from './package-version.js';
 
-/** package.json sits two levels up from both src/cli (tsx) and dist/cli (the build and the image). */
-function packageVersion(): string {
-  const text = readFileSync(new URL('../../package.json', import.meta.url), 'utf8');
-  return (JSON.parse(text) as { version: string }).version;
-}
 
 /**
  * The `sidecar-guard` program with every command registered (see ./commands.ts).
  *
  * @example await buildProgram().parseAsync(process.argv)
  */
-export function buildProgram(io: CommandIo = PROCESS_IO): Command {
-  const program = new Command('sidecar-guard')
+export function buildProgram(io: CommandIo = PROCESS_IO, name = 'sidecar-guard'): Command {
+  const program = new Command(name)
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
     .description('Admission webhook that keeps Istio sidecars scoped and right-sized')
     .version(packageVersion(), '-V, --version', 'print the version')
@@ -52,10 +47,10 @@ function readable(error: unknown): string {
  *
  * @example process.exitCode = await runProgram(process.argv, PROCESS_IO)
  */
-export async function runProgram(argv: readonly string[], io: CommandIo): Promise<number> {
+export async function runProgram(argv: readonly string[], io: CommandIo, name?: string): Promise<number> {
   let code: number = EXIT.CLEAN;
   try {
-    await buildProgram({ ...io, setExitCode: (value) => (code = value) }).parseAsync([...argv]);
+    await buildProgram({ ...io, setExitCode: (value) => (code = value) }, name).parseAsync([...argv]);
   } catch (error) {
     // commander has already printed its own message (and the help hint).
     if (!isCommanderError(error)) io.stderr(`sidecar-guard: ${readable(error)}\n`);

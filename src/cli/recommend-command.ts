@@ -14,6 +14,8 @@ import type { RecommendSource } from '../recommend/sources/source.js';
 import { snapshotSource } from '../recommend/sources/source.js';
 import { AGENT_RSS_METRIC, MEMORY_SIGNAL_NAMES } from '../recommend/observations.js';
 import type { SkippedWorkload } from '../recommend/size-workloads.js';
+import { profilesReport, scopeReport } from '../report/recommend-report.js';
+import { writeHtml } from '../report/write-html.js';
 import type { RegisterCommand } from './commands.js';
 import { usageError } from './exit-codes.js';
 
@@ -34,6 +36,8 @@ export interface SourceOptions {
   namespaceLabel: string;
   podLabel: string;
   output: OutputFormat;
+  /** Also write a self-contained HTML report to this file (profiles and scope). */
+  html?: string;
 }
 
 export interface ProfilesCommandOptions extends SourceOptions {
@@ -195,11 +199,17 @@ export async function runRecommendProfiles(options: ProfilesCommandOptions, io: 
   const unmeasured = rec.skipped.filter((s) => s.reason === 'NO_CONTAINER_MEMORY');
   if (unmeasured.length > 0) throw usageError(containerMemoryMissing(unmeasured));
   if (rec.workloads.length === 0) throw new Error('no istio-proxy memory stats found in the source');
+  if (options.html !== undefined) await writeReport(options.html, profilesReport(rec, (io.now ?? (() => new Date()))()));
   io.stdout(renderProfiles(rec, options.output));
 }
 
 const shortList = (items: readonly string[]): string =>
   items.length > 5 ? `${items.slice(0, 5).join(', ')} and ${items.length - 5} more` : items.join(', ');
+
+async function writeReport(file: string, html: string): Promise<void> {
+  const problem = await writeHtml(file, html);
+  if (problem !== undefined) throw usageError(problem);
+}
 
 /** Why no Sidecar is written when the stats cannot show what a proxy calls, and how to get them. */
 export function destinationsUnknown(unseen: readonly string[]): string {
@@ -283,6 +293,7 @@ export async function runRecommendScope(options: ScopeCommandOptions, io: Recomm
   if (recs.every((r) => r.calledClusters.length === 0)) {
     io.stderr('note: no proxy called any service over the window: the Sidecars import only the --include hosts; widen the window if that is unexpected\n');
   }
+  if (options.html !== undefined) await writeReport(options.html, scopeReport(recs, (io.now ?? (() => new Date()))()));
   io.stdout(renderScopes(recs, options.output));
 }
 
@@ -338,7 +349,8 @@ export const registerRecommendCommand: RegisterCommand = (program: Command) => {
       .option('--headroom <fraction>', 'added on top of the percentile', positiveNumber, DEFAULT_PROFILE_OPTIONS.headroom)
       .option('--limit-ratio <r>', 'memory limit = request × r (at least the observed peak + headroom)', positiveNumber, DEFAULT_PROFILE_OPTIONS.limitRatio)
       .option('--cpu <quantity>', 'CPU request for every profile', DEFAULT_PROFILE_OPTIONS.cpu)
-      .option('--cpu-limit <quantity>', 'CPU limit for every profile', DEFAULT_PROFILE_OPTIONS.cpuLimit),
+      .option('--cpu-limit <quantity>', 'CPU limit for every profile', DEFAULT_PROFILE_OPTIONS.cpuLimit)
+      .option('--html <file>', 'also write a self-contained HTML report: observed memory against the profiles, namespaces ranked'),
   ).action(checked(runRecommendProfiles));
   withSourceOptions(
     recommend
@@ -348,7 +360,8 @@ export const registerRecommendCommand: RegisterCommand = (program: Command) => {
       .option('--include <hosts>', 'egress hosts every Sidecar keeps (comma-separated)', list, ['istio-system/*'])
       .option('--cluster-domain <domain>', 'the cluster DNS domain', 'cluster.local')
       .option('--root-namespace <name>', "Istio's root namespace (meshConfig.rootNamespace)", 'istio-system')
-      .option('--mesh-wide-default', 'allow a selector-less Sidecar in the root namespace: the default for the whole mesh'),
+      .option('--mesh-wide-default', 'allow a selector-less Sidecar in the root namespace: the default for the whole mesh')
+      .option('--html <file>', 'also write a self-contained HTML report: namespaces ranked by clusters saved, Sidecars with copy buttons'),
   ).action(checked(runRecommendScope));
   withSourceOptions(
     recommend

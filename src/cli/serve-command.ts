@@ -12,6 +12,7 @@ import { WatchClusterView } from '../cluster/watch-cluster-view.js';
 import { ConfigStore } from '../config/config-store.js';
 import { clusterFailure } from '../kube/cluster-access.js';
 import { resolveKubeConfig } from '../kube/kubeconfig.js';
+import { trackCertificateExpiry } from '../observability/certificate-expiry.js';
 import { createMetrics } from '../observability/metrics.js';
 import { registerMemoryGauges } from '../observability/memory-gauges.js';
 import { startWebhookServer, type WebhookServer } from '../server.js';
@@ -45,8 +46,8 @@ type TlsMode = (typeof TLS_MODES)[number];
 
 interface TlsSource {
   readonly initial: { cert: string; key: string };
-  /** Keeps the served certificate current once the server runs; returns a stop function. */
-  follow(server: WebhookServer): () => void;
+  /** Keeps the served certificate current once the server runs (telling `onCert` each new one); returns a stop function. */
+  follow(server: WebhookServer, onCert: (cert: string) => void): () => void;
 }
 
 async function filesTls(options: ServeOptions, logger: Logger): Promise<TlsSource> {
@@ -59,10 +60,13 @@ async function filesTls(options: ServeOptions, logger: Logger): Promise<TlsSourc
   if (mismatch !== undefined) logger.warn({ certDir: options.certDir }, `${mismatch}; set --service/--namespace to the Service it was issued for, or reissue it`);
   return {
     initial: { cert: tls.cert, key: tls.key },
-    follow: (server) => {
+    follow: (server, onCert) => {
       const reloader = new CertificateReloader(server.tlsServer, {
         initial: { cert: tls.cert, key: tls.key },
-        onReload: () => logger.info({ certDir: options.certDir }, 'serving certificate reloaded'),
+        onReload: (pems) => {
+          onCert(pems.cert);
+          logger.info({ certDir: options.certDir }, 'serving certificate reloaded');
+        },
         onError: (error) => logger.warn({ reason: (error as Error).message }, 'certificate reload failed; still serving the previous one'),
       }).watchFiles({ certFile: tls.paths.cert, keyFile: tls.paths.key });
       return () => reloader.stop();
@@ -73,6 +77,7 @@ async function filesTls(options: ServeOptions, logger: Logger): Promise<TlsSourc
 async function selfManagedTls(options: ServeOptions, logger: Logger): Promise<TlsSource> {
   const { kubeConfig, origin } = resolveKubeConfig(options.kubeconfig !== undefined ? { kubeconfigPath: options.kubeconfig } : {});
   let reloader: CertificateReloader | undefined;
+  let served: (cert: string) => void = () => {};
   const certs = new SelfManagedCertificates({
     api: createKubeSelfManagedApi(kubeConfig),
     service: options.service,
@@ -83,7 +88,10 @@ async function selfManagedTls(options: ServeOptions, logger: Logger): Promise<Tl
       ...(options.validatingWebhookConfiguration ? { validating: options.validatingWebhookConfiguration } : {}),
     },
     onChange: (material) => {
-      if (reloader?.update(material)) logger.info({ secret: certs.secretName }, 'serving certificate rotated');
+      if (reloader?.update(material)) {
+        served(material.cert);
+        logger.info({ secret: certs.secretName }, 'serving certificate rotated');
+      }
     },
     onError: (error) => logger.warn({ reason: (error as Error).message }, 'certificate sync failed; retrying'),
   });
@@ -93,7 +101,8 @@ async function selfManagedTls(options: ServeOptions, logger: Logger): Promise<Tl
   logger.info({ secret: `${options.namespace}/${certs.secretName}` }, 'serving certificate from the shared Secret');
   return {
     initial: { cert: initial.cert, key: initial.key },
-    follow: (server) => {
+    follow: (server, onCert) => {
+      served = onCert;
       reloader = new CertificateReloader(server.tlsServer, { initial: { cert: initial.cert, key: initial.key } });
       certs.start({ intervalMs: options.tlsSyncSeconds * 1000 });
       return () => certs.stop();
@@ -164,7 +173,9 @@ export async function serve(options: ServeOptions): Promise<void> {
     drainDelaySeconds: options.drainDelaySeconds,
     shutdownGraceSeconds: options.shutdownGraceSeconds,
   });
-  const stopTls = tls.follow(server);
+  let servedCert = tls.initial.cert;
+  trackCertificateExpiry(metrics.registry, () => servedCert);
+  const stopTls = tls.follow(server, (cert) => (servedCert = cert));
   logger.info({ url: server.url, mode: configStore.current().mode, config: options.config ?? 'built-in defaults', tlsMode: options.tlsMode }, 'sidecar-guard is serving');
 
   const stop = (signal: string) => {

@@ -1,9 +1,10 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { extname, join } from 'node:path';
-import { parseAllDocuments } from 'yaml';
+import { LineCounter, parseAllDocuments } from 'yaml';
 import { describeFileError } from '../fs-errors.js';
 import type { NamespaceFacts, PodFacts, SidecarFacts } from '../policy/types.js';
 import type { ClusterView } from './cluster-view.js';
+import { recordSources } from './manifest-source.js';
 import { classifyObject, isRecord, toNamespaceFacts, toPodFacts, toSidecarFacts } from './objects.js';
 import { classifyCatalogObject, type ServiceCatalogView } from '../policy/service-facts.js';
 import { ServiceCatalog } from './service-catalog.js';
@@ -19,9 +20,10 @@ export function flattenLists(objects: readonly unknown[]): unknown[] {
   );
 }
 
-/** Parses multi-document YAML (JSON is YAML); the error names the source and line. */
+/** Parses multi-document YAML (JSON is YAML); the error names the source and line. Each object's line is kept (see sourceOf). */
 export function parseManifests(text: string, source: string): unknown[] {
-  const documents = parseAllDocuments(text, { prettyErrors: true });
+  const lineCounter = new LineCounter();
+  const documents = parseAllDocuments(text, { prettyErrors: true, lineCounter });
   const list = Array.isArray(documents) ? documents : [documents];
   const objects: unknown[] = [];
   for (const document of list) {
@@ -31,7 +33,10 @@ export function parseManifests(text: string, source: string): unknown[] {
       throw new Error(`${source}${line !== undefined ? `:${line}` : ''}: ${error.message.split('\n')[0]}`);
     }
     const object: unknown = document.toJS();
-    if (object !== null && object !== undefined) objects.push(object);
+    if (object !== null && object !== undefined) {
+      recordSources(document, object, source, lineCounter);
+      objects.push(object);
+    }
   }
   return flattenLists(objects);
 }

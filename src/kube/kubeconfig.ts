@@ -14,6 +14,8 @@ export interface KubeConfigSource {
   readonly inCluster?: () => boolean;
   /** The home directory whose `.kube/config` is the last resort (tests point it elsewhere). */
   readonly home?: string;
+  /** `--context NAME`: a context of the kubeconfig instead of its current one, as kubectl takes it. */
+  readonly context?: string;
 }
 
 export interface ResolvedKubeConfig {
@@ -63,6 +65,14 @@ export function resolveKubeConfig(source: KubeConfigSource = {}): ResolvedKubeCo
       throw new ClusterAccessError(`no kubeconfig found: tried ${tried} and the in-cluster service account (not running in a pod). Pass --kubeconfig FILE or set KUBECONFIG`);
     }
     load(kc, origin, () => kc.loadFromDefault());
+  }
+  if (source.context !== undefined) {
+    if (!kc.getContextObject(source.context)) {
+      const known = kc.getContexts().map((c) => c.name);
+      throw new ClusterAccessError(`context "${source.context}" is not in ${origin} (it has ${known.length > 0 ? known.join(', ') : 'none'}): kubectl config get-contexts lists them`);
+    }
+    kc.setCurrentContext(source.context);
+    origin = `${origin}, --context ${source.context}`;
   }
   const cluster = kc.getCurrentCluster();
   if (!cluster) throw new ClusterAccessError(`${origin} has no current context with a cluster: pick one with kubectl config use-context NAME`);

@@ -5,7 +5,7 @@ import { renderReport } from '../../src/audit/render.js';
 
 const report: AuditReport = {
   namespaces: [
-    { name: 'payments', inMesh: true, mode: 'enforce', sidecars: [], problems: [{ code: 'MISSING_SIDECAR', message: 'namespace "payments" has no Sidecar' }] },
+    { name: 'payments', inMesh: true, mode: 'enforce', sidecars: [], problems: [{ code: 'MISSING_SIDECAR', message: 'namespace "payments" has no Sidecar', sidecars: [] }] },
     { name: 'legacy', inMesh: true, mode: 'audit', scopedBy: 'legacy/default', sidecars: ['default'], problems: [], exemption: { target: 'namespace', status: 'refused', code: 'EXEMPTION_EXPIRED', message: 'the exemption expired on 2025-01-01; renew sidecar-guard.io/exempt-until or remove the exemption' } },
   ],
   workloads: [

@@ -154,7 +154,9 @@ t.test('flags that would be ignored in a combination are usage errors', async (t
     [['-f', APPS, '--page-size', '10'], /--page-size is for a live audit/],
     [['--namespace-label', 'a=b=c'], /--namespace-label applies to -f input/],
     [['--cluster-state', 'examples/cluster'], /--cluster-state applies to -f input/],
-    [['-n', 'shop'], /-n applies to -f input/],
+    [['-A', '-n', 'shop'], /-A is for a live audit, and not with -n/],
+    [['-f', APPS, '-A'], /-A is for a live audit/],
+    [['-f', APPS, '--context', 'prod'], /--context is for a live audit \(no -f\) or with --cluster/],
     [['--allow-empty'], /--allow-empty applies to -f input/],
     [['--cluster'], /--cluster adds the live cluster to -f input/],
   ];

@@ -1,5 +1,5 @@
 import { readFile, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { Agent } from 'node:https';
+import { Agent, get as httpsGet } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
@@ -18,6 +18,16 @@ async function tempDir(t: { teardown: (fn: () => Promise<void>) => void }): Prom
   return dir;
 }
 
+function getText(url: string, path: string, ca: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    httpsGet(new URL(path, url), { ca }, (res) => {
+      let text = '';
+      res.on('data', (chunk: Buffer) => (text += chunk.toString('utf8')));
+      res.on('end', () => resolve(text));
+    }).on('error', reject);
+  });
+}
+
 t.test('serve --cluster-state answers the examples over TLS and drains on SIGTERM', async (t) => {
   const certDir = await tempDir(t);
   const server = await spawnServe(['--cluster-state', 'examples/cluster', '--cert-dir', certDir, '--drain-delay-seconds', '1']);
@@ -28,6 +38,9 @@ t.test('serve --cluster-state answers the examples over TLS and drains on SIGTER
   t.equal(JSON.parse(denied.body).response.allowed, false);
   const patched = await postJson(server.url, '/mutate', JSON.parse(await readFile('examples/reviews/pod-create-shop.json', 'utf8')), { ca });
   t.equal(JSON.parse(patched.body).response.patchType, 'JSONPatch');
+  const served = new X509Certificate(await readFile(join(certDir, 'tls.crt'), 'utf8'));
+  const scrape = await getText(server.url, '/metrics', ca);
+  t.match(scrape, new RegExp(`^sidecar_guard_serving_certificate_expiry_timestamp_seconds\\{subject="[^"]*"\\} ${Date.parse(served.validTo) / 1000}$`, 'm'), 'the served certificate\'s expiry is exported');
 
   // Continuous requests on keep-alive connections while SIGTERM arrives: none in flight may fail.
   const agent = new Agent({ keepAlive: true, maxSockets: 4 });
