@@ -97,8 +97,9 @@ export function optedInPodsFinding(operation: string, sidecar: SidecarFacts, uns
   const pods = unscoped.length === 1 ? 'a pod' : `${unscoped.length} pods`;
   return finding(
     'SIDECAR_UNSCOPES_OPTED_IN_PODS',
-    `${HOW[operation] ?? 'Changing'} Sidecar ${ref} would take ${pods} out of scope that opted in to injection on their own ` +
-      `(namespace "${sidecar.namespace}" has no injection label; their sidecar.istio.io/inject or istio.io/rev label meshed them): ${list}${more}. ` +
+    `${HOW[operation] ?? 'Changing'} Sidecar ${ref} would leave ${pods} without a scope. ` +
+      `Namespace "${sidecar.namespace}" has no injection label; ${unscoped.length === 1 ? 'this pod opted in to injection on its own' : 'these pods opted in to injection on their own'} ` +
+      `(a sidecar.istio.io/inject or istio.io/rev label): ${list}${more}. ` +
       `istiod would push the change with no further admission call: ${WHY_SCOPE}. ` +
       'Keep a scoping Sidecar over them (apply the new one before removing the old), or delete those pods first.',
     `would unscope ${pods} that opted in on their own in "${sidecar.namespace}": ${names}`,

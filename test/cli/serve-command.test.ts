@@ -174,7 +174,8 @@ t.test('serve with an API server that is down keeps retrying, /readyz false, and
   await api.start(); // same port
   t.teardown(() => api.stop());
   await eventuallyAsync(async () => (await getHttps(server.url, '/readyz', { ca })).status === 200, '/readyz to flip once the API server is up', 20_000);
-  t.ok(server.logs.some((l) => l.includes('watching Namespaces and Sidecars')));
+  // The log is buffered (flushed every second): wait for the line rather than expect it with /readyz.
+  await eventually(() => server.logs.some((l) => l.includes('watching Namespaces and Sidecars')), 'the start of the watches to be logged');
   const decision = JSON.parse((await postJson(server.url, '/validate', review(pod({ name: 'web' })), { ca })).body).response;
   t.equal(decision.allowed, false, 'decisions come from the synced view (no Sidecar in shop)');
   server.child.kill('SIGTERM');

@@ -52,7 +52,7 @@ t.test('missing sections take the defaults', async (t) => {
 
 const bad: [string, string, RegExp][] = [
   ['unknown mode', 'mode: strict', /mode must be one of enforce, audit, off/],
-  ['unknown top-level key', 'modes: audit', /modes is not a known setting: check the spelling \(the settings are mode, defaultProfile, defaultRules, profiles, rules, scope, tenancy, exceptions, cluster\)$/],
+  ['unknown top-level key', 'modes: audit', /modes is not a known setting: check the spelling \(the settings are mode, defaultProfile, defaultRules, profiles, rules, scope, tenancy, exceptions, cluster, sizing\)$/],
   ['bad quantity', 'profiles: { a: { cpu: lots, cpuLimit: 1, memory: 1Mi, memoryLimit: 2Mi } }\ndefaultProfile: a\nrules: []', /profiles.a.cpu must be a Kubernetes quantity/],
   ['missing profile field', 'profiles: { a: { cpu: 1, cpuLimit: 1, memory: 1Mi } }\ndefaultProfile: a\nrules: []', /profiles.a.memoryLimit is required: add it$/],
   ['request above limit', 'profiles: { a: { cpu: 2, cpuLimit: 1, memory: 1Mi, memoryLimit: 2Mi } }\ndefaultProfile: a\nrules: []', /profiles.a.cpu \(2\) must not exceed cpuLimit \(1\): lower cpu or raise cpuLimit$/],

@@ -23,12 +23,12 @@ const judge = (object: Json | null, pods: Json[], sidecars: Json[] = [SCOPING], 
 t.test('with an opted-in pod under a scoping Sidecar, changes that unscope it are denied, naming the pod', async (t) => {
   const deleted = judge(null, [OPTED_IN], [SCOPING], { operation: 'DELETE', oldObject: SCOPING, name: 'default' });
   t.same([deleted.allowed, deleted.code], [false, 'SIDECAR_UNSCOPES_OPTED_IN_PODS'], 'deleting the namespace-wide Sidecar');
-  t.match(deleted.status?.message, 'Deleting Sidecar shop/default would take a pod out of scope that opted in to injection on their own');
-  t.match(deleted.status?.message, 'Pod "web-1" (namespace "shop" has no Sidecar that applies to this workload)');
+  t.match(deleted.status?.message, 'Deleting Sidecar shop/default would leave a pod without a scope. Namespace "shop" has no injection label; this pod opted in to injection on its own');
+  t.match(deleted.status?.message, 'Pod "web-1" (namespace "shop" has no Sidecar that applies to it)');
 
   const widened = judge(sidecar('shop', 'default', { hosts: ['*/*'] }), [OPTED_IN], [SCOPING], { operation: 'UPDATE', oldObject: SCOPING });
   t.same([widened.allowed, widened.code], [false, 'SIDECAR_UNSCOPES_OPTED_IN_PODS'], 'widening it to */*');
-  t.match(widened.status?.message, /Changing Sidecar shop\/default .*Pod "web-1" \(Sidecar shop\/default applies to this workload but its egress hosts \("\*\/\*"\)/);
+  t.match(widened.status?.message, /Changing Sidecar shop\/default .*Pod "web-1" \(the Sidecar that applies to it, shop\/default, has egress hosts \("\*\/\*"\)/);
   for (const host of ['*/*.svc.cluster.local', '*/*.local']) {
     t.equal(judge(sidecar('shop', 'default', { hosts: [host] }), [OPTED_IN], [SCOPING], { operation: 'UPDATE', oldObject: SCOPING }).allowed, false, `to ${host}`);
   }
@@ -38,7 +38,7 @@ t.test('with an opted-in pod under a scoping Sidecar, changes that unscope it ar
   const selectorNoEgress = judge(sidecar('shop', 'web', { egress: false, selector: { app: 'web' } }), [OPTED_IN]);
   t.same([selectorNoEgress.allowed, selectorNoEgress.code], [false, 'SIDECAR_UNSCOPES_OPTED_IN_PODS'], 'a selector Sidecar with no egress that matches the pod');
   t.match(selectorNoEgress.status?.message, 'Creating Sidecar shop/web');
-  t.match(selectorNoEgress.status?.message, 'declares no egress, so it inherits the whole mesh');
+  t.match(selectorNoEgress.status?.message, 'declares no egress hosts, so it gets Istio\'s default "*/*"');
 
   const moved = judge(sidecar('shop', 'default', { selector: { app: 'nothing-has-this' } }), [OPTED_IN], [SCOPING], { operation: 'UPDATE', oldObject: SCOPING });
   t.equal(moved.allowed, false, 'adding a workloadSelector that matches nothing to the namespace-wide Sidecar');
@@ -46,7 +46,7 @@ t.test('with an opted-in pod under a scoping Sidecar, changes that unscope it ar
   t.equal(judge(null, [OPTED_IN], [SCOPING, decoy], { operation: 'DELETE', oldObject: SCOPING, name: 'default' }).allowed, false, 'a decoy selector Sidecar does not keep it scoped');
 
   const both = judge(null, [OPTED_IN, REVISION], [SCOPING], { operation: 'DELETE', oldObject: SCOPING, name: 'default' });
-  t.match(both.status?.message, 'would take 2 pods out of scope');
+  t.match(both.status?.message, 'would leave 2 pods without a scope');
   t.match(both.status?.message, 'Pod "api-1"', 'a pod opted in by istio.io/rev counts too');
   const audit = judge(null, [OPTED_IN], [SCOPING], { operation: 'DELETE', oldObject: SCOPING, name: 'default' }, resolveConfig({ mode: 'audit' }));
   t.equal(audit.allowed, true, 'audit mode lets it through');
@@ -58,7 +58,7 @@ t.test('selector Sidecar changes: only the pods the old or new selector matches 
   const api = sidecar('shop', 'api', { selector: { app: 'api' }, hosts: ['./*'] });
   const gone = judge(null, [OPTED_IN, REVISION], [web, api], { operation: 'DELETE', oldObject: web, name: 'web' });
   t.same([gone.allowed, gone.code], [false, 'SIDECAR_UNSCOPES_OPTED_IN_PODS'], 'deleting the only Sidecar over web-1 (no namespace-wide one)');
-  t.match(gone.status?.message, 'would take a pod out of scope');
+  t.match(gone.status?.message, 'would leave a pod without a scope');
   t.notMatch(gone.status?.message, 'api-1', 'the pod under the other Sidecar is not named');
   const retargeted = judge(sidecar('shop', 'web', { selector: { app: 'nothing' }, hosts: ['./*'] }), [OPTED_IN], [web], { operation: 'UPDATE', oldObject: web });
   t.equal(retargeted.allowed, false, 'moving its selector away: the pod the old selector matched is judged');
@@ -129,7 +129,7 @@ t.test('podsUnscopedByChange, sidecarsAfterChange, podsSidecarsApplyTo', async (
 t.test('many opted-in pods: the denial names five and counts the rest', async (t) => {
   const many = Array.from({ length: 12 }, (_, i) => injectedPod({ name: `w-${i}`, namespace: 'shop', labels: { 'sidecar.istio.io/inject': 'true' } }));
   const result = judge(null, many, [SCOPING], { operation: 'DELETE', oldObject: SCOPING, name: 'default' });
-  t.match(result.status?.message, 'would take 12 pods out of scope');
+  t.match(result.status?.message, 'would leave 12 pods without a scope');
   t.match(result.status?.message, 'Pod "w-4"');
   t.notMatch(result.status?.message, 'Pod "w-5"');
   t.match(result.status?.message, ', and 7 more.');

@@ -114,7 +114,7 @@ t.test('Sidecar changes in an unlabelled namespace are judged by their effect on
   const del = kubectl(['delete', 'sidecar', 'default', '-n', ns]);
   t.ok(denied(del, webhook), `deleting the namespace-wide Sidecar: ${del.stderr}`);
   t.match(del.stderr, 'Pod "web"');
-  t.match(del.stderr, 'opted in to injection on their own');
+  t.match(del.stderr, 'opted in to injection on its own');
   const wide = kubectl(['apply', '-f', '-'], sidecar(ns, 'default', ['*/*']));
   t.ok(denied(wide, webhook), `widening it to */*: ${wide.stderr}`);
   t.match(wide.stderr, 'Pod "web"');
