@@ -115,7 +115,7 @@ function lostScopeFinding(before: SidecarFacts, how: string, facts: ClusterFacts
   const scoped = before.workloadSelector === undefined ? `the mesh namespace "${before.namespace}"` : `the workloads it selects in "${before.namespace}"`;
   return finding(
     'LAST_SCOPING_SIDECAR',
-    `${how} Sidecar ${ref(before)} would leave ${scoped} with no Sidecar that limits egress (no other selector-less Sidecar that does remains). ${WHY_SCOPE}. ` +
+    `${how} Sidecar ${ref(before)} would leave ${scoped} with no Sidecar that limits egress (no other selector-less Sidecar that limits egress would remain). ${WHY_SCOPE}. ` +
       'To fix it, first apply a selector-less Sidecar that limits egress (workload-specific ones do not cover the other pods), or take the namespace out of the mesh.',
     `${how.toLowerCase()} the last scoping Sidecar of mesh namespace "${before.namespace}"`,
   );

@@ -21,7 +21,7 @@ t.test("deleting a meshed namespace is not blocked by the last-Sidecar rule: the
   t.equal(kubectl(['apply', '-f', '-'], sidecar(ns, 'default')).code, 0);
   await eventually('the view sees the Sidecar', () => kubectl(['apply', '--dry-run=server', '-f', '-'], deployment(ns, 'web')).code === 0);
   const alone = kubectl(['delete', 'sidecar', 'default', '-n', ns]);
-  t.ok(sidecarDenial(alone.stderr, 'with no Sidecar that scopes egress'), `on its own, the last Sidecar stays: ${alone.stderr}`);
+  t.ok(sidecarDenial(alone.stderr, 'with no Sidecar that limits egress'), `on its own, the last Sidecar stays: ${alone.stderr}`);
   t.equal(kubectl(['delete', 'namespace', ns, '--wait=false']).code, 0);
   await eventually('kube-controller-manager to finish deleting the namespace', () => kubectl(['get', 'namespace', ns]).code !== 0, 60_000, 250);
   t.pass(`namespace ${ns} is gone, its Sidecar with it`);

@@ -67,7 +67,7 @@ t.test('Sidecar changes that would unscope running pods are denied', async (t) =
 
   const del = kubectl(['delete', 'sidecar', 'default', '-n', ns]);
   t.ok(denied(del, 'injection.sidecars.validate.sidecar-guard.io'), `deleting the namespace-wide Sidecar next to a decoy: ${del.stderr}`);
-  t.match(del.stderr, 'no other scoping selector-less Sidecar remains');
+  t.match(del.stderr, 'no other selector-less Sidecar that limits egress would remain');
 
   const selectorAdded = kubectl(['apply', '-f', '-'], sidecar(ns, 'default', ['./*', 'istio-system/*'], { app: 'nothing-has-this' }));
   t.ok(denied(selectorAdded, 'injection.sidecars.validate.sidecar-guard.io'), `adding a workloadSelector to the namespace-wide Sidecar: ${selectorAdded.stderr}`);
