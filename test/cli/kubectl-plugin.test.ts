@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,20 +6,10 @@ import { stringify } from 'yaml';
 import type { AuditReport } from '../../src/audit/audit.js';
 import { controller, namespace, pod, sidecar } from '../support/builders.js';
 import { FakeApiServer } from '../support/fake-apiserver.js';
-import type { CliResult } from '../support/run-cli.js';
+import { runCli, type CliResult } from '../support/run-cli.js';
 
 /** Runs the plugin's entry point as kubectl would: a child process with the user's arguments untouched. */
-function runPlugin(args: string[], env: Record<string, string> = {}): Promise<CliResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/kubectl-plugin.ts', ...args], { env: { ...process.env, NO_COLOR: '1', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const runPlugin = (args: string[], env: Record<string, string> = {}): Promise<CliResult> => runCli(args, { env, entry: 'src/cli/kubectl-plugin.ts' });
 
 t.test('package.json installs kubectl-sidecar_guard (kubectl sidecar-guard) next to sidecar-guard', async (t) => {
   const pkg = JSON.parse(await readFile('package.json', 'utf8')) as { bin: Record<string, string> };
