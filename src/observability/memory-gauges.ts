@@ -39,7 +39,8 @@ function predictNamespaces(view: ClusterView, config: Config): NamespacePredicti
 
 /**
  * Predicted proxy memory against the profile limit, per mesh namespace with Services. Cardinality
- * is bounded: only the MEMORY_GAUGE_NAMESPACES largest predictions get a `namespace` label; the
+ * is bounded: only the MEMORY_GAUGE_NAMESPACES largest predictions get a `workload_namespace` label (not
+ * `namespace`, which Prometheus sets to the scraped pod's own namespace and would rename); the
  * count of namespaces over their limit covers the rest. Computed at scrape time from the view.
  */
 export function registerMemoryGauges(registry: Registry, view: ClusterView, config: () => Config): void {
@@ -60,21 +61,21 @@ export function registerMemoryGauges(registry: Registry, view: ClusterView, conf
   new Gauge({
     name: 'sidecar_guard_predicted_proxy_memory_bytes',
     help: `Predicted istio-proxy memory of a workload in the namespace under its namespace-wide scope (docs/memory-model.md); the ${MEMORY_GAUGE_NAMESPACES} largest.`,
-    labelNames: ['namespace'],
+    labelNames: ['workload_namespace'],
     registers: [registry],
     collect() {
       this.reset();
-      for (const p of read().top) this.set({ namespace: p.namespace }, p.predicted);
+      for (const p of read().top) this.set({ workload_namespace: p.namespace }, p.predicted);
     },
   });
   new Gauge({
     name: 'sidecar_guard_proxy_memory_limit_bytes',
     help: 'Memory limit of the profile a workload in the namespace gets by default, for the namespaces in sidecar_guard_predicted_proxy_memory_bytes.',
-    labelNames: ['namespace'],
+    labelNames: ['workload_namespace'],
     registers: [registry],
     collect() {
       this.reset();
-      for (const p of read().top) if (p.limit !== undefined) this.set({ namespace: p.namespace }, p.limit);
+      for (const p of read().top) if (p.limit !== undefined) this.set({ workload_namespace: p.namespace }, p.limit);
     },
   });
   new Gauge({

@@ -4,7 +4,9 @@ import t from 'tap';
 import { generateCertificateAuthority, generateServingCertificate } from '../../src/certs/generate.js';
 import { WatchClusterView } from '../../src/cluster/watch-cluster-view.js';
 import { trackCertificateExpiry } from '../../src/observability/certificate-expiry.js';
+import { registerMemoryGauges } from '../../src/observability/memory-gauges.js';
 import { createMetrics } from '../../src/observability/metrics.js';
+import { BUILT_IN_CONFIG } from '../../src/config/load-config.js';
 import { FakeApiServer } from '../support/fake-apiserver.js';
 import { CHART, render } from './helm.js';
 
@@ -32,6 +34,7 @@ async function exportedMetrics(t: { teardown: (fn: () => unknown) => void }): Pr
   // As serve does: the expiry of the certificate it presents (test/cli/serve-command.test.ts scrapes it from a running server).
   const ca = generateCertificateAuthority();
   trackCertificateExpiry(metrics.registry, () => generateServingCertificate({ ca }).cert);
+  registerMemoryGauges(metrics.registry, view, () => BUILT_IN_CONFIG);
   const found = new Map<string, { type: string; labels: Set<string> }>();
   for (const metric of await metrics.registry.getMetricsAsJSON()) {
     const labels = new Set<string>(((metric as unknown as { labelNames?: string[] }).labelNames ?? []));

@@ -24,8 +24,8 @@ t.test('predicted vs limit per namespace, for the largest only, and a count of t
   const predicted = text.split('\n').filter((l) => l.startsWith('sidecar_guard_predicted_proxy_memory_bytes{'));
   t.equal(predicted.length, MEMORY_GAUGE_NAMESPACES, 'bounded');
   // ns-0 imports all 330 services + 7 fixed clusters.
-  t.ok(predicted.includes(`sidecar_guard_predicted_proxy_memory_bytes{namespace="ns-0"} ${337 * MiB}`), predicted[0] ?? 'none');
-  t.ok(text.includes(`sidecar_guard_proxy_memory_limit_bytes{namespace="ns-0"} ${256 * MiB}`));
+  t.ok(predicted.includes(`sidecar_guard_predicted_proxy_memory_bytes{workload_namespace="ns-0"} ${337 * MiB}`), predicted[0] ?? 'none');
+  t.ok(text.includes(`sidecar_guard_proxy_memory_limit_bytes{workload_namespace="ns-0"} ${256 * MiB}`));
   t.ok(text.includes('sidecar_guard_namespaces_predicted_over_limit 1'), 'only ns-0 is over medium');
-  t.notOk(text.includes('namespace="big"'), 'a namespace outside the mesh is not reported');
+  t.notOk(text.includes('workload_namespace="big"'), 'a namespace outside the mesh is not reported');
 });
