@@ -7,17 +7,21 @@ import { DEFAULT_PROFILE_OPTIONS, recommendProfiles } from '../recommend/recomme
 import { gatewaysSkipped, recommendScopes, unobservedWorkloads } from '../recommend/recommend-scope.js';
 import type { OutputFormat } from '../recommend/render-recommendations.js';
 import { renderCardinality, renderProfiles, renderScopes } from '../recommend/render-recommendations.js';
+import { CalibrationError, calibrationSamples, fitMemoryModel, fitWarnings } from '../recommend/calibrate-model.js';
+import { renderCalibration } from '../recommend/render-calibration.js';
+import { DEFAULT_MEMORY_MODEL } from '../policy/memory-model.js';
 import { readStatsFiles } from '../recommend/sources/files.js';
 import { scrapePodProxies } from '../recommend/sources/pod-proxy.js';
 import { prometheusSource } from '../recommend/sources/prometheus-api.js';
 import type { RecommendSource } from '../recommend/sources/source.js';
 import { snapshotSource } from '../recommend/sources/source.js';
-import { AGENT_RSS_METRIC, MEMORY_SIGNAL_NAMES } from '../recommend/observations.js';
+import { AGENT_RSS_METRIC, CONTAINER_SIGNALS, MEMORY_SIGNAL_NAMES, MEMORY_SIGNALS, type MemorySignal } from '../recommend/observations.js';
 import type { SkippedWorkload } from '../recommend/size-workloads.js';
 import { profilesReport, scopeReport } from '../report/recommend-report.js';
 import { writeHtml } from '../report/write-html.js';
 import type { RegisterCommand } from './commands.js';
 import { usageError } from './exit-codes.js';
+import { withExamples } from './help.js';
 
 /** Options every `recommend` sub-command takes: where the stats come from and how to print. */
 export interface SourceOptions {
@@ -61,6 +65,11 @@ export interface ScopeCommandOptions extends SourceOptions {
 export interface CardinalityCommandOptions extends SourceOptions {
   threshold: number;
   labels: string[];
+}
+
+export interface CalibrateCommandOptions extends SourceOptions {
+  signal: MemorySignal | 'auto';
+  endpointBytes: number;
 }
 
 export interface RecommendIo {
@@ -305,6 +314,37 @@ export async function runRecommendCardinality(options: CardinalityCommandOptions
   io.stdout(renderCardinality(report, options.output, options.labels));
 }
 
+/**
+ * Fits the memory model's coefficients (docs/memory-model.md) to the proxies' own memory against
+ * the clusters they hold. A fit that cannot be used as is (a negative or zero coefficient) is
+ * refused: printed as `sizing.model` it would under-predict every proxy.
+ */
+export async function runRecommendCalibrate(options: CalibrateCommandOptions, io: RecommendIo): Promise<void> {
+  const source = io.source ?? sourceFromOptions(options, io.now);
+  const [memory, scope] = await Promise.all([source.memory(), source.scope()]);
+  reportWarnings(source, io);
+  const found = MEMORY_SIGNALS.filter((signal) => calibrationSamples(memory.series, scope.proxies, signal).length > 0);
+  const signal = options.signal !== 'auto' ? options.signal : (CONTAINER_SIGNALS.find((s) => found.includes(s)) ?? found[0]);
+  if (signal === undefined) {
+    throw usageError(
+      'no proxy has both a memory measure and envoy_cluster_manager_active_clusters: calibrating needs each proxy\'s memory (the container\'s working set, or the merged :15020 scrape) and its cluster count from the same input',
+    );
+  }
+  const fit = (() => {
+    try {
+      return fitMemoryModel(calibrationSamples(memory.series, scope.proxies, signal), options.endpointBytes);
+    } catch (error) {
+      if (!(error instanceof CalibrationError)) throw error;
+      throw usageError(`cannot calibrate from ${MEMORY_SIGNAL_NAMES[signal]}: ${error.message}${found.length > 1 ? ` (measures found: ${found.join(', ')}; --signal picks one)` : ''}`);
+    }
+  })();
+  const warnings = fitWarnings(fit);
+  if (fit.model.baseBytes < 0 || fit.model.perClusterBytes <= 0 || fit.model.perEndpointBytes < 0) {
+    throw usageError(`no model printed: ${warnings.join('; ')}. Keep the default sizing.model, or calibrate on proxies of more varied scope`);
+  }
+  io.stdout(renderCalibration(fit, warnings, MEMORY_SIGNAL_NAMES[signal], options.output));
+}
+
 const positiveInt = (value: string): number => {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('must be a positive integer');
@@ -352,6 +392,10 @@ export const registerRecommendCommand: RegisterCommand = (program: Command) => {
       .option('--cpu-limit <quantity>', 'CPU limit for every profile', DEFAULT_PROFILE_OPTIONS.cpuLimit)
       .option('--html <file>', 'also write a self-contained HTML report: observed memory against the profiles, namespaces ranked'),
   ).action(checked(runRecommendProfiles));
+  withExamples(recommend.commands.at(-1) as Command, [
+    'sidecar-guard recommend profiles --prometheus http://prometheus.monitoring:9090 --window 14d',
+    'sidecar-guard recommend profiles --from-files ./stats --pods pods.yaml -o yaml > sidecar-guard.yaml',
+  ]);
   withSourceOptions(
     recommend
       .command('scope')
@@ -363,6 +407,20 @@ export const registerRecommendCommand: RegisterCommand = (program: Command) => {
       .option('--mesh-wide-default', 'allow a selector-less Sidecar in the root namespace: the default for the whole mesh')
       .option('--html <file>', 'also write a self-contained HTML report: namespaces ranked by clusters saved, Sidecars with copy buttons'),
   ).action(checked(runRecommendScope));
+  withExamples(recommend.commands.at(-1) as Command, [
+    'sidecar-guard recommend scope --pod-proxy -n shop',
+    'sidecar-guard recommend scope --from-files ./stats --pods pods.yaml -o yaml > sidecars.yaml',
+  ]);
+  withSourceOptions(
+    recommend
+      .command('calibrate')
+      .description("fit the memory model's base, per-cluster and per-endpoint cost to your proxies (prints sizing.model)")
+      .addOption(new Option('--signal <measure>', 'memory measure to fit (auto: the container\'s, best first)').choices(['auto', ...MEMORY_SIGNALS]).default('auto'))
+      .option('--endpoint-bytes <n>', 'per-endpoint cost held fixed when the input has no endpoint counts', positiveNumber, DEFAULT_MEMORY_MODEL.perEndpointBytes),
+  ).action(checked(runRecommendCalibrate));
+  withExamples(recommend.commands.at(-1) as Command, [
+    'sidecar-guard recommend calibrate --prometheus http://prometheus.monitoring:9090 -o yaml   # paste its sizing.model into your config',
+  ]);
   withSourceOptions(
     recommend
       .command('cardinality')
@@ -370,4 +428,5 @@ export const registerRecommendCommand: RegisterCommand = (program: Command) => {
       .option('--threshold <n>', 'distinct values per proxy above which a label is a finding', positiveInt, 100)
       .option('--labels <names>', 'labels to count (comma-separated)', list, [...DEFAULT_CARDINALITY_LABELS]),
   ).action(checked(runRecommendCardinality));
+  withExamples(recommend.commands.at(-1) as Command, ['sidecar-guard recommend cardinality --prometheus http://prometheus.monitoring:9090']);
 };
