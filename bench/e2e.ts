@@ -19,6 +19,7 @@ import { buildControlPlane, CRDS, kubectlWith, type CommandResult } from '../tes
 import { startControlPlane } from '../test/e2e/harness/control-plane.js';
 import { stopProcess, type StartedProcess } from '../test/e2e/harness/processes.js';
 import { pointAt, RELEASE_NAMESPACE, renderChart, startWebhook, toYamlStream, writeConfig } from '../test/e2e/harness/webhook.js';
+import { parsePrometheusText } from '../src/recommend/prometheus-text.js';
 import { quantile } from './stats.js';
 
 const PODS = Number(process.env.BENCH_E2E_PODS ?? 400);
@@ -81,15 +82,13 @@ function getText(url: string, options: { agent?: Agent; ca?: string }): Promise<
   });
 }
 
-/** Sums of Prometheus samples by metric name and the value of one label (or '' for none). */
+/** Sums of Prometheus samples of one metric by the value of one label (or '' for none). */
 function samples(text: string, metric: string, label = ''): Map<string, number> {
   const out = new Map<string, number>();
-  for (const line of text.split('\n')) {
-    if (!line.startsWith(metric)) continue;
-    const rest = line.slice(metric.length);
-    if (rest[0] !== '{' && rest[0] !== ' ') continue;
-    const key = label === '' ? '' : (new RegExp(`${label}="([^"]*)"`).exec(rest)?.[1] ?? '');
-    out.set(key, (out.get(key) ?? 0) + Number(line.slice(line.lastIndexOf(' ') + 1)));
+  for (const sample of parsePrometheusText(text)) {
+    if (sample.name !== metric) continue;
+    const key = label === '' ? '' : (sample.labels[label] ?? '');
+    out.set(key, (out.get(key) ?? 0) + sample.value);
   }
   return out;
 }
