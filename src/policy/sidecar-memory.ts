@@ -4,7 +4,7 @@ import { isMeshNamespace } from './mesh-membership.js';
 import { predictFor, requiredBytes, type MemoryPrediction } from './memory-check.js';
 import { formatBytes, formatCount } from './memory-model.js';
 import { toSidecarFacts } from './object-facts.js';
-import { chooseProfile } from './profiles.js';
+import { plainWorkloadProfile } from './profiles.js';
 import { parseQuantity } from './quantity.js';
 import type { AdmissionInput } from './request.js';
 import { findEffectiveSidecar } from './sidecar-scope.js';
@@ -56,16 +56,7 @@ export function checkSidecarMemory(input: AdmissionInput, facts: ClusterFacts, c
   const summary = change(before, after);
   const notices: Finding[] = [finding('SIDECAR_WIDENS_IMPORTS', `Sidecar ${sidecar.namespace}/${sidecar.name} widens what ${whom} import: ${summary}.`, `widens imports: ${summary}`)];
   const violations: Finding[] = [];
-  const choice = chooseProfile(
-    {
-      pod: { labels: sidecar.workloadSelector ?? {}, annotations: {}, hostNetwork: false, containers: [], initContainers: [] },
-      namespace: sidecar.namespace,
-      namespaceLabels: namespace.labels,
-      namespaceAnnotations: namespace.annotations,
-      gateway: false,
-    },
-    config,
-  );
+  const choice = plainWorkloadProfile(namespace, sidecar.workloadSelector ?? {}, config);
   const limit = parseQuantity(choice.profile.memoryLimit);
   if (limit !== undefined && requiredBytes(after, config) > limit) {
     const over = finding(
