@@ -22,7 +22,9 @@ const NOTHING: SidecarMemoryCheck = { violations: [], notices: [] };
 /** What the workloads this Sidecar will apply to get today: the old object, else the Sidecar that applies to them now. */
 function currentScope(input: AdmissionInput, sidecar: SidecarFacts, facts: ClusterFacts): SidecarFacts | undefined {
   if (input.operation === 'UPDATE') return toSidecarFacts(input.oldObject, input.namespace);
-  const others = { ...facts, sidecars: facts.sidecars.filter((s) => s.name !== sidecar.name) };
+  // A copy of the list only when it holds that name already (a CREATE that will fail): findEffectiveSidecar
+  // sorts a namespace's Sidecars once per list the view hands out, and a fresh copy is sorted again.
+  const others = facts.sidecars.some((s) => s.name === sidecar.name) ? { ...facts, sidecars: facts.sidecars.filter((s) => s.name !== sidecar.name) } : facts;
   return findEffectiveSidecar(sidecar.workloadSelector ?? {}, others)?.sidecar;
 }
 
