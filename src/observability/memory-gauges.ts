@@ -4,7 +4,7 @@ import { readClusterFacts } from '../cluster/facts.js';
 import type { Config } from '../config/types.js';
 import { predictWorkload, requiredBytes } from '../policy/memory-check.js';
 import { isMeshNamespace } from '../policy/mesh-membership.js';
-import { chooseProfile } from '../policy/profiles.js';
+import { plainWorkloadProfile } from '../policy/profiles.js';
 import { parseQuantity } from '../policy/quantity.js';
 
 /** Namespaces labelled in the per-namespace gauges: the ones with the largest predictions. */
@@ -27,10 +27,7 @@ function predictNamespaces(view: ClusterView, config: Config): NamespacePredicti
     if (!facts.namespace || !isMeshNamespace(facts.namespace.labels)) continue;
     const prediction = predictWorkload(name, {}, facts, config);
     if (!prediction) continue;
-    const choice = chooseProfile(
-      { pod: { labels: {}, annotations: {}, hostNetwork: false, containers: [], initContainers: [] }, namespace: name, namespaceLabels: facts.namespace.labels, namespaceAnnotations: facts.namespace.annotations, gateway: false },
-      config,
-    );
+    const choice = plainWorkloadProfile(facts.namespace, {}, config);
     const limit = parseQuantity(choice.profile.memoryLimit);
     out.push({ namespace: name, predicted: prediction.bytes, limit, over: limit !== undefined && requiredBytes(prediction, config) > limit });
   }

@@ -1,6 +1,6 @@
 import type { Config, Profile } from '../config/types.js';
 import { finding, type Finding } from './decision.js';
-import { formatBytes, formatCount, predictMemoryBytes } from './memory-model.js';
+import { formatBytes, formatCount, predictMemoryBytes, type MemoryModel } from './memory-model.js';
 import { parseQuantity } from './quantity.js';
 import { summarizeImports, type ImportSummary } from './service-imports.js';
 import { findEffectiveSidecar } from './sidecar-scope.js';
@@ -11,11 +11,21 @@ export interface MemoryPrediction extends ImportSummary {
   readonly bytes: number;
 }
 
+// Per import summary (summarizeImports hands out the same object until the catalog changes) and
+// model (per config): every pod of a workload shares its prediction and the words for it.
+const predictions = new WeakMap<ImportSummary, WeakMap<MemoryModel, MemoryPrediction>>();
+const descriptions = new WeakMap<MemoryPrediction, string>();
+
 /** The prediction for a proxy in `namespace` under `sidecar` (the effective one, or none). */
 export function predictFor(namespace: string, sidecar: SidecarFacts | undefined, facts: ClusterFacts, config: Pick<Config, 'scope' | 'sizing'>): MemoryPrediction | undefined {
   if (facts.catalog === undefined) return undefined;
   const imports = summarizeImports(namespace, sidecar, facts.catalog, { clusterDomain: config.scope.clusterDomain });
-  return { ...imports, bytes: predictMemoryBytes(imports, config.sizing.model) };
+  const model = config.sizing.model;
+  let byModel = predictions.get(imports);
+  if (byModel === undefined) predictions.set(imports, (byModel = new WeakMap()));
+  let prediction = byModel.get(model);
+  if (prediction === undefined) byModel.set(model, (prediction = { ...imports, bytes: predictMemoryBytes(imports, model) }));
+  return prediction;
 }
 
 /**
@@ -34,10 +44,14 @@ export function requiredBytes(prediction: Pick<MemoryPrediction, 'bytes'>, confi
 
 /** `imports 1,240 services / 3,100 clusters / 9,000 endpoints; predicted 410 MiB` */
 export function describePrediction(prediction: MemoryPrediction): string {
-  return (
-    `imports ${formatCount(prediction.services)} service${prediction.services === 1 ? '' : 's'} / ${formatCount(prediction.clusters)} clusters / ` +
-    `${formatCount(prediction.endpoints)} endpoints; predicted ${formatBytes(prediction.bytes)}`
-  );
+  let text = descriptions.get(prediction);
+  if (text === undefined) {
+    text =
+      `imports ${formatCount(prediction.services)} service${prediction.services === 1 ? '' : 's'} / ${formatCount(prediction.clusters)} clusters / ` +
+      `${formatCount(prediction.endpoints)} endpoints; predicted ${formatBytes(prediction.bytes)}`;
+    descriptions.set(prediction, text);
+  }
+  return text;
 }
 
 /**

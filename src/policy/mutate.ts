@@ -32,9 +32,10 @@ export function evaluateMutation(input: AdmissionInput, facts: ClusterFacts, con
       refusals: context.exemptions.refused,
     };
   }
-  // The facts let `sizing.choose: predicted` pick by prediction; the memory warning itself is the
-  // validating webhook's, which sees every pod and controller after all mutation.
-  const sizing = planSizing(context, config, { facts });
+  // The facts let `sizing.choose: predicted` pick by prediction; without that setting nothing here
+  // reads a prediction. The memory warning itself is the validating webhook's, which sees every pod
+  // and controller after all mutation.
+  const sizing = planSizing(context, config, config.sizing.choose === 'predicted' ? { facts } : {});
   const notices: Finding[] = [...context.notices, ...sizing.notices];
   return {
     webhook: 'mutate',

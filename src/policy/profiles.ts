@@ -1,7 +1,7 @@
 import type { Config, Profile, RuleMatch } from '../config/types.js';
 import { ALLOWED_PROFILES, PROFILE } from './annotations.js';
 import { selectorMatches } from './sidecar-scope.js';
-import type { Labels, PodTemplateView } from './types.js';
+import type { Labels, NamespaceFacts, PodTemplateView } from './types.js';
 
 /** `prediction`: `sizing.choose: predicted` replaced the default with the smallest profile covering the predicted memory. */
 export type ProfileSource = 'pod-annotation' | 'rule' | 'namespace-annotation' | 'default' | 'prediction';
@@ -87,6 +87,19 @@ export function chooseProfile(input: ProfileInput, config: Pick<Config, 'profile
     return { ...chooseWithoutWorkloadChoice(input, config, named, fallback), notAllowed: { requested: podAnnotation, allowed } };
   }
   return chooseWithoutWorkloadChoice(input, config, named, fallback);
+}
+
+/**
+ * The profile a plain workload with these pod labels gets in `namespace` by default: no annotation
+ * of its own, not a gateway (what a Sidecar's workloads or a namespace's default proxy are sized by).
+ */
+export function plainWorkloadProfile(
+  namespace: Pick<NamespaceFacts, 'name' | 'labels' | 'annotations'>,
+  podLabels: Labels,
+  config: Pick<Config, 'profiles' | 'rules' | 'defaultProfile' | 'tenancy'>,
+): ProfileChoice {
+  const pod = { labels: podLabels, annotations: {}, hostNetwork: false, containers: [], initContainers: [] };
+  return chooseProfile({ pod, namespace: namespace.name, namespaceLabels: namespace.labels, namespaceAnnotations: namespace.annotations, gateway: false }, config);
 }
 
 function chooseWithoutWorkloadChoice(

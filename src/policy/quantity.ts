@@ -41,7 +41,6 @@ function parseSimpleQuantity(text: string): number | undefined {
   }
   if (end === 0 || end < text.length - 2) return undefined;
   const suffix = end === text.length ? '' : text.slice(end);
-  if (suffix.charCodeAt(0) === 101 || suffix.charCodeAt(0) === 69) return undefined;
   const factor = Object.hasOwn(SUFFIX_FACTORS, suffix) ? SUFFIX_FACTORS[suffix] : undefined;
   if (factor === undefined) return undefined;
   const value = Number(text.slice(0, end)) * factor;
@@ -60,7 +59,8 @@ export function parseQuantity(text: string): number | undefined {
   if (match === null) return undefined;
   const [, digits = '', suffix = ''] = match;
   const base = Number(digits);
-  const factor = suffix.startsWith('e') || suffix.startsWith('E') ? 10 ** Number(suffix.slice(1)) : SUFFIX_FACTORS[suffix];
+  // `E` and `Ei` are exa and exbi; only a suffix not in the table is a decimal exponent (`e3`, `E-2`).
+  const factor = Object.hasOwn(SUFFIX_FACTORS, suffix) ? SUFFIX_FACTORS[suffix] : 10 ** Number(suffix.slice(1));
   if (factor === undefined || !Number.isFinite(base * factor)) return undefined;
   return base * factor;
 }

@@ -1,4 +1,5 @@
 import type { ServiceCatalogView, ServiceEntryFacts, ServiceFacts } from './service-facts.js';
+import { parseEgressHost, type EgressHost } from './sidecar-scope.js';
 import type { SidecarFacts } from './types.js';
 
 /**
@@ -56,33 +57,6 @@ export function isExportedTo(exportTo: readonly string[] | undefined, owner: str
     if (target === '.' ? owner === namespace : target === namespace) return true;
   }
   return false;
-}
-
-interface EgressHost {
-  /** `*` any, a namespace name, or undefined for `~` (no namespace). */
-  readonly namespace: string | undefined;
-  readonly dnsName: string;
-  /** `~ns/host` (Istio 1.31+): subtracted from what the other hosts import. */
-  readonly exclude: boolean;
-}
-
-/**
- * Parses a Sidecar egress host `namespace/dnsName` (istio/api sidecar.proto, IstioEgressListener.hosts):
- * namespace `*` (any), `.` (the workload's own), `~` (none), a name, or `~name` (an exclusion, 1.31+).
- * Returns undefined for a host without a `/`, which Istio's validation rejects.
- */
-export function parseEgressHost(host: string, workloadNamespace: string): EgressHost | undefined {
-  const slash = host.indexOf('/');
-  if (slash < 0) return undefined;
-  const ns = host.slice(0, slash).trim();
-  const dnsName = host.slice(slash + 1).trim().toLowerCase().replace(/\.$/, '');
-  if (dnsName === '' || ns === '') return undefined;
-  if (ns === '~') return { namespace: undefined, dnsName, exclude: false };
-  if (ns.startsWith('~')) {
-    const excluded = ns.slice(1);
-    return { namespace: excluded === '.' ? workloadNamespace : excluded, dnsName, exclude: true };
-  }
-  return { namespace: ns === '.' ? workloadNamespace : ns, dnsName, exclude: false };
 }
 
 /**

@@ -4,7 +4,7 @@ import { isMeshNamespace } from './mesh-membership.js';
 import { predictFor, requiredBytes, type MemoryPrediction } from './memory-check.js';
 import { formatBytes, formatCount } from './memory-model.js';
 import { toSidecarFacts } from './object-facts.js';
-import { chooseProfile } from './profiles.js';
+import { plainWorkloadProfile } from './profiles.js';
 import { parseQuantity } from './quantity.js';
 import type { AdmissionInput } from './request.js';
 import { findEffectiveSidecar } from './sidecar-scope.js';
@@ -22,7 +22,9 @@ const NOTHING: SidecarMemoryCheck = { violations: [], notices: [] };
 /** What the workloads this Sidecar will apply to get today: the old object, else the Sidecar that applies to them now. */
 function currentScope(input: AdmissionInput, sidecar: SidecarFacts, facts: ClusterFacts): SidecarFacts | undefined {
   if (input.operation === 'UPDATE') return toSidecarFacts(input.oldObject, input.namespace);
-  const others = { ...facts, sidecars: facts.sidecars.filter((s) => s.name !== sidecar.name) };
+  // A copy of the list only when it holds that name already (a CREATE that will fail): findEffectiveSidecar
+  // sorts a namespace's Sidecars once per list the view hands out, and a fresh copy is sorted again.
+  const others = facts.sidecars.some((s) => s.name === sidecar.name) ? { ...facts, sidecars: facts.sidecars.filter((s) => s.name !== sidecar.name) } : facts;
   return findEffectiveSidecar(sidecar.workloadSelector ?? {}, others)?.sidecar;
 }
 
@@ -56,16 +58,7 @@ export function checkSidecarMemory(input: AdmissionInput, facts: ClusterFacts, c
   const summary = change(before, after);
   const notices: Finding[] = [finding('SIDECAR_WIDENS_IMPORTS', `Sidecar ${sidecar.namespace}/${sidecar.name} widens what ${whom} import: ${summary}.`, `widens imports: ${summary}`)];
   const violations: Finding[] = [];
-  const choice = chooseProfile(
-    {
-      pod: { labels: sidecar.workloadSelector ?? {}, annotations: {}, hostNetwork: false, containers: [], initContainers: [] },
-      namespace: sidecar.namespace,
-      namespaceLabels: namespace.labels,
-      namespaceAnnotations: namespace.annotations,
-      gateway: false,
-    },
-    config,
-  );
+  const choice = plainWorkloadProfile(namespace, sidecar.workloadSelector ?? {}, config);
   const limit = parseQuantity(choice.profile.memoryLimit);
   if (limit !== undefined && requiredBytes(after, config) > limit) {
     const over = finding(

@@ -10,6 +10,34 @@ export const DEFAULT_CLUSTER_DOMAIN = 'cluster.local';
 export const WHY_SCOPE =
   'Without a Sidecar that limits its egress, an istio-proxy gets the configuration of every service in the mesh, so its memory grows with the cluster until the pod is OOM-killed';
 
+export interface EgressHost {
+  /** `*` any, a namespace name, or undefined for `~` (no namespace). */
+  readonly namespace: string | undefined;
+  readonly dnsName: string;
+  /** `~ns/host` (Istio 1.31+): subtracted from what the other hosts import. */
+  readonly exclude: boolean;
+}
+
+/**
+ * Parses a Sidecar egress host `namespace/dnsName` (istio/api sidecar.proto, IstioEgressListener.hosts):
+ * namespace `*` (any), `.` (the workload's own), `~` (none), a name, or `~name` (an exclusion, 1.31+).
+ * The name is lower-cased without a trailing dot. Returns undefined for a host without a `/`, which
+ * Istio's validation rejects.
+ */
+export function parseEgressHost(host: string, workloadNamespace: string): EgressHost | undefined {
+  const slash = host.indexOf('/');
+  if (slash < 0) return undefined;
+  const ns = host.slice(0, slash).trim();
+  const dnsName = host.slice(slash + 1).trim().toLowerCase().replace(/\.$/, '');
+  if (dnsName === '' || ns === '') return undefined;
+  if (ns === '~') return { namespace: undefined, dnsName, exclude: false };
+  if (ns.startsWith('~')) {
+    const excluded = ns.slice(1);
+    return { namespace: excluded === '.' ? workloadNamespace : excluded, dnsName, exclude: true };
+  }
+  return { namespace: ns === '.' ? workloadNamespace : ns, dnsName, exclude: false };
+}
+
 /**
  * True for an egress host that imports (nearly) every service of the mesh: namespace `*` with a
  * name that covers every in-cluster service name `<svc>.<ns>.svc.<domain>`: `*`, `*.svc.<domain>`,
@@ -19,9 +47,9 @@ export const WHY_SCOPE =
  * @example isMeshWideHost('*\/*.svc.cluster.local') // true; isMeshWideHost('*\/*.example.com') // false
  */
 export function isMeshWideHost(host: string, clusterDomain: string = DEFAULT_CLUSTER_DOMAIN): boolean {
-  const slash = host.indexOf('/');
-  if (slash < 0 || host.slice(0, slash).trim() !== '*') return false;
-  const name = host.slice(slash + 1).trim().toLowerCase().replace(/\.$/, '');
+  const parsed = parseEgressHost(host, '');
+  if (parsed === undefined || parsed.exclude || parsed.namespace !== '*') return false;
+  const name = parsed.dnsName;
   if (name === '*') return true;
   if (!name.startsWith('*.')) return false;
   return `.svc.${clusterDomain.toLowerCase()}`.endsWith(name.slice(1));

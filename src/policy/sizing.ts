@@ -2,7 +2,7 @@ import type { Ceilings, Config, Profile } from '../config/types.js';
 import { compareQuantities } from './quantity.js';
 import { ALLOWED_PROFILES, APPLIED_PROFILE, PROFILE, PROXY_OVERRIDES } from './annotations.js';
 import { finding, type Finding, type PlannedChanges } from './decision.js';
-import { describePrediction, memoryLimitFinding, predictWorkload, smallestCovering, type MemoryPrediction } from './memory-check.js';
+import { describePrediction, memoryLimitFinding, predictWorkload, smallestCovering } from './memory-check.js';
 import { formatBytes } from './memory-model.js';
 import { chooseProfile, describeProfileChoice, workloadProfiles, type ProfileChoice } from './profiles.js';
 import { parseQuantity } from './quantity.js';
@@ -15,8 +15,6 @@ export interface SizingResult {
   readonly violations: readonly Finding[];
   readonly notices: readonly Finding[];
   readonly changes: PlannedChanges;
-  /** The proxy's predicted memory, when the cluster view keeps a service catalog. */
-  readonly prediction?: MemoryPrediction;
   /** PREDICTED_MEMORY_ABOVE_LIMIT when the limit it gets is below the prediction plus the margin. */
   readonly memoryFinding?: Finding;
   /** The numbers for the audit annotation: imports, prediction, profile and its limit. */
@@ -134,7 +132,6 @@ export function planSizing(context: WorkloadContext, config: Config, options: { 
     violations,
     notices: [],
     changes: { templatePath: context.templatePath, annotations, containerChanges: plan.containerChanges },
-    ...(prediction ? { prediction } : {}),
     ...(memoryFinding ? { memoryFinding } : {}),
     ...(memorySummary ? { memorySummary } : {}),
   };

@@ -13,6 +13,15 @@ t.test('parses the Kubernetes suffixes', async (t) => {
   t.equal(parseQuantity('1.5Gi'), 1.5 * 1024 ** 3);
 });
 
+t.test('E and Ei are exa and exbi, not an exponent', async (t) => {
+  t.equal(parseQuantity('1E'), 1e18);
+  t.equal(parseQuantity('1.5E'), 1.5e18);
+  t.equal(parseQuantity('1Ei'), 2 ** 60);
+  t.equal(parseQuantity('2E3'), 2000, 'E followed by digits is an exponent');
+  t.equal(parseQuantity('1E-3'), 0.001);
+  t.ok(compareQuantities('1E', '1Gi') > 0, 'an exabyte is above any ceiling');
+});
+
 t.test('rejects what is not a quantity', async (t) => {
   for (const bad of ['', 'abc', '128MB', '1 Gi', '--1', '1Gi\n', 'Mi', '1iM', '0x10']) {
     t.equal(parseQuantity(bad), undefined, JSON.stringify(bad));

@@ -1,5 +1,6 @@
 import t from 'tap';
-import { computeImports, FIXED_CLUSTERS, hostMatches, isExportedTo, parseEgressHost, summarizeImports } from '../../src/policy/service-imports.js';
+import { computeImports, FIXED_CLUSTERS, hostMatches, isExportedTo, summarizeImports } from '../../src/policy/service-imports.js';
+import { parseEgressHost } from '../../src/policy/sidecar-scope.js';
 import type { SidecarFacts } from '../../src/policy/types.js';
 import { catalogOf, endpointSlice, service, serviceEntry } from '../support/catalog-builders.js';
 
