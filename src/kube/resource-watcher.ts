@@ -69,7 +69,7 @@ export class ResourceWatcher {
   #resourceVersion = '';
   #lastActivity = 0;
   #abort: AbortController | undefined;
-  /** Ends the current watch wait at once (stop() before the watch request has even connected). */
+  /** Ends the current wait at once: a watch (even before its request has connected) or a backoff. */
   #cancel: (() => void) | undefined;
   #loop: Promise<void> | undefined;
   #restarts = 0;
@@ -116,6 +116,19 @@ export class ResourceWatcher {
 
   #touch(): void {
     this.#lastActivity = this.#clock.now();
+  }
+
+  /**
+   * The backoff before the next try; stop() ends it at once. The clock's sleep alone would hold
+   * stop() for up to `backoff.maxMs`, and the system clock's timer is unref'd: with nothing else
+   * keeping the process alive, stop() would never resolve.
+   */
+  async #backoff(ms: number): Promise<void> {
+    if (this.#stopped) return;
+    await new Promise<void>((resolve) => {
+      this.#cancel = resolve;
+      void this.#clock.sleep(ms).then(resolve);
+    });
   }
 
   #restart(reason: RestartReason, error?: unknown): void {
@@ -199,7 +212,7 @@ export class ResourceWatcher {
         } catch (error) {
           if (this.#stopped) break;
           this.#restart('list-error', error);
-          await this.#clock.sleep(delay);
+          await this.#backoff(delay);
           delay = Math.min(delay * 2, backoff.maxMs);
           continue;
         }
@@ -209,7 +222,7 @@ export class ResourceWatcher {
       this.#restart(ended.reason, ended.error);
       if (ended.reason === 'gone' || ended.reason === 'error') needList = true;
       if (ended.reason === 'error') {
-        await this.#clock.sleep(delay);
+        await this.#backoff(delay);
         delay = Math.min(delay * 2, backoff.maxMs);
       } else {
         delay = backoff.initialMs;
