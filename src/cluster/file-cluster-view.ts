@@ -8,6 +8,7 @@ import { recordSources } from './manifest-source.js';
 import { classifyObject, isRecord, toNamespaceFacts, toPodFacts, toSidecarFacts } from './objects.js';
 import { classifyCatalogObject, type ServiceCatalogView } from '../policy/service-facts.js';
 import { ServiceCatalog } from './service-catalog.js';
+import { NamespacedStore } from './namespaced-store.js';
 
 const MANIFEST_EXTENSIONS = new Set(['.yaml', '.yml', '.json']);
 
@@ -90,8 +91,8 @@ export async function readManifests(paths: readonly string[]): Promise<unknown[]
  */
 export class FileClusterView implements ClusterView {
   readonly #namespaces = new Map<string, NamespaceFacts>();
-  readonly #sidecars = new Map<string, SidecarFacts[]>();
-  readonly #pods = new Map<string, PodFacts[]>();
+  readonly #sidecars = new NamespacedStore<SidecarFacts>();
+  readonly #pods = new NamespacedStore<PodFacts>();
   readonly #catalog = new ServiceCatalog();
 
   private constructor() {}
@@ -115,14 +116,10 @@ export class FileClusterView implements ClusterView {
       if (namespace) this.#namespaces.set(namespace.name, namespace);
     } else if (kind === 'Sidecar') {
       const sidecar = toSidecarFacts(object, defaultNamespace);
-      if (!sidecar) return;
-      const others = (this.#sidecars.get(sidecar.namespace) ?? []).filter((s) => s.name !== sidecar.name);
-      this.#sidecars.set(sidecar.namespace, [...others, sidecar]);
+      if (sidecar) this.#sidecars.put(sidecar);
     } else {
       const pod = toPodFacts(object, defaultNamespace);
-      if (!pod) return;
-      const others = (this.#pods.get(pod.namespace) ?? []).filter((p) => p.name !== pod.name);
-      this.#pods.set(pod.namespace, [...others, pod]);
+      if (pod) this.#pods.put(pod);
     }
   }
 
@@ -131,11 +128,11 @@ export class FileClusterView implements ClusterView {
   }
 
   sidecars(namespace: string): readonly SidecarFacts[] {
-    return this.#sidecars.get(namespace) ?? [];
+    return this.#sidecars.list(namespace);
   }
 
   optedInPods(namespace: string): readonly PodFacts[] {
-    return this.#pods.get(namespace) ?? [];
+    return this.#pods.list(namespace);
   }
 
   /** The Services and ServiceEntries of the files; undefined when they hold none (no prediction from nothing). */

@@ -8,6 +8,7 @@ import type { ClusterView } from './cluster-view.js';
 import type { ServiceCatalogView } from '../policy/service-facts.js';
 import { ServiceCatalog } from './service-catalog.js';
 import { catalogWatchers } from './service-catalog-watchers.js';
+import { NamespacedStore } from './namespaced-store.js';
 import { ISTIO_NETWORKING_GROUP, OPT_IN_LABELS, toNamespaceFacts, toPodFacts, toSidecarFacts } from './objects.js';
 
 export interface WatchClusterViewOptions {
@@ -69,11 +70,10 @@ export async function discoverSidecarVersion(api: CustomObjectsApi): Promise<str
  */
 export class WatchClusterView implements ClusterView {
   readonly #namespaces = new Map<string, NamespaceFacts>();
-  readonly #sidecars = new Map<string, Map<string, SidecarFacts>>();
-  /** Per-namespace arrays handed to lookups, rebuilt only after that namespace changes. */
-  readonly #sidecarLists = new Map<string, readonly SidecarFacts[]>();
-  /** Per pod watch (one per opt-in label): namespace → pod name → facts. */
-  readonly #pods: Map<string, Map<string, PodFacts>>[] = OPT_IN_LABELS.map(() => new Map());
+  readonly #sidecars = new NamespacedStore<SidecarFacts>();
+  /** One store per pod watch (one per opt-in label). */
+  readonly #pods: NamespacedStore<PodFacts>[] = OPT_IN_LABELS.map(() => new NamespacedStore<PodFacts>());
+  /** Per namespace, the pods of every watch merged; rebuilt only after that namespace changes. */
   readonly #podLists = new Map<string, readonly PodFacts[]>();
   #watchers: ResourceWatcher[] = [];
   /** Kept apart from #watchers: admission never waits on them (no catalog = no prediction). */
@@ -144,7 +144,6 @@ export class WatchClusterView implements ClusterView {
       events: {
         onReplace: (items) => {
           this.#sidecars.clear();
-          this.#sidecarLists.clear();
           for (const item of items) this.#putSidecar(item);
         },
         onEvent: (type, object) => (type === 'DELETED' ? this.#deleteSidecar(object) : this.#putSidecar(object)),
@@ -152,7 +151,7 @@ export class WatchClusterView implements ClusterView {
       },
     });
     const pods = OPT_IN_LABELS.map((label, index) => {
-      const byNamespace = this.#pods[index] ?? new Map<string, Map<string, PodFacts>>();
+      const store = this.#pods[index] ?? new NamespacedStore<PodFacts>();
       const resource = label === OPT_IN_LABELS[0] ? 'pods-inject' : 'pods-rev';
       return new ResourceWatcher({
         ...common,
@@ -163,11 +162,11 @@ export class WatchClusterView implements ClusterView {
           toPage((await core.listPodForAllNamespaces({ labelSelector: label, limit, ...(continueToken ? { _continue: continueToken } : {}) })) as RawList),
         events: {
           onReplace: (items) => {
-            byNamespace.clear();
+            store.clear();
             this.#podLists.clear();
-            for (const item of items) this.#putPod(byNamespace, item);
+            for (const item of items) this.#putPod(store, item);
           },
-          onEvent: (type, object) => (type === 'DELETED' ? this.#deletePod(byNamespace, object) : this.#putPod(byNamespace, object)),
+          onEvent: (type, object) => (type === 'DELETED' ? this.#deletePod(store, object) : this.#putPod(store, object)),
           onRestart: restarted(resource),
         },
       });
@@ -178,30 +177,24 @@ export class WatchClusterView implements ClusterView {
     for (const watcher of [...this.#watchers, ...this.#catalogWatchers]) watcher.start();
   }
 
-  #putPod(byNamespace: Map<string, Map<string, PodFacts>>, object: unknown): void {
+  #putPod(store: NamespacedStore<PodFacts>, object: unknown): void {
     const facts = toPodFacts(withPodKind(object));
-    if (!facts) return this.#deletePod(byNamespace, object);
-    let map = byNamespace.get(facts.namespace);
-    if (!map) byNamespace.set(facts.namespace, (map = new Map()));
-    map.set(facts.name, facts);
+    if (!facts) return this.#deletePod(store, object);
+    store.put(facts);
     this.#podLists.delete(facts.namespace);
   }
 
-  #deletePod(byNamespace: Map<string, Map<string, PodFacts>>, object: unknown): void {
+  #deletePod(store: NamespacedStore<PodFacts>, object: unknown): void {
     const metadata = (object as { metadata?: { namespace?: unknown; name?: unknown } } | null)?.metadata;
     if (typeof metadata?.namespace !== 'string' || typeof metadata.name !== 'string') return;
-    const map = byNamespace.get(metadata.namespace);
-    map?.delete(metadata.name);
-    if (map?.size === 0) byNamespace.delete(metadata.namespace);
+    store.delete(metadata.namespace, metadata.name);
     this.#podLists.delete(metadata.namespace);
   }
 
   #counts(): Record<string, number> {
-    let sidecars = 0;
-    for (const map of this.#sidecars.values()) sidecars += map.size;
     const pods = new Set<string>();
-    for (const byNamespace of this.#pods) for (const [namespace, map] of byNamespace) for (const name of map.keys()) pods.add(`${namespace}/${name}`);
-    return { namespaces: this.#namespaces.size, sidecars, pods: pods.size, ...(this.#catalogWatchers.length > 0 ? this.#catalog.counts() : {}) };
+    for (const store of this.#pods) for (const pod of store.all()) pods.add(`${pod.namespace}/${pod.name}`);
+    return { namespaces: this.#namespaces.size, sidecars: this.#sidecars.size, pods: pods.size, ...(this.#catalogWatchers.length > 0 ? this.#catalog.counts() : {}) };
   }
 
   #ages(): Record<string, number> {
@@ -260,20 +253,12 @@ export class WatchClusterView implements ClusterView {
 
   #putSidecar(object: unknown): void {
     const facts = toSidecarFacts(object);
-    if (!facts) return;
-    let map = this.#sidecars.get(facts.namespace);
-    if (!map) this.#sidecars.set(facts.namespace, (map = new Map()));
-    map.set(facts.name, facts);
-    this.#sidecarLists.delete(facts.namespace);
+    if (facts) this.#sidecars.put(facts);
   }
 
   #deleteSidecar(object: unknown): void {
     const facts = toSidecarFacts(object);
-    if (!facts) return;
-    const map = this.#sidecars.get(facts.namespace);
-    map?.delete(facts.name);
-    if (map?.size === 0) this.#sidecars.delete(facts.namespace);
-    this.#sidecarLists.delete(facts.namespace);
+    if (facts) this.#sidecars.delete(facts.namespace, facts.name);
   }
 
   namespace(name: string): NamespaceFacts | undefined {
@@ -281,19 +266,14 @@ export class WatchClusterView implements ClusterView {
   }
 
   sidecars(namespace: string): readonly SidecarFacts[] {
-    let list = this.#sidecarLists.get(namespace);
-    if (list === undefined) {
-      list = [...(this.#sidecars.get(namespace)?.values() ?? [])];
-      this.#sidecarLists.set(namespace, list);
-    }
-    return list;
+    return this.#sidecars.list(namespace);
   }
 
   optedInPods(namespace: string): readonly PodFacts[] {
     let list = this.#podLists.get(namespace);
     if (list === undefined) {
       const merged = new Map<string, PodFacts>();
-      for (const byNamespace of this.#pods) for (const [name, pod] of byNamespace.get(namespace) ?? []) merged.set(name, pod);
+      for (const store of this.#pods) for (const pod of store.list(namespace)) merged.set(pod.name, pod);
       list = [...merged.values()];
       this.#podLists.set(namespace, list);
     }
