@@ -6,7 +6,7 @@ import type { NamespaceFacts, PodFacts, SidecarFacts } from '../policy/types.js'
 import type { ClusterView } from './cluster-view.js';
 import { recordSources } from './manifest-source.js';
 import { classifyObject, isRecord, toNamespaceFacts, toPodFacts, toSidecarFacts } from './objects.js';
-import { classifyCatalogObject, type ServiceCatalogView } from '../policy/service-facts.js';
+import type { ServiceCatalogView } from '../policy/service-facts.js';
 import { ServiceCatalog } from './service-catalog.js';
 import { NamespacedStore } from './namespaced-store.js';
 
@@ -105,11 +105,7 @@ export class FileClusterView implements ClusterView {
   }
 
   #add(object: unknown, defaultNamespace: string): void {
-    const catalogKind = classifyCatalogObject(object);
-    if (catalogKind === 'Service') this.#catalog.putService(object, defaultNamespace);
-    else if (catalogKind === 'ServiceEntry') this.#catalog.putServiceEntry(object, defaultNamespace);
-    else if (catalogKind === 'EndpointSlice') this.#catalog.putEndpointSlice(object, defaultNamespace);
-    if (catalogKind) return;
+    if (this.#catalog.putObject(object, defaultNamespace)) return;
     const kind = classifyObject(object);
     if (kind === 'Namespace') {
       const namespace = toNamespaceFacts(object);

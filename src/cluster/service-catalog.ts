@@ -1,4 +1,5 @@
 import {
+  classifyCatalogObject,
   toEndpointSliceFacts,
   toServiceEntryFacts,
   toServiceFacts,
@@ -46,6 +47,15 @@ export class ServiceCatalog implements ServiceCatalogView {
       }
     }
     return this.#published;
+  }
+
+  /** Feeds one manifest object of any catalog kind; false when it is none of them. */
+  putObject(object: unknown, defaultNamespace?: string): boolean {
+    const kind = classifyCatalogObject(object);
+    if (kind === 'Service') this.putService(object, defaultNamespace);
+    else if (kind === 'ServiceEntry') this.putServiceEntry(object, defaultNamespace);
+    else if (kind === 'EndpointSlice') this.putEndpointSlice(object, defaultNamespace);
+    return kind !== undefined;
   }
 
   putService(object: unknown, defaultNamespace?: string): void {
