@@ -3,7 +3,7 @@ import { Counter, Gauge, type Registry } from 'prom-client';
 import type { NamespaceFacts, PodFacts, SidecarFacts } from '../policy/types.js';
 import { clusterError } from '../cli/exit-codes.js';
 import { accessHint, describeApiError } from '../kube/api-error.js';
-import { ResourceWatcher, SYSTEM_CLOCK, type Clock, type ListPage, type RestartReason } from '../kube/resource-watcher.js';
+import { clientPaging, ResourceWatcher, SYSTEM_CLOCK, toListPage, type Clock, type ClientList, type RestartReason } from '../kube/resource-watcher.js';
 import type { ClusterView } from './cluster-view.js';
 import type { ServiceCatalogView } from '../policy/service-facts.js';
 import { ServiceCatalog } from './service-catalog.js';
@@ -29,16 +29,6 @@ export interface RetryingStartOptions extends WatchClusterViewOptions {
   readonly onDiscoveryError?: (error: unknown, attempt: number, retryInMs: number) => void;
   /** The probe succeeded and the watches started. */
   readonly onStarted?: (sidecarVersion: string) => void;
-}
-
-interface RawList {
-  metadata?: { resourceVersion?: string; _continue?: string; continue?: string };
-  items?: unknown[];
-}
-
-function toPage(list: RawList): ListPage {
-  const token = list.metadata?._continue ?? list.metadata?.continue;
-  return { items: list.items ?? [], resourceVersion: list.metadata?.resourceVersion ?? '', ...(token ? { continueToken: token } : {}) };
 }
 
 /**
@@ -117,7 +107,7 @@ export class WatchClusterView implements ClusterView {
       ...common,
       resource: 'namespaces',
       path: '/api/v1/namespaces',
-      list: async ({ limit, continueToken }) => toPage((await core.listNamespace({ limit, ...(continueToken ? { _continue: continueToken } : {}) })) as RawList),
+      list: async (page) => toListPage(await core.listNamespace(clientPaging(page))),
       events: {
         onReplace: (items) => {
           this.#namespaces.clear();
@@ -131,16 +121,8 @@ export class WatchClusterView implements ClusterView {
       ...common,
       resource: 'sidecars',
       path: `/apis/${ISTIO_NETWORKING_GROUP}/${sidecarVersion}/sidecars`,
-      list: async ({ limit, continueToken }) =>
-        toPage(
-          (await custom.listClusterCustomObject({
-            group: ISTIO_NETWORKING_GROUP,
-            version: sidecarVersion,
-            plural: 'sidecars',
-            limit,
-            ...(continueToken ? { _continue: continueToken } : {}),
-          })) as RawList,
-        ),
+      list: async (page) =>
+        toListPage((await custom.listClusterCustomObject({ group: ISTIO_NETWORKING_GROUP, version: sidecarVersion, plural: 'sidecars', ...clientPaging(page) })) as ClientList),
       events: {
         onReplace: (items) => {
           this.#sidecars.clear();
@@ -158,8 +140,7 @@ export class WatchClusterView implements ClusterView {
         resource,
         path: '/api/v1/pods',
         labelSelector: label,
-        list: async ({ limit, continueToken }) =>
-          toPage((await core.listPodForAllNamespaces({ labelSelector: label, limit, ...(continueToken ? { _continue: continueToken } : {}) })) as RawList),
+        list: async (page) => toListPage(await core.listPodForAllNamespaces({ labelSelector: label, ...clientPaging(page) })),
         events: {
           onReplace: (items) => {
             store.clear();
@@ -173,7 +154,7 @@ export class WatchClusterView implements ClusterView {
     });
     this.#watchers = [namespaces, sidecars, ...pods];
     this.#catalogWatchers =
-      options.watchCatalog === false ? [] : catalogWatchers({ ...common, kubeConfig: options.kubeConfig, catalog: this.#catalog, istioVersion: sidecarVersion, restarted });
+      options.watchCatalog === false ? [] : catalogWatchers({ common, kubeConfig: options.kubeConfig, catalog: this.#catalog, istioVersion: sidecarVersion, restarted });
     for (const watcher of [...this.#watchers, ...this.#catalogWatchers]) watcher.start();
   }
 

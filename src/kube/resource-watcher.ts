@@ -9,6 +9,27 @@ export interface ListPage {
 
 export type ListPageFn = (page: { limit: number; continueToken?: string }) => Promise<ListPage>;
 
+/** A typed client's LIST reply, as far as paging reads it. */
+export interface ClientList {
+  metadata?: { resourceVersion?: string; _continue?: string; continue?: string };
+  items?: unknown[];
+}
+
+/** A page request as a typed client's list call takes it (`_continue`). */
+export function clientPaging(page: { limit: number; continueToken?: string }): { limit: number; _continue?: string } {
+  return { limit: page.limit, ...(page.continueToken ? { _continue: page.continueToken } : {}) };
+}
+
+/**
+ * A typed client's LIST reply as a ListPage. With `reduce`, items are reduced as the page arrives
+ * (undefined drops one), so a full object never outlives its page.
+ */
+export function toListPage(list: ClientList, reduce?: (item: unknown) => unknown): ListPage {
+  const token = list.metadata?._continue ?? list.metadata?.continue;
+  const items = reduce ? (list.items ?? []).map(reduce).filter((facts) => facts !== undefined) : (list.items ?? []);
+  return { items, resourceVersion: list.metadata?.resourceVersion ?? '', ...(token ? { continueToken: token } : {}) };
+}
+
 export type RestartReason = 'gone' | 'error' | 'closed' | 'stale' | 'list-error';
 
 export interface WatcherEvents {
