@@ -9,7 +9,7 @@ import type { ServiceCatalogView } from '../policy/service-facts.js';
 import { ServiceCatalog } from './service-catalog.js';
 import { catalogWatchers } from './service-catalog-watchers.js';
 import { NamespacedStore } from './namespaced-store.js';
-import { ISTIO_NETWORKING_GROUP, OPT_IN_LABELS, toNamespaceFacts, toPodFacts, toSidecarFacts } from './objects.js';
+import { ISTIO_NETWORKING_GROUP, OPT_IN_LABELS, namespacedName, toNamespaceFacts, toPodFacts, toSidecarFacts } from './objects.js';
 
 export interface WatchClusterViewOptions {
   readonly kubeConfig: KubeConfig;
@@ -166,10 +166,10 @@ export class WatchClusterView implements ClusterView {
   }
 
   #deletePod(store: NamespacedStore<PodFacts>, object: unknown): void {
-    const metadata = (object as { metadata?: { namespace?: unknown; name?: unknown } } | null)?.metadata;
-    if (typeof metadata?.namespace !== 'string' || typeof metadata.name !== 'string') return;
-    store.delete(metadata.namespace, metadata.name);
-    this.#podLists.delete(metadata.namespace);
+    const named = namespacedName(object);
+    if (!named) return;
+    store.delete(named.namespace, named.name);
+    this.#podLists.delete(named.namespace);
   }
 
   #counts(): Record<string, number> {
