@@ -4,8 +4,8 @@ import { LineCounter, parseAllDocuments } from 'yaml';
 import { describeFileError } from '../fs-errors.js';
 import type { NamespaceFacts, PodFacts, SidecarFacts } from '../policy/types.js';
 import type { ClusterView } from './cluster-view.js';
-import { recordSources } from './manifest-source.js';
-import { classifyObject, isRecord, toNamespaceFacts, toPodFacts, toSidecarFacts } from './objects.js';
+import { isList, recordSources } from './manifest-source.js';
+import { classifyObject, toNamespaceFacts, toPodFacts, toSidecarFacts } from './objects.js';
 import type { ServiceCatalogView } from '../policy/service-facts.js';
 import { ServiceCatalog } from './service-catalog.js';
 import { NamespacedStore } from './namespaced-store.js';
@@ -14,11 +14,7 @@ const MANIFEST_EXTENSIONS = new Set(['.yaml', '.yml', '.json']);
 
 /** Expands `kind: List` (and `*List`) objects into their items. */
 export function flattenLists(objects: readonly unknown[]): unknown[] {
-  return objects.flatMap((object) =>
-    isRecord(object) && typeof object.kind === 'string' && object.kind.endsWith('List') && Array.isArray(object.items)
-      ? flattenLists(object.items)
-      : [object],
-  );
+  return objects.flatMap((object) => (isList(object) ? flattenLists(object.items) : [object]));
 }
 
 /** Parses multi-document YAML (JSON is YAML); the error names the source and line. Each object's line is kept (see sourceOf). */
