@@ -1,12 +1,5 @@
 import { CoreV1Api, CustomObjectsApi, DiscoveryV1Api, type KubeConfig } from '@kubernetes/client-node';
-import {
-  toEndpointSliceFacts,
-  toServiceEntryFacts,
-  toServiceFacts,
-  type EndpointSliceFacts,
-  type ServiceEntryFacts,
-  type ServiceFacts,
-} from '../policy/service-facts.js';
+import { toEndpointSliceFacts, toServiceEntryFacts, toServiceFacts } from '../policy/service-facts.js';
 import { clientPaging, ResourceWatcher, toListPage, type ClientList, type ResourceWatcherOptions, type RestartReason } from '../kube/resource-watcher.js';
 import { ISTIO_NETWORKING_GROUP } from './objects.js';
 import type { ServiceCatalog } from './service-catalog.js';
@@ -36,9 +29,8 @@ export function catalogWatchers(options: CatalogWatcherOptions): ResourceWatcher
       resource: 'services',
       path: '/api/v1/services',
       list: async (page) => toListPage(await core.listServiceForAllNamespaces(clientPaging(page)), (o) => toServiceFacts(o)),
-      // The list function reduced every item already (toListPage), so these are facts.
       events: {
-        onReplace: (items) => catalog.replaceServices(items as readonly ServiceFacts[]),
+        onReplace: (items) => catalog.replaceServices(items),
         onEvent: (type, object) => (type === 'DELETED' ? catalog.deleteService(object) : catalog.putService(object)),
         onRestart: options.restarted('services'),
       },
@@ -49,7 +41,7 @@ export function catalogWatchers(options: CatalogWatcherOptions): ResourceWatcher
       path: '/apis/discovery.k8s.io/v1/endpointslices',
       list: async (page) => toListPage(await discovery.listEndpointSliceForAllNamespaces(clientPaging(page)), (o) => toEndpointSliceFacts(o)),
       events: {
-        onReplace: (items) => catalog.replaceEndpointSlices(items as readonly EndpointSliceFacts[]),
+        onReplace: (items) => catalog.replaceEndpointSlices(items),
         onEvent: (type, object) => (type === 'DELETED' ? catalog.deleteEndpointSlice(object) : catalog.putEndpointSlice(object)),
         onRestart: options.restarted('endpointslices'),
       },
@@ -64,7 +56,7 @@ export function catalogWatchers(options: CatalogWatcherOptions): ResourceWatcher
           (o) => toServiceEntryFacts(o),
         ),
       events: {
-        onReplace: (items) => catalog.replaceServiceEntries(items as readonly ServiceEntryFacts[]),
+        onReplace: (items) => catalog.replaceServiceEntries(items),
         onEvent: (type, object) => (type === 'DELETED' ? catalog.deleteServiceEntry(object) : catalog.putServiceEntry(object)),
         onRestart: options.restarted('serviceentries'),
       },

@@ -107,11 +107,11 @@ export class WatchClusterView implements ClusterView {
       ...common,
       resource: 'namespaces',
       path: '/api/v1/namespaces',
-      list: async (page) => toListPage(await core.listNamespace(clientPaging(page))),
+      list: async (page) => toListPage(await core.listNamespace(clientPaging(page)), (o) => toNamespaceFacts(o)),
       events: {
         onReplace: (items) => {
           this.#namespaces.clear();
-          for (const item of items) this.#putNamespace(item);
+          for (const facts of items) this.#namespaces.set(facts.name, facts);
         },
         onEvent: (type, object) => (type === 'DELETED' ? this.#deleteNamespace(object) : this.#putNamespace(object)),
         onRestart: restarted('namespaces'),
@@ -122,12 +122,12 @@ export class WatchClusterView implements ClusterView {
       resource: 'sidecars',
       path: `/apis/${ISTIO_NETWORKING_GROUP}/${sidecarVersion}/sidecars`,
       list: async (page) =>
-        toListPage((await custom.listClusterCustomObject({ group: ISTIO_NETWORKING_GROUP, version: sidecarVersion, plural: 'sidecars', ...clientPaging(page) })) as ClientList),
+        toListPage(
+          (await custom.listClusterCustomObject({ group: ISTIO_NETWORKING_GROUP, version: sidecarVersion, plural: 'sidecars', ...clientPaging(page) })) as ClientList,
+          (o) => toSidecarFacts(o),
+        ),
       events: {
-        onReplace: (items) => {
-          this.#sidecars.clear();
-          for (const item of items) this.#putSidecar(item);
-        },
+        onReplace: (items) => this.#sidecars.replace(items),
         onEvent: (type, object) => (type === 'DELETED' ? this.#deleteSidecar(object) : this.#putSidecar(object)),
         onRestart: restarted('sidecars'),
       },
@@ -140,12 +140,11 @@ export class WatchClusterView implements ClusterView {
         resource,
         path: '/api/v1/pods',
         labelSelector: label,
-        list: async (page) => toListPage(await core.listPodForAllNamespaces({ labelSelector: label, ...clientPaging(page) })),
+        list: async (page) => toListPage(await core.listPodForAllNamespaces({ labelSelector: label, ...clientPaging(page) }), (o) => toPodFacts(withPodKind(o))),
         events: {
           onReplace: (items) => {
-            store.clear();
+            store.replace(items);
             this.#podLists.clear();
-            for (const item of items) this.#putPod(store, item);
           },
           onEvent: (type, object) => (type === 'DELETED' ? this.#deletePod(store, object) : this.#putPod(store, object)),
           onRestart: restarted(resource),

@@ -1,13 +1,13 @@
 import type { Watch } from '@kubernetes/client-node';
 
 /** One page of a LIST, normalised (typed clients say `_continue`, raw JSON says `continue`). */
-export interface ListPage {
-  readonly items: readonly unknown[];
+export interface ListPage<T = unknown> {
+  readonly items: readonly T[];
   readonly resourceVersion: string;
   readonly continueToken?: string;
 }
 
-export type ListPageFn = (page: { limit: number; continueToken?: string }) => Promise<ListPage>;
+export type ListPageFn<T = unknown> = (page: { limit: number; continueToken?: string }) => Promise<ListPage<T>>;
 
 /** A typed client's LIST reply, as far as paging reads it. */
 export interface ClientList {
@@ -21,20 +21,20 @@ export function clientPaging(page: { limit: number; continueToken?: string }): {
 }
 
 /**
- * A typed client's LIST reply as a ListPage. With `reduce`, items are reduced as the page arrives
- * (undefined drops one), so a full object never outlives its page.
+ * A typed client's LIST reply as a ListPage, each item reduced by `reduce` as the page arrives
+ * (undefined drops it): a full object never outlives its page.
  */
-export function toListPage(list: ClientList, reduce?: (item: unknown) => unknown): ListPage {
+export function toListPage<T>(list: ClientList, reduce: (item: unknown) => T | undefined): ListPage<T> {
   const token = list.metadata?._continue ?? list.metadata?.continue;
-  const items = reduce ? (list.items ?? []).map(reduce).filter((facts) => facts !== undefined) : (list.items ?? []);
+  const items = (list.items ?? []).map(reduce).filter((facts) => facts !== undefined);
   return { items, resourceVersion: list.metadata?.resourceVersion ?? '', ...(token ? { continueToken: token } : {}) };
 }
 
 export type RestartReason = 'gone' | 'error' | 'closed' | 'stale' | 'list-error';
 
-export interface WatcherEvents {
-  /** The full contents after a (re-)list: replaces everything held before. */
-  onReplace(items: readonly unknown[]): void;
+export interface WatcherEvents<T = unknown> {
+  /** The full contents after a (re-)list, as `list` reduced them: replaces everything held before. */
+  onReplace(items: readonly T[]): void;
   onEvent(type: 'ADDED' | 'MODIFIED' | 'DELETED', object: unknown): void;
   onRestart?(reason: RestartReason, error?: unknown): void;
 }
@@ -53,16 +53,16 @@ export const SYSTEM_CLOCK: Clock = {
   clearInterval: (handle) => clearInterval(handle as NodeJS.Timeout),
 };
 
-export interface ResourceWatcherOptions {
+export interface ResourceWatcherOptions<T = unknown> {
   /** Label for logs and metrics, e.g. `namespaces`. */
   readonly resource: string;
   /** Path of the collection, e.g. `/api/v1/namespaces`. */
   readonly path: string;
-  readonly list: ListPageFn;
+  readonly list: ListPageFn<T>;
   /** A label selector for the watch; `list` must apply the same one. */
   readonly labelSelector?: string;
   readonly watch: Pick<Watch, 'watch'>;
-  readonly events: WatcherEvents;
+  readonly events: WatcherEvents<T>;
   /** A watch with no event or bookmark for this long is restarted; the view counts as stale. */
   readonly staleAfterMs?: number;
   readonly pageSize?: number;
@@ -82,8 +82,8 @@ function isGone(error: unknown): boolean {
  * stall without an error). Built on client-node's `Watch` rather than its informer so that sync,
  * staleness and restarts are observable.
  */
-export class ResourceWatcher {
-  readonly #options: ResourceWatcherOptions;
+export class ResourceWatcher<T = unknown> {
+  readonly #options: ResourceWatcherOptions<T>;
   readonly #clock: Clock;
   #stopped = true;
   #listed = false;
@@ -95,7 +95,7 @@ export class ResourceWatcher {
   #loop: Promise<void> | undefined;
   #restarts = 0;
 
-  constructor(options: ResourceWatcherOptions) {
+  constructor(options: ResourceWatcherOptions<T>) {
     this.#options = options;
     this.#clock = options.clock ?? SYSTEM_CLOCK;
   }
@@ -158,7 +158,7 @@ export class ResourceWatcher {
   }
 
   async #list(): Promise<void> {
-    const items: unknown[] = [];
+    const items: T[] = [];
     let continueToken: string | undefined;
     let resourceVersion = '';
     do {
