@@ -4,20 +4,17 @@ import { LineCounter, parseAllDocuments } from 'yaml';
 import { describeFileError } from '../fs-errors.js';
 import type { NamespaceFacts, PodFacts, SidecarFacts } from '../policy/types.js';
 import type { ClusterView } from './cluster-view.js';
-import { recordSources } from './manifest-source.js';
-import { classifyObject, isRecord, toNamespaceFacts, toPodFacts, toSidecarFacts } from './objects.js';
-import { classifyCatalogObject, type ServiceCatalogView } from '../policy/service-facts.js';
+import { isList, recordSources } from './manifest-source.js';
+import { classifyObject, toNamespaceFacts, toPodFacts, toSidecarFacts } from './objects.js';
+import type { ServiceCatalogView } from '../policy/service-facts.js';
 import { ServiceCatalog } from './service-catalog.js';
+import { NamespacedStore } from './namespaced-store.js';
 
 const MANIFEST_EXTENSIONS = new Set(['.yaml', '.yml', '.json']);
 
 /** Expands `kind: List` (and `*List`) objects into their items. */
 export function flattenLists(objects: readonly unknown[]): unknown[] {
-  return objects.flatMap((object) =>
-    isRecord(object) && typeof object.kind === 'string' && object.kind.endsWith('List') && Array.isArray(object.items)
-      ? flattenLists(object.items)
-      : [object],
-  );
+  return objects.flatMap((object) => (isList(object) ? flattenLists(object.items) : [object]));
 }
 
 /** Parses multi-document YAML (JSON is YAML); the error names the source and line. Each object's line is kept (see sourceOf). */
@@ -90,8 +87,8 @@ export async function readManifests(paths: readonly string[]): Promise<unknown[]
  */
 export class FileClusterView implements ClusterView {
   readonly #namespaces = new Map<string, NamespaceFacts>();
-  readonly #sidecars = new Map<string, SidecarFacts[]>();
-  readonly #pods = new Map<string, PodFacts[]>();
+  readonly #sidecars = new NamespacedStore<SidecarFacts>();
+  readonly #pods = new NamespacedStore<PodFacts>();
   readonly #catalog = new ServiceCatalog();
 
   private constructor() {}
@@ -104,25 +101,17 @@ export class FileClusterView implements ClusterView {
   }
 
   #add(object: unknown, defaultNamespace: string): void {
-    const catalogKind = classifyCatalogObject(object);
-    if (catalogKind === 'Service') this.#catalog.putService(object, defaultNamespace);
-    else if (catalogKind === 'ServiceEntry') this.#catalog.putServiceEntry(object, defaultNamespace);
-    else if (catalogKind === 'EndpointSlice') this.#catalog.putEndpointSlice(object, defaultNamespace);
-    if (catalogKind) return;
+    if (this.#catalog.putObject(object, defaultNamespace)) return;
     const kind = classifyObject(object);
     if (kind === 'Namespace') {
       const namespace = toNamespaceFacts(object);
       if (namespace) this.#namespaces.set(namespace.name, namespace);
     } else if (kind === 'Sidecar') {
       const sidecar = toSidecarFacts(object, defaultNamespace);
-      if (!sidecar) return;
-      const others = (this.#sidecars.get(sidecar.namespace) ?? []).filter((s) => s.name !== sidecar.name);
-      this.#sidecars.set(sidecar.namespace, [...others, sidecar]);
+      if (sidecar) this.#sidecars.put(sidecar);
     } else {
       const pod = toPodFacts(object, defaultNamespace);
-      if (!pod) return;
-      const others = (this.#pods.get(pod.namespace) ?? []).filter((p) => p.name !== pod.name);
-      this.#pods.set(pod.namespace, [...others, pod]);
+      if (pod) this.#pods.put(pod);
     }
   }
 
@@ -131,11 +120,11 @@ export class FileClusterView implements ClusterView {
   }
 
   sidecars(namespace: string): readonly SidecarFacts[] {
-    return this.#sidecars.get(namespace) ?? [];
+    return this.#sidecars.list(namespace);
   }
 
   optedInPods(namespace: string): readonly PodFacts[] {
-    return this.#pods.get(namespace) ?? [];
+    return this.#pods.list(namespace);
   }
 
   /** The Services and ServiceEntries of the files; undefined when they hold none (no prediction from nothing). */

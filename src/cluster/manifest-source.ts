@@ -16,7 +16,8 @@ export function sourceOf(object: unknown): ManifestSource | undefined {
   return typeof object === 'object' && object !== null ? SOURCES.get(object) : undefined;
 }
 
-function isList(value: unknown): value is { kind: string; items: unknown[] } {
+/** A `kind: List` (or any `*List`) object: its items are the objects. */
+export function isList(value: unknown): value is { kind: string; items: unknown[] } {
   return isRecord(value) && typeof value.kind === 'string' && value.kind.endsWith('List') && Array.isArray(value.items);
 }
 

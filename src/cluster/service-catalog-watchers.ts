@@ -1,38 +1,16 @@
-import { CoreV1Api, CustomObjectsApi, DiscoveryV1Api, type KubeConfig, type Watch } from '@kubernetes/client-node';
-import {
-  toEndpointSliceFacts,
-  toServiceEntryFacts,
-  toServiceFacts,
-  type EndpointSliceFacts,
-  type ServiceEntryFacts,
-  type ServiceFacts,
-} from '../policy/service-facts.js';
-import { ResourceWatcher, type Clock, type ListPage, type RestartReason } from '../kube/resource-watcher.js';
+import { CoreV1Api, CustomObjectsApi, DiscoveryV1Api, type KubeConfig } from '@kubernetes/client-node';
+import { toEndpointSliceFacts, toServiceEntryFacts, toServiceFacts } from '../policy/service-facts.js';
+import { clientPaging, ResourceWatcher, toListPage, type ClientList, type ResourceWatcherOptions, type RestartReason } from '../kube/resource-watcher.js';
 import { ISTIO_NETWORKING_GROUP } from './objects.js';
 import type { ServiceCatalog } from './service-catalog.js';
 
-interface RawList {
-  metadata?: { resourceVersion?: string; _continue?: string; continue?: string };
-  items?: unknown[];
-}
-
-/** A list page with its items already reduced to facts: a full object never outlives its page. */
-function toFactsPage<T>(list: RawList, reduce: (object: unknown) => T | undefined): ListPage {
-  const token = list.metadata?._continue ?? list.metadata?.continue;
-  const items = (list.items ?? []).map((item) => reduce(item)).filter((facts) => facts !== undefined);
-  return { items, resourceVersion: list.metadata?.resourceVersion ?? '', ...(token ? { continueToken: token } : {}) };
-}
-
 export interface CatalogWatcherOptions {
   readonly kubeConfig: KubeConfig;
-  readonly watch: Pick<Watch, 'watch'>;
+  /** What these watches share with the view's others: client, staleness, backoff, page size, clock. */
+  readonly common: Pick<ResourceWatcherOptions, 'watch' | 'staleAfterMs' | 'backoff' | 'pageSize' | 'clock'>;
   readonly catalog: ServiceCatalog;
   /** The served networking.istio.io version (the one Sidecars were found at). */
   readonly istioVersion: string;
-  readonly staleAfterMs?: number;
-  readonly backoff?: { initialMs: number; maxMs: number };
-  readonly pageSize?: number;
-  readonly clock?: Clock;
   readonly restarted: (resource: string) => (reason: RestartReason, error?: unknown) => void;
 }
 
@@ -44,24 +22,15 @@ export function catalogWatchers(options: CatalogWatcherOptions): ResourceWatcher
   const core = options.kubeConfig.makeApiClient(CoreV1Api);
   const discovery = options.kubeConfig.makeApiClient(DiscoveryV1Api);
   const custom = options.kubeConfig.makeApiClient(CustomObjectsApi);
-  const { catalog } = options;
-  const common = {
-    watch: options.watch,
-    ...(options.staleAfterMs !== undefined ? { staleAfterMs: options.staleAfterMs } : {}),
-    ...(options.backoff ? { backoff: options.backoff } : {}),
-    ...(options.pageSize ? { pageSize: options.pageSize } : {}),
-    ...(options.clock ? { clock: options.clock } : {}),
-  };
-  const paging = (page: { limit: number; continueToken?: string }) => ({ limit: page.limit, ...(page.continueToken ? { _continue: page.continueToken } : {}) });
+  const { catalog, common } = options;
   return [
     new ResourceWatcher({
       ...common,
       resource: 'services',
       path: '/api/v1/services',
-      list: async (page) => toFactsPage((await core.listServiceForAllNamespaces(paging(page))) as RawList, (o) => toServiceFacts(o)),
-      // The list function reduced every item already (toFactsPage), so these are facts.
+      list: async (page) => toListPage(await core.listServiceForAllNamespaces(clientPaging(page)), (o) => toServiceFacts(o)),
       events: {
-        onReplace: (items) => catalog.replaceServices(items as readonly ServiceFacts[]),
+        onReplace: (items) => catalog.replaceServices(items),
         onEvent: (type, object) => (type === 'DELETED' ? catalog.deleteService(object) : catalog.putService(object)),
         onRestart: options.restarted('services'),
       },
@@ -70,9 +39,9 @@ export function catalogWatchers(options: CatalogWatcherOptions): ResourceWatcher
       ...common,
       resource: 'endpointslices',
       path: '/apis/discovery.k8s.io/v1/endpointslices',
-      list: async (page) => toFactsPage((await discovery.listEndpointSliceForAllNamespaces(paging(page))) as RawList, (o) => toEndpointSliceFacts(o)),
+      list: async (page) => toListPage(await discovery.listEndpointSliceForAllNamespaces(clientPaging(page)), (o) => toEndpointSliceFacts(o)),
       events: {
-        onReplace: (items) => catalog.replaceEndpointSlices(items as readonly EndpointSliceFacts[]),
+        onReplace: (items) => catalog.replaceEndpointSlices(items),
         onEvent: (type, object) => (type === 'DELETED' ? catalog.deleteEndpointSlice(object) : catalog.putEndpointSlice(object)),
         onRestart: options.restarted('endpointslices'),
       },
@@ -82,12 +51,12 @@ export function catalogWatchers(options: CatalogWatcherOptions): ResourceWatcher
       resource: 'serviceentries',
       path: `/apis/${ISTIO_NETWORKING_GROUP}/${options.istioVersion}/serviceentries`,
       list: async (page) =>
-        toFactsPage(
-          (await custom.listClusterCustomObject({ group: ISTIO_NETWORKING_GROUP, version: options.istioVersion, plural: 'serviceentries', ...paging(page) })) as RawList,
+        toListPage(
+          (await custom.listClusterCustomObject({ group: ISTIO_NETWORKING_GROUP, version: options.istioVersion, plural: 'serviceentries', ...clientPaging(page) })) as ClientList,
           (o) => toServiceEntryFacts(o),
         ),
       events: {
-        onReplace: (items) => catalog.replaceServiceEntries(items as readonly ServiceEntryFacts[]),
+        onReplace: (items) => catalog.replaceServiceEntries(items),
         onEvent: (type, object) => (type === 'DELETED' ? catalog.deleteServiceEntry(object) : catalog.putServiceEntry(object)),
         onRestart: options.restarted('serviceentries'),
       },

@@ -1,4 +1,5 @@
 import {
+  classifyCatalogObject,
   toEndpointSliceFacts,
   toServiceEntryFacts,
   toServiceFacts,
@@ -7,60 +8,9 @@ import {
   type ServiceEntryFacts,
   type ServiceFacts,
 } from '../policy/service-facts.js';
+import { NamespacedStore } from './namespaced-store.js';
 
-class NamespacedStore<T extends { namespace: string; name: string }> {
-  readonly #byNamespace = new Map<string, Map<string, T>>();
-  readonly #lists = new Map<string, readonly T[]>();
-
-  put(facts: T): void {
-    let map = this.#byNamespace.get(facts.namespace);
-    if (!map) this.#byNamespace.set(facts.namespace, (map = new Map()));
-    map.set(facts.name, facts);
-    this.#lists.delete(facts.namespace);
-  }
-
-  delete(namespace: string, name: string): T | undefined {
-    const map = this.#byNamespace.get(namespace);
-    const old = map?.get(name);
-    map?.delete(name);
-    if (map?.size === 0) this.#byNamespace.delete(namespace);
-    this.#lists.delete(namespace);
-    return old;
-  }
-
-  get(namespace: string, name: string): T | undefined {
-    return this.#byNamespace.get(namespace)?.get(name);
-  }
-
-  list(namespace: string): readonly T[] {
-    let list = this.#lists.get(namespace);
-    if (list === undefined) {
-      list = [...(this.#byNamespace.get(namespace)?.values() ?? [])];
-      this.#lists.set(namespace, list);
-    }
-    return list;
-  }
-
-  namespaces(): Iterable<string> {
-    return this.#byNamespace.keys();
-  }
-
-  clear(): void {
-    this.#byNamespace.clear();
-    this.#lists.clear();
-  }
-
-  get size(): number {
-    let count = 0;
-    for (const map of this.#byNamespace.values()) count += map.size;
-    return count;
-  }
-}
-
-interface SliceCount {
-  readonly service: string;
-  readonly endpoints: number;
-}
+type Named = { readonly namespace: string; readonly name: string };
 
 /**
  * Services, ServiceEntries and endpoint counts as compact facts (service-facts.ts), fed object by
@@ -69,8 +19,8 @@ interface SliceCount {
 export class ServiceCatalog implements ServiceCatalogView {
   readonly #services = new NamespacedStore<ServiceFacts>();
   readonly #entries = new NamespacedStore<ServiceEntryFacts>();
-  /** Per namespace: slice name → its service and count; and service → summed endpoints. */
-  readonly #slices = new Map<string, Map<string, SliceCount>>();
+  readonly #slices = new NamespacedStore<EndpointSliceFacts>();
+  /** Per namespace: service → endpoints summed over its slices (kept with #slices). */
   readonly #endpoints = new Map<string, Map<string, number>>();
   #version = 0;
   #published = 0;
@@ -99,63 +49,38 @@ export class ServiceCatalog implements ServiceCatalogView {
     return this.#published;
   }
 
+  /** Feeds one manifest object of any catalog kind; false when it is none of them. */
+  putObject(object: unknown, defaultNamespace?: string): boolean {
+    const kind = classifyCatalogObject(object);
+    if (kind === 'Service') this.putService(object, defaultNamespace);
+    else if (kind === 'ServiceEntry') this.putServiceEntry(object, defaultNamespace);
+    else if (kind === 'EndpointSlice') this.putEndpointSlice(object, defaultNamespace);
+    return kind !== undefined;
+  }
+
   putService(object: unknown, defaultNamespace?: string): void {
-    const facts = toServiceFacts(object, defaultNamespace);
-    if (!facts) return;
-    this.#services.put(facts);
-    this.#version++;
+    this.#put(this.#services, toServiceFacts(object, defaultNamespace));
   }
 
   deleteService(object: unknown): void {
-    const facts = toServiceFacts(object);
-    if (!facts) return;
-    this.#services.delete(facts.namespace, facts.name);
-    this.#version++;
+    this.#delete(this.#services, toServiceFacts(object));
   }
 
   /** Replaces every Service with these facts (a watch's list, already reduced page by page). */
   replaceServices(facts: readonly ServiceFacts[]): void {
-    this.#services.clear();
-    for (const one of facts) this.#services.put(one);
-    this.#version++;
+    this.#replace(this.#services, facts);
   }
 
   putServiceEntry(object: unknown, defaultNamespace?: string): void {
-    const facts = toServiceEntryFacts(object, defaultNamespace);
-    if (!facts) return;
-    this.#entries.put(facts);
-    this.#version++;
+    this.#put(this.#entries, toServiceEntryFacts(object, defaultNamespace));
   }
 
   deleteServiceEntry(object: unknown): void {
-    const facts = toServiceEntryFacts(object);
-    if (!facts) return;
-    this.#entries.delete(facts.namespace, facts.name);
-    this.#version++;
+    this.#delete(this.#entries, toServiceEntryFacts(object));
   }
 
   replaceServiceEntries(facts: readonly ServiceEntryFacts[]): void {
-    this.#entries.clear();
-    for (const one of facts) this.#entries.put(one);
-    this.#version++;
-  }
-
-  #adjust(namespace: string, service: string, delta: number): void {
-    let counts = this.#endpoints.get(namespace);
-    if (!counts) this.#endpoints.set(namespace, (counts = new Map()));
-    const next = (counts.get(service) ?? 0) + delta;
-    if (next > 0) counts.set(service, next);
-    else counts.delete(service);
-    if (counts.size === 0) this.#endpoints.delete(namespace);
-  }
-
-  #removeSlice(namespace: string, name: string): void {
-    const slices = this.#slices.get(namespace);
-    const old = slices?.get(name);
-    if (!slices || !old) return;
-    slices.delete(name);
-    if (slices.size === 0) this.#slices.delete(namespace);
-    this.#adjust(namespace, old.service, -old.endpoints);
+    this.#replace(this.#entries, facts);
   }
 
   putEndpointSlice(object: unknown, defaultNamespace?: string): void {
@@ -164,18 +89,16 @@ export class ServiceCatalog implements ServiceCatalogView {
   }
 
   #putSlice(facts: EndpointSliceFacts): void {
-    this.#removeSlice(facts.namespace, facts.name);
-    let slices = this.#slices.get(facts.namespace);
-    if (!slices) this.#slices.set(facts.namespace, (slices = new Map()));
-    slices.set(facts.name, { service: facts.service, endpoints: facts.endpoints });
-    this.#adjust(facts.namespace, facts.service, facts.endpoints);
+    this.#removeSlice(facts);
+    this.#slices.put(facts);
+    this.#adjust(facts, 1);
     this.#version++;
   }
 
   deleteEndpointSlice(object: unknown): void {
     const facts = toEndpointSliceFacts(object);
     if (!facts) return;
-    this.#removeSlice(facts.namespace, facts.name);
+    this.#removeSlice(facts);
     this.#version++;
   }
 
@@ -183,6 +106,39 @@ export class ServiceCatalog implements ServiceCatalogView {
     this.#slices.clear();
     this.#endpoints.clear();
     for (const one of facts) this.#putSlice(one);
+    this.#version++;
+  }
+
+  #removeSlice(facts: EndpointSliceFacts): void {
+    const old = this.#slices.delete(facts.namespace, facts.name);
+    if (old) this.#adjust(old, -1);
+  }
+
+  /** Adds (1) or takes away (-1) a slice's endpoints from its Service's sum. */
+  #adjust(slice: EndpointSliceFacts, sign: 1 | -1): void {
+    let counts = this.#endpoints.get(slice.namespace);
+    if (!counts) this.#endpoints.set(slice.namespace, (counts = new Map()));
+    const next = (counts.get(slice.service) ?? 0) + sign * slice.endpoints;
+    if (next > 0) counts.set(slice.service, next);
+    else counts.delete(slice.service);
+    if (counts.size === 0) this.#endpoints.delete(slice.namespace);
+  }
+
+  /** Services and ServiceEntries: put, delete, replace alike; the version moves with each. */
+  #put<T extends Named>(store: NamespacedStore<T>, facts: T | undefined): void {
+    if (!facts) return;
+    store.put(facts);
+    this.#version++;
+  }
+
+  #delete<T extends Named>(store: NamespacedStore<T>, facts: T | undefined): void {
+    if (!facts) return;
+    store.delete(facts.namespace, facts.name);
+    this.#version++;
+  }
+
+  #replace<T extends Named>(store: NamespacedStore<T>, facts: readonly T[]): void {
+    store.replace(facts);
     this.#version++;
   }
 
@@ -209,8 +165,6 @@ export class ServiceCatalog implements ServiceCatalogView {
 
   /** Object counts for the cache gauge. */
   counts(): { services: number; serviceentries: number; endpointslices: number } {
-    let endpointslices = 0;
-    for (const slices of this.#slices.values()) endpointslices += slices.size;
-    return { services: this.#services.size, serviceentries: this.#entries.size, endpointslices };
+    return { services: this.#services.size, serviceentries: this.#entries.size, endpointslices: this.#slices.size };
   }
 }

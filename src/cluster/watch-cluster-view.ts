@@ -3,12 +3,13 @@ import { Counter, Gauge, type Registry } from 'prom-client';
 import type { NamespaceFacts, PodFacts, SidecarFacts } from '../policy/types.js';
 import { clusterError } from '../cli/exit-codes.js';
 import { accessHint, describeApiError } from '../kube/api-error.js';
-import { ResourceWatcher, SYSTEM_CLOCK, type Clock, type ListPage, type RestartReason } from '../kube/resource-watcher.js';
+import { clientPaging, ResourceWatcher, SYSTEM_CLOCK, toListPage, type Clock, type ClientList, type RestartReason } from '../kube/resource-watcher.js';
 import type { ClusterView } from './cluster-view.js';
 import type { ServiceCatalogView } from '../policy/service-facts.js';
 import { ServiceCatalog } from './service-catalog.js';
 import { catalogWatchers } from './service-catalog-watchers.js';
-import { ISTIO_NETWORKING_GROUP, OPT_IN_LABELS, toNamespaceFacts, toPodFacts, toSidecarFacts } from './objects.js';
+import { NamespacedStore } from './namespaced-store.js';
+import { ISTIO_NETWORKING_GROUP, OPT_IN_LABELS, namespacedName, toNamespaceFacts, toPodFacts, toSidecarFacts } from './objects.js';
 
 export interface WatchClusterViewOptions {
   readonly kubeConfig: KubeConfig;
@@ -28,16 +29,6 @@ export interface RetryingStartOptions extends WatchClusterViewOptions {
   readonly onDiscoveryError?: (error: unknown, attempt: number, retryInMs: number) => void;
   /** The probe succeeded and the watches started. */
   readonly onStarted?: (sidecarVersion: string) => void;
-}
-
-interface RawList {
-  metadata?: { resourceVersion?: string; _continue?: string; continue?: string };
-  items?: unknown[];
-}
-
-function toPage(list: RawList): ListPage {
-  const token = list.metadata?._continue ?? list.metadata?.continue;
-  return { items: list.items ?? [], resourceVersion: list.metadata?.resourceVersion ?? '', ...(token ? { continueToken: token } : {}) };
 }
 
 /**
@@ -69,11 +60,10 @@ export async function discoverSidecarVersion(api: CustomObjectsApi): Promise<str
  */
 export class WatchClusterView implements ClusterView {
   readonly #namespaces = new Map<string, NamespaceFacts>();
-  readonly #sidecars = new Map<string, Map<string, SidecarFacts>>();
-  /** Per-namespace arrays handed to lookups, rebuilt only after that namespace changes. */
-  readonly #sidecarLists = new Map<string, readonly SidecarFacts[]>();
-  /** Per pod watch (one per opt-in label): namespace → pod name → facts. */
-  readonly #pods: Map<string, Map<string, PodFacts>>[] = OPT_IN_LABELS.map(() => new Map());
+  readonly #sidecars = new NamespacedStore<SidecarFacts>();
+  /** One store per pod watch (one per opt-in label). */
+  readonly #pods: NamespacedStore<PodFacts>[] = OPT_IN_LABELS.map(() => new NamespacedStore<PodFacts>());
+  /** Per namespace, the pods of every watch merged; rebuilt only after that namespace changes. */
   readonly #podLists = new Map<string, readonly PodFacts[]>();
   #watchers: ResourceWatcher[] = [];
   /** Kept apart from #watchers: admission never waits on them (no catalog = no prediction). */
@@ -117,11 +107,11 @@ export class WatchClusterView implements ClusterView {
       ...common,
       resource: 'namespaces',
       path: '/api/v1/namespaces',
-      list: async ({ limit, continueToken }) => toPage((await core.listNamespace({ limit, ...(continueToken ? { _continue: continueToken } : {}) })) as RawList),
+      list: async (page) => toListPage(await core.listNamespace(clientPaging(page)), (o) => toNamespaceFacts(o)),
       events: {
         onReplace: (items) => {
           this.#namespaces.clear();
-          for (const item of items) this.#putNamespace(item);
+          for (const facts of items) this.#namespaces.set(facts.name, facts);
         },
         onEvent: (type, object) => (type === 'DELETED' ? this.#deleteNamespace(object) : this.#putNamespace(object)),
         onRestart: restarted('namespaces'),
@@ -131,77 +121,60 @@ export class WatchClusterView implements ClusterView {
       ...common,
       resource: 'sidecars',
       path: `/apis/${ISTIO_NETWORKING_GROUP}/${sidecarVersion}/sidecars`,
-      list: async ({ limit, continueToken }) =>
-        toPage(
-          (await custom.listClusterCustomObject({
-            group: ISTIO_NETWORKING_GROUP,
-            version: sidecarVersion,
-            plural: 'sidecars',
-            limit,
-            ...(continueToken ? { _continue: continueToken } : {}),
-          })) as RawList,
+      list: async (page) =>
+        toListPage(
+          (await custom.listClusterCustomObject({ group: ISTIO_NETWORKING_GROUP, version: sidecarVersion, plural: 'sidecars', ...clientPaging(page) })) as ClientList,
+          (o) => toSidecarFacts(o),
         ),
       events: {
-        onReplace: (items) => {
-          this.#sidecars.clear();
-          this.#sidecarLists.clear();
-          for (const item of items) this.#putSidecar(item);
-        },
+        onReplace: (items) => this.#sidecars.replace(items),
         onEvent: (type, object) => (type === 'DELETED' ? this.#deleteSidecar(object) : this.#putSidecar(object)),
         onRestart: restarted('sidecars'),
       },
     });
     const pods = OPT_IN_LABELS.map((label, index) => {
-      const byNamespace = this.#pods[index] ?? new Map<string, Map<string, PodFacts>>();
+      const store = this.#pods[index] ?? new NamespacedStore<PodFacts>();
       const resource = label === OPT_IN_LABELS[0] ? 'pods-inject' : 'pods-rev';
       return new ResourceWatcher({
         ...common,
         resource,
         path: '/api/v1/pods',
         labelSelector: label,
-        list: async ({ limit, continueToken }) =>
-          toPage((await core.listPodForAllNamespaces({ labelSelector: label, limit, ...(continueToken ? { _continue: continueToken } : {}) })) as RawList),
+        list: async (page) => toListPage(await core.listPodForAllNamespaces({ labelSelector: label, ...clientPaging(page) }), (o) => toPodFacts(withPodKind(o))),
         events: {
           onReplace: (items) => {
-            byNamespace.clear();
+            store.replace(items);
             this.#podLists.clear();
-            for (const item of items) this.#putPod(byNamespace, item);
           },
-          onEvent: (type, object) => (type === 'DELETED' ? this.#deletePod(byNamespace, object) : this.#putPod(byNamespace, object)),
+          onEvent: (type, object) => (type === 'DELETED' ? this.#deletePod(store, object) : this.#putPod(store, object)),
           onRestart: restarted(resource),
         },
       });
     });
     this.#watchers = [namespaces, sidecars, ...pods];
     this.#catalogWatchers =
-      options.watchCatalog === false ? [] : catalogWatchers({ ...common, kubeConfig: options.kubeConfig, catalog: this.#catalog, istioVersion: sidecarVersion, restarted });
+      options.watchCatalog === false ? [] : catalogWatchers({ common, kubeConfig: options.kubeConfig, catalog: this.#catalog, istioVersion: sidecarVersion, restarted });
     for (const watcher of [...this.#watchers, ...this.#catalogWatchers]) watcher.start();
   }
 
-  #putPod(byNamespace: Map<string, Map<string, PodFacts>>, object: unknown): void {
+  #putPod(store: NamespacedStore<PodFacts>, object: unknown): void {
     const facts = toPodFacts(withPodKind(object));
-    if (!facts) return this.#deletePod(byNamespace, object);
-    let map = byNamespace.get(facts.namespace);
-    if (!map) byNamespace.set(facts.namespace, (map = new Map()));
-    map.set(facts.name, facts);
+    if (!facts) return this.#deletePod(store, object);
+    store.put(facts);
     this.#podLists.delete(facts.namespace);
   }
 
-  #deletePod(byNamespace: Map<string, Map<string, PodFacts>>, object: unknown): void {
-    const metadata = (object as { metadata?: { namespace?: unknown; name?: unknown } } | null)?.metadata;
-    if (typeof metadata?.namespace !== 'string' || typeof metadata.name !== 'string') return;
-    const map = byNamespace.get(metadata.namespace);
-    map?.delete(metadata.name);
-    if (map?.size === 0) byNamespace.delete(metadata.namespace);
-    this.#podLists.delete(metadata.namespace);
+  #deletePod(store: NamespacedStore<PodFacts>, object: unknown): void {
+    const named = namespacedName(object);
+    if (!named) return;
+    store.delete(named.namespace, named.name);
+    this.#podLists.delete(named.namespace);
   }
 
   #counts(): Record<string, number> {
-    let sidecars = 0;
-    for (const map of this.#sidecars.values()) sidecars += map.size;
     const pods = new Set<string>();
-    for (const byNamespace of this.#pods) for (const [namespace, map] of byNamespace) for (const name of map.keys()) pods.add(`${namespace}/${name}`);
-    return { namespaces: this.#namespaces.size, sidecars, pods: pods.size, ...(this.#catalogWatchers.length > 0 ? this.#catalog.counts() : {}) };
+    for (const store of this.#pods) for (const pod of store.all()) pods.add(`${pod.namespace}/${pod.name}`);
+    return { namespaces: this.#namespaces.size, sidecars: this.#sidecars.size, pods: pods.size, ...(this.#catalogWatchers.length > 0 ? this.#catalog.counts() : {}) };
   }
 
   #ages(): Record<string, number> {
@@ -260,20 +233,12 @@ export class WatchClusterView implements ClusterView {
 
   #putSidecar(object: unknown): void {
     const facts = toSidecarFacts(object);
-    if (!facts) return;
-    let map = this.#sidecars.get(facts.namespace);
-    if (!map) this.#sidecars.set(facts.namespace, (map = new Map()));
-    map.set(facts.name, facts);
-    this.#sidecarLists.delete(facts.namespace);
+    if (facts) this.#sidecars.put(facts);
   }
 
   #deleteSidecar(object: unknown): void {
     const facts = toSidecarFacts(object);
-    if (!facts) return;
-    const map = this.#sidecars.get(facts.namespace);
-    map?.delete(facts.name);
-    if (map?.size === 0) this.#sidecars.delete(facts.namespace);
-    this.#sidecarLists.delete(facts.namespace);
+    if (facts) this.#sidecars.delete(facts.namespace, facts.name);
   }
 
   namespace(name: string): NamespaceFacts | undefined {
@@ -281,19 +246,14 @@ export class WatchClusterView implements ClusterView {
   }
 
   sidecars(namespace: string): readonly SidecarFacts[] {
-    let list = this.#sidecarLists.get(namespace);
-    if (list === undefined) {
-      list = [...(this.#sidecars.get(namespace)?.values() ?? [])];
-      this.#sidecarLists.set(namespace, list);
-    }
-    return list;
+    return this.#sidecars.list(namespace);
   }
 
   optedInPods(namespace: string): readonly PodFacts[] {
     let list = this.#podLists.get(namespace);
     if (list === undefined) {
       const merged = new Map<string, PodFacts>();
-      for (const byNamespace of this.#pods) for (const [name, pod] of byNamespace.get(namespace) ?? []) merged.set(name, pod);
+      for (const store of this.#pods) for (const pod of store.list(namespace)) merged.set(pod.name, pod);
       list = [...merged.values()];
       this.#podLists.set(namespace, list);
     }

@@ -1,19 +1,40 @@
 import type { Watch } from '@kubernetes/client-node';
 
 /** One page of a LIST, normalised (typed clients say `_continue`, raw JSON says `continue`). */
-export interface ListPage {
-  readonly items: readonly unknown[];
+export interface ListPage<T = unknown> {
+  readonly items: readonly T[];
   readonly resourceVersion: string;
   readonly continueToken?: string;
 }
 
-export type ListPageFn = (page: { limit: number; continueToken?: string }) => Promise<ListPage>;
+export type ListPageFn<T = unknown> = (page: { limit: number; continueToken?: string }) => Promise<ListPage<T>>;
+
+/** A typed client's LIST reply, as far as paging reads it. */
+export interface ClientList {
+  metadata?: { resourceVersion?: string; _continue?: string; continue?: string };
+  items?: unknown[];
+}
+
+/** A page request as a typed client's list call takes it (`_continue`). */
+export function clientPaging(page: { limit: number; continueToken?: string }): { limit: number; _continue?: string } {
+  return { limit: page.limit, ...(page.continueToken ? { _continue: page.continueToken } : {}) };
+}
+
+/**
+ * A typed client's LIST reply as a ListPage, each item reduced by `reduce` as the page arrives
+ * (undefined drops it): a full object never outlives its page.
+ */
+export function toListPage<T>(list: ClientList, reduce: (item: unknown) => T | undefined): ListPage<T> {
+  const token = list.metadata?._continue ?? list.metadata?.continue;
+  const items = (list.items ?? []).map(reduce).filter((facts) => facts !== undefined);
+  return { items, resourceVersion: list.metadata?.resourceVersion ?? '', ...(token ? { continueToken: token } : {}) };
+}
 
 export type RestartReason = 'gone' | 'error' | 'closed' | 'stale' | 'list-error';
 
-export interface WatcherEvents {
-  /** The full contents after a (re-)list: replaces everything held before. */
-  onReplace(items: readonly unknown[]): void;
+export interface WatcherEvents<T = unknown> {
+  /** The full contents after a (re-)list, as `list` reduced them: replaces everything held before. */
+  onReplace(items: readonly T[]): void;
   onEvent(type: 'ADDED' | 'MODIFIED' | 'DELETED', object: unknown): void;
   onRestart?(reason: RestartReason, error?: unknown): void;
 }
@@ -32,16 +53,16 @@ export const SYSTEM_CLOCK: Clock = {
   clearInterval: (handle) => clearInterval(handle as NodeJS.Timeout),
 };
 
-export interface ResourceWatcherOptions {
+export interface ResourceWatcherOptions<T = unknown> {
   /** Label for logs and metrics, e.g. `namespaces`. */
   readonly resource: string;
   /** Path of the collection, e.g. `/api/v1/namespaces`. */
   readonly path: string;
-  readonly list: ListPageFn;
+  readonly list: ListPageFn<T>;
   /** A label selector for the watch; `list` must apply the same one. */
   readonly labelSelector?: string;
   readonly watch: Pick<Watch, 'watch'>;
-  readonly events: WatcherEvents;
+  readonly events: WatcherEvents<T>;
   /** A watch with no event or bookmark for this long is restarted; the view counts as stale. */
   readonly staleAfterMs?: number;
   readonly pageSize?: number;
@@ -61,20 +82,20 @@ function isGone(error: unknown): boolean {
  * stall without an error). Built on client-node's `Watch` rather than its informer so that sync,
  * staleness and restarts are observable.
  */
-export class ResourceWatcher {
-  readonly #options: ResourceWatcherOptions;
+export class ResourceWatcher<T = unknown> {
+  readonly #options: ResourceWatcherOptions<T>;
   readonly #clock: Clock;
   #stopped = true;
   #listed = false;
   #resourceVersion = '';
   #lastActivity = 0;
   #abort: AbortController | undefined;
-  /** Ends the current watch wait at once (stop() before the watch request has even connected). */
+  /** Ends the current wait at once: a watch (even before its request has connected) or a backoff. */
   #cancel: (() => void) | undefined;
   #loop: Promise<void> | undefined;
   #restarts = 0;
 
-  constructor(options: ResourceWatcherOptions) {
+  constructor(options: ResourceWatcherOptions<T>) {
     this.#options = options;
     this.#clock = options.clock ?? SYSTEM_CLOCK;
   }
@@ -118,13 +139,26 @@ export class ResourceWatcher {
     this.#lastActivity = this.#clock.now();
   }
 
+  /**
+   * The backoff before the next try; stop() ends it at once. The clock's sleep alone would hold
+   * stop() for up to `backoff.maxMs`, and the system clock's timer is unref'd: with nothing else
+   * keeping the process alive, stop() would never resolve.
+   */
+  async #backoff(ms: number): Promise<void> {
+    if (this.#stopped) return;
+    await new Promise<void>((resolve) => {
+      this.#cancel = resolve;
+      void this.#clock.sleep(ms).then(resolve);
+    });
+  }
+
   #restart(reason: RestartReason, error?: unknown): void {
     this.#restarts += 1;
     this.#options.events.onRestart?.(reason, error);
   }
 
   async #list(): Promise<void> {
-    const items: unknown[] = [];
+    const items: T[] = [];
     let continueToken: string | undefined;
     let resourceVersion = '';
     do {
@@ -199,7 +233,7 @@ export class ResourceWatcher {
         } catch (error) {
           if (this.#stopped) break;
           this.#restart('list-error', error);
-          await this.#clock.sleep(delay);
+          await this.#backoff(delay);
           delay = Math.min(delay * 2, backoff.maxMs);
           continue;
         }
@@ -209,7 +243,7 @@ export class ResourceWatcher {
       this.#restart(ended.reason, ended.error);
       if (ended.reason === 'gone' || ended.reason === 'error') needList = true;
       if (ended.reason === 'error') {
-        await this.#clock.sleep(delay);
+        await this.#backoff(delay);
         delay = Math.min(delay * 2, backoff.maxMs);
       } else {
         delay = backoff.initialMs;

@@ -36,6 +36,18 @@ function metadataOf(object: Record<string, unknown>): Record<string, unknown> {
   return isRecord(object.metadata) ? object.metadata : {};
 }
 
+/**
+ * A namespaced object's metadata, namespace and name; `defaultNamespace` when it carries no
+ * namespace (a manifest applied with `-n`). Undefined when it is not an object or lacks either.
+ */
+export function namespacedName(object: unknown, defaultNamespace?: string): { metadata: Record<string, unknown>; namespace: string; name: string } | undefined {
+  if (!isRecord(object)) return undefined;
+  const metadata = metadataOf(object);
+  const namespace = typeof metadata.namespace === 'string' && metadata.namespace !== '' ? metadata.namespace : defaultNamespace;
+  if (typeof metadata.name !== 'string' || metadata.name === '' || namespace === undefined) return undefined;
+  return { metadata, namespace, name: metadata.name };
+}
+
 /** A Namespace object (as served by the API or read from YAML) reduced to what the policy reads. */
 export function toNamespaceFacts(object: unknown): NamespaceFacts | undefined {
   if (!isRecord(object)) return undefined;
@@ -56,10 +68,9 @@ export function toNamespaceFacts(object: unknown): NamespaceFacts | undefined {
  * object carries none (a manifest applied with `-n`).
  */
 export function toSidecarFacts(object: unknown, defaultNamespace?: string): SidecarFacts | undefined {
-  if (!isRecord(object)) return undefined;
-  const metadata = metadataOf(object);
-  const namespace = typeof metadata.namespace === 'string' && metadata.namespace !== '' ? metadata.namespace : defaultNamespace;
-  if (typeof metadata.name !== 'string' || metadata.name === '' || namespace === undefined) return undefined;
+  const named = namespacedName(object, defaultNamespace);
+  if (!named || !isRecord(object)) return undefined;
+  const { metadata, namespace, name } = named;
   const spec = isRecord(object.spec) ? object.spec : {};
   const egress = Array.isArray(spec.egress) ? spec.egress : [];
   const egressHosts = egress.flatMap((listener) =>
@@ -68,7 +79,7 @@ export function toSidecarFacts(object: unknown, defaultNamespace?: string): Side
   const selector = isRecord(spec.workloadSelector) ? spec.workloadSelector : undefined;
   const facts: SidecarFacts = {
     namespace,
-    name: metadata.name,
+    name,
     egressHosts,
     hasEgress: egress.length > 0,
     ...(selector !== undefined ? { workloadSelector: toLabels(selector.labels) } : {}),

@@ -1,6 +1,6 @@
 import { ISTIO_REV, SIDECAR_INJECT } from './annotations.js';
 import { findProxyContainer, isGatewayPod } from './mesh-membership.js';
-import { isRecord } from './object-facts.js';
+import { isRecord, namespacedName } from './object-facts.js';
 import type { Labels, PodFacts } from './types.js';
 import { podTemplateOf } from './workload-view.js';
 
@@ -27,10 +27,9 @@ const POD = { group: '', kind: 'Pod' };
  */
 export function toPodFacts(object: unknown, defaultNamespace?: string): PodFacts | undefined {
   if (!isRecord(object) || object.kind !== 'Pod' || object.apiVersion !== 'v1') return undefined;
-  const metadata = isRecord(object.metadata) ? object.metadata : {};
-  const namespace = typeof metadata.namespace === 'string' && metadata.namespace !== '' ? metadata.namespace : defaultNamespace;
-  if (typeof metadata.name !== 'string' || metadata.name === '' || namespace === undefined) return undefined;
+  const named = namespacedName(object, defaultNamespace);
+  if (!named) return undefined;
   const pod = podTemplateOf(POD, object);
   if (!pod || !hasOptInLabel(pod.labels) || findProxyContainer(pod) === undefined) return undefined;
-  return { namespace, name: metadata.name, labels: pod.labels, gatewayShaped: isGatewayPod(pod) };
+  return { namespace: named.namespace, name: named.name, labels: pod.labels, gatewayShaped: isGatewayPod(pod) };
 }

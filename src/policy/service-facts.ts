@@ -1,4 +1,4 @@
-import { isRecord, toLabels } from './object-facts.js';
+import { isRecord, namespacedName, toLabels } from './object-facts.js';
 
 /**
  * The compact facts the import computation reads from Services, ServiceEntries and
@@ -41,16 +41,10 @@ export interface EndpointSliceFacts {
   readonly endpoints: number;
 }
 
-function metadataOf(object: Record<string, unknown>): Record<string, unknown> {
-  return isRecord(object.metadata) ? object.metadata : {};
-}
-
 function namedIn(object: unknown, defaultNamespace?: string): { metadata: Record<string, unknown>; spec: Record<string, unknown>; namespace: string; name: string } | undefined {
-  if (!isRecord(object)) return undefined;
-  const metadata = metadataOf(object);
-  const namespace = typeof metadata.namespace === 'string' && metadata.namespace !== '' ? metadata.namespace : defaultNamespace;
-  if (typeof metadata.name !== 'string' || metadata.name === '' || namespace === undefined) return undefined;
-  return { metadata, spec: isRecord(object.spec) ? object.spec : {}, namespace, name: metadata.name };
+  const named = namespacedName(object, defaultNamespace);
+  if (!named || !isRecord(object)) return undefined;
+  return { ...named, spec: isRecord(object.spec) ? object.spec : {} };
 }
 
 /** Splits an exportTo list (array, or the annotation's comma-separated string); empty reads as unset. */

@@ -175,7 +175,6 @@ t.test('startRetrying: an API server that comes up late, then Istio CRDs applied
   let started: string | undefined;
   const view = WatchClusterView.startRetrying({
     kubeConfig,
-    watchCatalog: false, // the retrying start is the subject; the catalog's own watches are tested apart
     backoff: { initialMs: 20, maxMs: 100 },
     onDiscoveryError: (error) => errors.push(String((error as Error).message)),
     onStarted: (version) => (started = version),
@@ -203,7 +202,7 @@ t.test('startRetrying: close() ends the retry loop', async (t) => {
   const kubeConfig = server.kubeConfig();
   await server.stop();
   let attempts = 0;
-  const view = WatchClusterView.startRetrying({ kubeConfig, watchCatalog: false, backoff: { initialMs: 10, maxMs: 10 }, onDiscoveryError: () => (attempts += 1) });
+  const view = WatchClusterView.startRetrying({ kubeConfig, backoff: { initialMs: 10, maxMs: 10 }, onDiscoveryError: () => (attempts += 1) });
   await eventually(() => attempts >= 1, 'a first attempt');
   await view.close();
   const after = attempts;

@@ -1,6 +1,5 @@
 /** Builders for Services, EndpointSlices and ServiceEntries, and a catalog built from them. */
 import { ServiceCatalog } from '../../src/cluster/service-catalog.js';
-import { classifyCatalogObject } from '../../src/policy/service-facts.js';
 
 export type Json = Record<string, unknown>;
 
@@ -45,11 +44,6 @@ export function serviceEntry(
 /** A catalog holding these objects, fed the way the file view feeds it. */
 export function catalogOf(objects: readonly Json[]): ServiceCatalog {
   const catalog = new ServiceCatalog();
-  for (const object of objects) {
-    const kind = classifyCatalogObject(object);
-    if (kind === 'Service') catalog.putService(object);
-    else if (kind === 'ServiceEntry') catalog.putServiceEntry(object);
-    else if (kind === 'EndpointSlice') catalog.putEndpointSlice(object);
-  }
+  for (const object of objects) catalog.putObject(object);
   return catalog;
 }

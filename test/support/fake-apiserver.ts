@@ -347,13 +347,14 @@ export class FakeApiServer {
 
   /** The objects of one type (and namespace), sorted by key; reused while nothing changes, so a paged LIST is not O(n log n) per page. */
   #sortedScope(type: ResourceType, namespace: string | undefined): [string, Obj][] {
-    const cacheKey = `${this.#rv}\u0000${type.group}/${type.version}/${type.plural}\u0000${namespace ?? ''}`;
+    if (this.#listCacheRv !== this.#rv) {
+      this.#listCache.clear();
+      this.#listCacheRv = this.#rv;
+    }
+    // Storage is version-independent (#asVersion applies the version per response), so the key has none.
+    const cacheKey = `${type.group}/${type.plural}\u0000${namespace ?? ''}`;
     let all = this.#listCache.get(cacheKey);
     if (all === undefined) {
-      if (this.#listCacheRv !== this.#rv) {
-        this.#listCache.clear();
-        this.#listCacheRv = this.#rv;
-      }
       all = [...this.#objects.entries()].filter(([key]) => this.#inScope(type, key, namespace)).sort(([a], [b]) => a.localeCompare(b));
       this.#listCache.set(cacheKey, all);
     }
