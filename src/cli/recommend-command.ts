@@ -323,7 +323,8 @@ export async function runRecommendCalibrate(options: CalibrateCommandOptions, io
   const source = io.source ?? sourceFromOptions(options, io.now);
   const [memory, scope] = await Promise.all([source.memory(), source.scope()]);
   reportWarnings(source, io);
-  const found = MEMORY_SIGNALS.filter((signal) => calibrationSamples(memory.series, scope.proxies, signal).length > 0);
+  const samplesOf = new Map(MEMORY_SIGNALS.map((s) => [s, calibrationSamples(memory.series, scope.proxies, s)] as const));
+  const found = MEMORY_SIGNALS.filter((s) => (samplesOf.get(s) ?? []).length > 0);
   const signal = options.signal !== 'auto' ? options.signal : (CONTAINER_SIGNALS.find((s) => found.includes(s)) ?? found[0]);
   if (signal === undefined) {
     throw usageError(
@@ -332,7 +333,7 @@ export async function runRecommendCalibrate(options: CalibrateCommandOptions, io
   }
   const fit = (() => {
     try {
-      return fitMemoryModel(calibrationSamples(memory.series, scope.proxies, signal), options.endpointBytes);
+      return fitMemoryModel(samplesOf.get(signal) ?? [], options.endpointBytes);
     } catch (error) {
       if (!(error instanceof CalibrationError)) throw error;
       throw usageError(`cannot calibrate from ${MEMORY_SIGNAL_NAMES[signal]}: ${error.message}${found.length > 1 ? ` (measures found: ${found.join(', ')}; --signal picks one)` : ''}`);
