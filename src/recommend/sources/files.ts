@@ -79,16 +79,9 @@ function isPodObject(value: unknown): value is PodObject {
 }
 
 /**
- * Pods from `kubectl get pods -A -o yaml` (a List or PodList), JSON, or multi-document YAML;
- * only those running istio-proxy.
- *
- * @example podFactsFromManifest(await readFile('pods.yaml', 'utf8')).length // 7
+ * The pods of `kubectl get pods -A -o yaml` (a List or PodList), JSON, or multi-document YAML
+ * that run istio-proxy.
  */
-export function podFactsFromManifest(text: string): PodFacts[] {
-  return proxyPodsFromManifest(text).map(podFactsFromPod);
-}
-
-/** The pod objects of a manifest that run istio-proxy. */
 function proxyPodsFromManifest(text: string): PodObject[] {
   const pods: PodObject[] = [];
   for (const doc of parseAllDocuments(text)) {
