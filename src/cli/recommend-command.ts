@@ -1,4 +1,3 @@
-import { KubeConfig } from '@kubernetes/client-node';
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { compareQuantities, isResourceQuantity } from '../policy/quantity.js';
 import { parseDuration } from '../recommend/duration.js';
@@ -19,6 +18,8 @@ import { AGENT_RSS_METRIC, CONTAINER_SIGNALS, MEMORY_SIGNAL_NAMES, MEMORY_SIGNAL
 import type { SkippedWorkload } from '../recommend/size-workloads.js';
 import { profilesReport, scopeReport } from '../report/recommend-report.js';
 import { writeHtml } from '../report/write-html.js';
+import { clusterFailure } from '../kube/cluster-access.js';
+import { resolveKubeConfig } from '../kube/kubeconfig.js';
 import type { RegisterCommand } from './commands.js';
 import { usageError } from './exit-codes.js';
 import { withExamples } from './help.js';
@@ -105,24 +106,25 @@ export function sourceFromOptions(options: SourceOptions, now?: () => Date): Rec
     const fileOptions = { ...(options.pods === undefined ? {} : { podsFile: options.pods }), ...(options.namespace === undefined ? {} : { namespace: options.namespace }) };
     return snapshotSource(() => readStatsFiles(paths, fileOptions), warnings);
   }
-  const kubeConfig = new KubeConfig();
-  if (options.kubeconfig === undefined) kubeConfig.loadFromDefault();
-  else kubeConfig.loadFromFile(options.kubeconfig);
-  if (options.context !== undefined) kubeConfig.setCurrentContext(options.context);
-  return snapshotSource(
-    () =>
-      scrapePodProxies(
-        {
-          kubeConfig,
-          samples: options.samples,
-          intervalMs: parseDuration(options.interval) * 1000,
-          ...(options.namespace === undefined ? {} : { namespace: options.namespace }),
-          ...(options.selector === undefined ? {} : { labelSelector: options.selector }),
-        },
-        warnings,
-      ),
-    warnings,
-  );
+  // The kubeconfig as every command finds it: a missing or unusable one, or an unreachable server, is exit 3 naming what was tried.
+  const { kubeConfig, origin } = resolveKubeConfig({
+    ...(options.kubeconfig === undefined ? {} : { kubeconfigPath: options.kubeconfig }),
+    ...(options.context === undefined ? {} : { context: options.context }),
+  });
+  const scrape = {
+    kubeConfig,
+    samples: options.samples,
+    intervalMs: parseDuration(options.interval) * 1000,
+    ...(options.namespace === undefined ? {} : { namespace: options.namespace }),
+    ...(options.selector === undefined ? {} : { labelSelector: options.selector }),
+  };
+  return snapshotSource(async () => {
+    try {
+      return await scrapePodProxies(scrape, warnings);
+    } catch (error) {
+      throw clusterFailure(error, kubeConfig, origin);
+    }
+  }, warnings);
 }
 
 /** Flags that only one source reads: given with another source, they would be ignored. */
@@ -364,7 +366,7 @@ function withSourceOptions(command: Command): Command {
     .option('--pod-proxy', "read each istio-proxy's merged agent + Envoy stats through the API server's pod proxy (port 15020)")
     .option('--from-files <paths...>', 'read saved outputs, detected by content: /stats/prometheus, /stats, /clusters, /config_dump, /memory, Prometheus API JSON, istioctl bug-report trees (<namespace>/<pod>[@n].<ext> when the content names no pod)')
     .option('--pods <file>', 'with --from-files: kubectl get pods -o yaml output, for labels, owners, limits and OOM kills')
-    .option('--kubeconfig <path>', 'with --pod-proxy: kubeconfig file (default: KUBECONFIG, ~/.kube/config, in-cluster)')
+    .option('--kubeconfig <path>', 'with --pod-proxy: kubeconfig file (default: in-cluster, KUBECONFIG, ~/.kube/config)')
     .option('--context <name>', 'with --pod-proxy: kubeconfig context')
     .option('-n, --namespace <name>', 'only this namespace (every source)')
     .option('-l, --selector <labels>', 'with --pod-proxy: pod label selector')

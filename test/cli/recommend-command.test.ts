@@ -91,6 +91,29 @@ t.test('usage errors', async (t) => {
   t.equal(badFormat.code, 2);
 });
 
+t.test('recommend --pod-proxy without a usable cluster: exit 3 (src/cli/exit-codes.ts), naming what was tried, nothing on stdout', async (t) => {
+  const dir = t.testdir();
+  const missing = await runCli(['recommend', 'scope', '--pod-proxy', '--kubeconfig', join(dir, 'nope')]);
+  t.equal(missing.code, 3, missing.stderr);
+  t.match(missing.stderr, /^sidecar-guard: --kubeconfig \S+nope: no such file/);
+  // A server that is not there: a port just freed.
+  const { createServer } = await import('node:net');
+  const probe = createServer();
+  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+  const { port } = probe.address() as { port: number };
+  await new Promise<void>((resolve) => probe.close(() => resolve()));
+  const kubeconfig = join(dir, 'kubeconfig');
+  await writeFile(
+    kubeconfig,
+    `apiVersion: v1\nkind: Config\nclusters: [{name: gone, cluster: {server: "https://127.0.0.1:${port}", insecure-skip-tls-verify: true}}]\nusers: [{name: me, user: {token: tok}}]\ncontexts: [{name: gone, context: {cluster: gone, user: me}}]\ncurrent-context: gone\n`,
+  );
+  const unreachable = await runCli(['recommend', 'profiles', '--pod-proxy', '--kubeconfig', kubeconfig]);
+  t.equal(unreachable.code, 3, unreachable.stderr);
+  t.match(unreachable.stderr, new RegExp(`cannot reach the Kubernetes API server https://127\\.0\\.0\\.1:${port} \\(from --kubeconfig `));
+  t.equal(unreachable.stdout, '');
+  t.notMatch(unreachable.stderr, /\n\s+at /, 'no stack trace');
+});
+
 t.test('the action function, in process, with an injected source', async (t) => {
   const out: string[] = [];
   const options = { output: 'json', maxProfiles: 3, percentile: 90, headroom: 0.15, limitRatio: 2, cpu: '100m', cpuLimit: '1000m' } as ProfilesCommandOptions;
