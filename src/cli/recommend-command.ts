@@ -90,6 +90,9 @@ export function sourceFromOptions(options: SourceOptions, now?: () => Date): Rec
   const chosen = [options.prometheus !== undefined, options.podProxy === true, options.fromFiles !== undefined].filter(Boolean).length;
   if (chosen !== 1) throw new Error('give exactly one source: --prometheus URL, --pod-proxy, or --from-files PATH…');
   if (options.prometheus !== undefined) {
+    if (!URL.canParse(options.prometheus) || !['http:', 'https:'].includes(new URL(options.prometheus).protocol)) {
+      throw usageError(`--prometheus ${options.prometheus}: not an http:// or https:// URL: give the server's address, e.g. http://prometheus.monitoring:9090`);
+    }
     return prometheusSource({
       url: options.prometheus,
       windowSeconds: parseDuration(options.window),

@@ -114,6 +114,14 @@ t.test('recommend --pod-proxy without a usable cluster: exit 3 (src/cli/exit-cod
   t.notMatch(unreachable.stderr, /\n\s+at /, 'no stack trace');
 });
 
+t.test('--prometheus must be an http(s) URL: a usage error naming it', async (t) => {
+  const options = { output: 'table', maxProfiles: 3, percentile: 90, headroom: 0.15, limitRatio: 2, cpu: '100m', cpuLimit: '1000m' } as ProfilesCommandOptions;
+  const io = { stdout: () => undefined, stderr: () => undefined };
+  for (const url of ['notaurl', 'prometheus:9090']) {
+    await t.rejects(runRecommendProfiles({ ...options, prometheus: url, window: '1h', step: '5m' }, io), { message: `--prometheus ${url}: not an http:// or https:// URL: give the server's address, e.g. http://prometheus.monitoring:9090`, exitCode: 2 }, url);
+  }
+});
+
 t.test('the action function, in process, with an injected source', async (t) => {
   const out: string[] = [];
   const options = { output: 'json', maxProfiles: 3, percentile: 90, headroom: 0.15, limitRatio: 2, cpu: '100m', cpuLimit: '1000m' } as ProfilesCommandOptions;
