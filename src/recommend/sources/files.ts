@@ -1,7 +1,7 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { basename, dirname, join, sep } from 'node:path';
 import { parseAllDocuments } from 'yaml';
-import type { StatsSnapshot } from '../envoy-snapshot.js';
+import type { ListedProxy, StatsSnapshot } from '../envoy-snapshot.js';
 import type { PodFacts, ProxyInventory } from '../observations.js';
 import type { Sample } from '../prometheus-text.js';
 import { parsePrometheusText } from '../prometheus-text.js';
@@ -9,7 +9,7 @@ import type { PodObject } from '../workload-identity.js';
 import { hasProxy, podFactsFromName, podFactsFromPod } from '../workload-identity.js';
 import { describeFileError } from '../../fs-errors.js';
 import { readInput, unrecognisedInput } from './detect-input.js';
-import type { ProxyListing, SnapshotSet } from './source.js';
+import type { SnapshotSet } from './source.js';
 
 // Labels a Prometheus federation or scrape adds to name the pod (Istio's samples have used both).
 const NAMESPACE_LABELS = ['namespace', 'kubernetes_namespace'] as const;
@@ -130,7 +130,7 @@ export interface StatsFilesOptions {
 export async function readStatsFiles(paths: readonly string[], options: StatsFilesOptions = {}): Promise<SnapshotSet> {
   const files = (await Promise.all(paths.map(listInputFiles))).flat();
   const snapshots: StatsSnapshot[] = [];
-  const listings: ProxyListing[] = [];
+  const listings: ListedProxy[] = [];
   const namedPods: PodFacts[] = [];
   let bugReportPods: PodObject[] | undefined;
   let read = 0;
@@ -156,7 +156,7 @@ export async function readStatsFiles(paths: readonly string[], options: StatsFil
     read += 1;
     if ('listing' in input) {
       const ref = input.node ?? podFromPath(file);
-      listings.push({ namespace: ref.namespace, pod: ref.pod, format: input.format, ...input.listing });
+      listings.push({ namespace: ref.namespace, pod: ref.pod, ...input.listing });
       if (input.node !== undefined) namedPods.push(podFactsFromName(ref.namespace, ref.pod, { labels: input.node.labels, gateway: input.node.gateway }));
       continue;
     }
