@@ -81,6 +81,18 @@ export interface RecommendIo {
   now?: () => Date;
 }
 
+/** A duration flag in seconds; a bad one (or zero, where zero cannot work) is a usage error naming the flag. */
+function durationFlag(flag: string, value: string, zeroAllowed = false): number {
+  let seconds: number;
+  try {
+    seconds = parseDuration(value);
+  } catch (error) {
+    throw usageError(`${flag}: ${(error as Error).message}`);
+  }
+  if (seconds === 0 && !zeroAllowed) throw usageError(`${flag} ${value}: must be above zero`);
+  return seconds;
+}
+
 /**
  * The source the options name: exactly one of --prometheus, --pod-proxy, --from-files.
  *
@@ -95,8 +107,8 @@ export function sourceFromOptions(options: SourceOptions, now?: () => Date): Rec
     }
     return prometheusSource({
       url: options.prometheus,
-      windowSeconds: parseDuration(options.window),
-      stepSeconds: parseDuration(options.step),
+      windowSeconds: durationFlag('--window', options.window),
+      stepSeconds: durationFlag('--step', options.step),
       namespaceLabel: options.namespaceLabel,
       podLabel: options.podLabel,
       ...(options.namespace === undefined ? {} : { namespace: options.namespace }),
@@ -117,7 +129,7 @@ export function sourceFromOptions(options: SourceOptions, now?: () => Date): Rec
   const scrape = {
     kubeConfig,
     samples: options.samples,
-    intervalMs: parseDuration(options.interval) * 1000,
+    intervalMs: durationFlag('--interval', options.interval, true) * 1000,
     ...(options.namespace === undefined ? {} : { namespace: options.namespace }),
     ...(options.selector === undefined ? {} : { labelSelector: options.selector }),
   };

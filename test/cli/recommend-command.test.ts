@@ -122,6 +122,13 @@ t.test('--prometheus must be an http(s) URL: a usage error naming it', async (t)
   }
 });
 
+t.test('a bad --window or --step is a usage error naming the flag', async (t) => {
+  const options = { output: 'table', maxProfiles: 3, percentile: 90, headroom: 0.15, limitRatio: 2, cpu: '100m', cpuLimit: '1000m', prometheus: 'http://prometheus:9090' } as ProfilesCommandOptions;
+  const io = { stdout: () => undefined, stderr: () => undefined };
+  await t.rejects(runRecommendProfiles({ ...options, window: 'a week', step: '5m' }, io), { message: /^--window: not a duration: "a week"/, exitCode: 2 });
+  await t.rejects(runRecommendProfiles({ ...options, window: '7d', step: '0s' }, io), { message: '--step 0s: must be above zero', exitCode: 2 });
+});
+
 t.test('the action function, in process, with an injected source', async (t) => {
   const out: string[] = [];
   const options = { output: 'json', maxProfiles: 3, percentile: 90, headroom: 0.15, limitRatio: 2, cpu: '100m', cpuLimit: '1000m' } as ProfilesCommandOptions;
