@@ -1,4 +1,3 @@
-import { KubeConfig } from '@kubernetes/client-node';
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { compareQuantities, isResourceQuantity } from '../policy/quantity.js';
 import { parseDuration } from '../recommend/duration.js';
@@ -19,6 +18,8 @@ import { AGENT_RSS_METRIC, CONTAINER_SIGNALS, MEMORY_SIGNAL_NAMES, MEMORY_SIGNAL
 import type { SkippedWorkload } from '../recommend/size-workloads.js';
 import { profilesReport, scopeReport } from '../report/recommend-report.js';
 import { writeHtml } from '../report/write-html.js';
+import { clusterFailure } from '../kube/cluster-access.js';
+import { resolveKubeConfig } from '../kube/kubeconfig.js';
 import type { RegisterCommand } from './commands.js';
 import { usageError } from './exit-codes.js';
 import { withExamples } from './help.js';
@@ -80,6 +81,18 @@ export interface RecommendIo {
   now?: () => Date;
 }
 
+/** A duration flag in seconds; a bad one (or zero, where zero cannot work) is a usage error naming the flag. */
+function durationFlag(flag: string, value: string, zeroAllowed = false): number {
+  let seconds: number;
+  try {
+    seconds = parseDuration(value);
+  } catch (error) {
+    throw usageError(`${flag}: ${(error as Error).message}`);
+  }
+  if (seconds === 0 && !zeroAllowed) throw usageError(`${flag} ${value}: must be above zero`);
+  return seconds;
+}
+
 /**
  * The source the options name: exactly one of --prometheus, --pod-proxy, --from-files.
  *
@@ -89,10 +102,13 @@ export function sourceFromOptions(options: SourceOptions, now?: () => Date): Rec
   const chosen = [options.prometheus !== undefined, options.podProxy === true, options.fromFiles !== undefined].filter(Boolean).length;
   if (chosen !== 1) throw new Error('give exactly one source: --prometheus URL, --pod-proxy, or --from-files PATH…');
   if (options.prometheus !== undefined) {
+    if (!URL.canParse(options.prometheus) || !['http:', 'https:'].includes(new URL(options.prometheus).protocol)) {
+      throw usageError(`--prometheus ${options.prometheus}: not an http:// or https:// URL: give the server's address, e.g. http://prometheus.monitoring:9090`);
+    }
     return prometheusSource({
       url: options.prometheus,
-      windowSeconds: parseDuration(options.window),
-      stepSeconds: parseDuration(options.step),
+      windowSeconds: durationFlag('--window', options.window),
+      stepSeconds: durationFlag('--step', options.step),
       namespaceLabel: options.namespaceLabel,
       podLabel: options.podLabel,
       ...(options.namespace === undefined ? {} : { namespace: options.namespace }),
@@ -105,24 +121,25 @@ export function sourceFromOptions(options: SourceOptions, now?: () => Date): Rec
     const fileOptions = { ...(options.pods === undefined ? {} : { podsFile: options.pods }), ...(options.namespace === undefined ? {} : { namespace: options.namespace }) };
     return snapshotSource(() => readStatsFiles(paths, fileOptions), warnings);
   }
-  const kubeConfig = new KubeConfig();
-  if (options.kubeconfig === undefined) kubeConfig.loadFromDefault();
-  else kubeConfig.loadFromFile(options.kubeconfig);
-  if (options.context !== undefined) kubeConfig.setCurrentContext(options.context);
-  return snapshotSource(
-    () =>
-      scrapePodProxies(
-        {
-          kubeConfig,
-          samples: options.samples,
-          intervalMs: parseDuration(options.interval) * 1000,
-          ...(options.namespace === undefined ? {} : { namespace: options.namespace }),
-          ...(options.selector === undefined ? {} : { labelSelector: options.selector }),
-        },
-        warnings,
-      ),
-    warnings,
-  );
+  // The kubeconfig as every command finds it: a missing or unusable one, or an unreachable server, is exit 3 naming what was tried.
+  const { kubeConfig, origin } = resolveKubeConfig({
+    ...(options.kubeconfig === undefined ? {} : { kubeconfigPath: options.kubeconfig }),
+    ...(options.context === undefined ? {} : { context: options.context }),
+  });
+  const scrape = {
+    kubeConfig,
+    samples: options.samples,
+    intervalMs: durationFlag('--interval', options.interval, true) * 1000,
+    ...(options.namespace === undefined ? {} : { namespace: options.namespace }),
+    ...(options.selector === undefined ? {} : { labelSelector: options.selector }),
+  };
+  return snapshotSource(async () => {
+    try {
+      return await scrapePodProxies(scrape, warnings);
+    } catch (error) {
+      throw clusterFailure(error, kubeConfig, origin);
+    }
+  }, warnings);
 }
 
 /** Flags that only one source reads: given with another source, they would be ignored. */
@@ -323,7 +340,8 @@ export async function runRecommendCalibrate(options: CalibrateCommandOptions, io
   const source = io.source ?? sourceFromOptions(options, io.now);
   const [memory, scope] = await Promise.all([source.memory(), source.scope()]);
   reportWarnings(source, io);
-  const found = MEMORY_SIGNALS.filter((signal) => calibrationSamples(memory.series, scope.proxies, signal).length > 0);
+  const samplesOf = new Map(MEMORY_SIGNALS.map((s) => [s, calibrationSamples(memory.series, scope.proxies, s)] as const));
+  const found = MEMORY_SIGNALS.filter((s) => (samplesOf.get(s) ?? []).length > 0);
   const signal = options.signal !== 'auto' ? options.signal : (CONTAINER_SIGNALS.find((s) => found.includes(s)) ?? found[0]);
   if (signal === undefined) {
     throw usageError(
@@ -332,7 +350,7 @@ export async function runRecommendCalibrate(options: CalibrateCommandOptions, io
   }
   const fit = (() => {
     try {
-      return fitMemoryModel(calibrationSamples(memory.series, scope.proxies, signal), options.endpointBytes);
+      return fitMemoryModel(samplesOf.get(signal) ?? [], options.endpointBytes);
     } catch (error) {
       if (!(error instanceof CalibrationError)) throw error;
       throw usageError(`cannot calibrate from ${MEMORY_SIGNAL_NAMES[signal]}: ${error.message}${found.length > 1 ? ` (measures found: ${found.join(', ')}; --signal picks one)` : ''}`);
@@ -363,7 +381,7 @@ function withSourceOptions(command: Command): Command {
     .option('--pod-proxy', "read each istio-proxy's merged agent + Envoy stats through the API server's pod proxy (port 15020)")
     .option('--from-files <paths...>', 'read saved outputs, detected by content: /stats/prometheus, /stats, /clusters, /config_dump, /memory, Prometheus API JSON, istioctl bug-report trees (<namespace>/<pod>[@n].<ext> when the content names no pod)')
     .option('--pods <file>', 'with --from-files: kubectl get pods -o yaml output, for labels, owners, limits and OOM kills')
-    .option('--kubeconfig <path>', 'with --pod-proxy: kubeconfig file (default: KUBECONFIG, ~/.kube/config, in-cluster)')
+    .option('--kubeconfig <path>', 'with --pod-proxy: kubeconfig file (default: in-cluster, KUBECONFIG, ~/.kube/config)')
     .option('--context <name>', 'with --pod-proxy: kubeconfig context')
     .option('-n, --namespace <name>', 'only this namespace (every source)')
     .option('-l, --selector <labels>', 'with --pod-proxy: pod label selector')

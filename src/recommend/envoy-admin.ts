@@ -5,6 +5,7 @@
  * results. Each reader takes parsed content and returns what it holds; detecting which one a file
  * is happens in sources/detect-input.ts.
  */
+import { MEMORY_SIGNAL_METRICS } from './observations.js';
 import type { Sample } from './prometheus-text.js';
 import { parseSampleValue } from './prometheus-text.js';
 
@@ -181,9 +182,9 @@ export function isConfigDump(body: Json): body is Record<string, Json> {
  */
 export function memorySamples(body: Record<string, Json>): Sample[] {
   const map = [
-    ['allocated', 'envoy_server_memory_allocated'],
-    ['heap_size', 'envoy_server_memory_heap_size'],
-    ['total_physical_bytes', 'envoy_server_memory_physical_size'],
+    ['allocated', MEMORY_SIGNAL_METRICS.allocated],
+    ['heap_size', MEMORY_SIGNAL_METRICS.heap],
+    ['total_physical_bytes', MEMORY_SIGNAL_METRICS.physical],
   ] as const;
   return map.filter(([key]) => body[key] !== undefined).map(([key, name]) => ({ name, labels: {}, value: numberOf(body[key]) }));
 }

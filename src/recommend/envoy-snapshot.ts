@@ -1,6 +1,6 @@
 import type { ClusterUse, MemorySeries, MemorySignal, ProxyClusters, ProxyRef, ProxyRequestLabels, RequestEdge } from './observations.js';
 import { AGENT_RSS_METRIC, AGENT_SUMS, EXAMPLE_VALUES, MEMORY_SIGNALS, MEMORY_SIGNAL_METRICS } from './observations.js';
-import type { ClusterListing } from './envoy-admin.js';
+import type { ClusterListing, ListedCluster } from './envoy-admin.js';
 import type { Sample } from './prometheus-text.js';
 
 /** One scrape of one proxy's `/stats/prometheus`. */
@@ -128,9 +128,10 @@ export function clustersFromSnapshots(snapshots: readonly StatsSnapshot[], listi
   for (const listing of listings) listed.set(proxyKey(listing), [...(listed.get(proxyKey(listing)) ?? []), listing]);
   for (const [key, group] of listed) {
     const counted = group.filter((l) => l.counted);
-    const [firstCount, lastCount] = [counted[0], counted[counted.length - 1]];
-    const countOf = (listing: ListedProxy | undefined, name: string, field: 'requests' | 'connections'): number | undefined =>
-      listing?.clusters.find((c) => c.name === name)?.[field];
+    // By name, once: a /clusters listing holds thousands of clusters, looked up for each name.
+    const [firstCount, lastCount] = [counted[0], counted[counted.length - 1]].map((l) => new Map((l?.clusters ?? []).map((c) => [c.name, c])));
+    const countOf = (listing: ReadonlyMap<string, ListedCluster> | undefined, name: string, field: 'requests' | 'connections'): number | undefined =>
+      listing?.get(name)?.[field];
     const names = new Set(group.flatMap((l) => l.clusters.map((c) => c.name)));
     const existing = proxies.get(key);
     const byName = new Map((existing?.clusters ?? []).map((c) => [c.cluster, c]));

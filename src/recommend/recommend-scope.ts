@@ -244,14 +244,33 @@ export function isGateway(pod: PodFacts, options: Pick<ScopeOptions, 'rootNamesp
   return pod.gateway || (pod.namespace === options.rootNamespace && /gateway$/.test(pod.workload));
 }
 
+/** Each proxy's facts: the source's pod list where it has the pod, else what its name tells. */
+function podLookup(evidence: ScopeEvidence): (ref: ProxyRef) => PodFacts {
+  const known = new Map(evidence.pods.map((p) => [`${p.namespace}/${p.pod}`, p]));
+  return (ref) => known.get(`${ref.namespace}/${ref.pod}`) ?? podFactsFromName(ref.namespace, ref.pod);
+}
+
+/** Listed as running, no stats, not a gateway, and no pod of their workload observed: nothing says what they call. */
+function unobservedPods(evidence: ScopeEvidence, options: Pick<ScopeOptions, 'rootNamespace'>, podOf: (ref: ProxyRef) => PodFacts): PodFacts[] {
+  const observed = new Set(evidence.proxies.map((p) => `${p.namespace}/${p.pod}`));
+  const observedWorkloads = new Set(
+    evidence.proxies
+      .map(podOf)
+      .filter((p) => !isGateway(p, options))
+      .map((p) => `${p.namespace}/${p.workload}`),
+  );
+  return (evidence.inventory?.pods ?? []).filter(
+    (p) => !observed.has(`${p.namespace}/${p.pod}`) && !isGateway(p, options) && !observedWorkloads.has(`${p.namespace}/${p.workload}`),
+  );
+}
+
 /**
  * The gateways among the proxies (`namespace/workload`), for saying they were left out.
  *
  * @example gatewaysSkipped(evidence, DEFAULT_SCOPE_OPTIONS) // ["istio-system/istio-ingressgateway"]
  */
 export function gatewaysSkipped(evidence: ScopeEvidence, options: Pick<ScopeOptions, 'rootNamespace'>): string[] {
-  const known = new Map(evidence.pods.map((p) => [`${p.namespace}/${p.pod}`, p]));
-  const pods = evidence.proxies.map((p) => known.get(`${p.namespace}/${p.pod}`) ?? podFactsFromName(p.namespace, p.pod));
+  const pods = evidence.proxies.map(podLookup(evidence));
   return [...new Set(pods.filter((p) => isGateway(p, options)).map((p) => `${p.namespace}/${p.workload}`))].sort();
 }
 
@@ -265,20 +284,13 @@ export function gatewaysSkipped(evidence: ScopeEvidence, options: Pick<ScopeOpti
  * @example recommendScopes(evidence)[0].hosts // ["bookinfo/details.bookinfo.svc.cluster.local", …, "istio-system/*"]
  */
 export function recommendScopes(evidence: ScopeEvidence, options: ScopeOptions = DEFAULT_SCOPE_OPTIONS): ScopeRecommendation[] {
-  const known = new Map(evidence.pods.map((p) => [`${p.namespace}/${p.pod}`, p]));
-  const podOf = (ref: ProxyRef): PodFacts => known.get(`${ref.namespace}/${ref.pod}`) ?? podFactsFromName(ref.namespace, ref.pod);
-  const pods: PodFacts[] = evidence.proxies.map(podOf);
+  const podOf = podLookup(evidence);
   const proxiesOf = (members: readonly PodFacts[]): ProxyClusters[] => {
     const keys = new Set(members.map((p) => `${p.namespace}/${p.pod}`));
     return evidence.proxies.filter((p) => keys.has(`${p.namespace}/${p.pod}`));
   };
-  const meshPods = pods.filter((p) => !isGateway(p, options));
-  const observed = new Set(evidence.proxies.map((p) => `${p.namespace}/${p.pod}`));
-  const observedWorkloads = new Set(meshPods.map((p) => `${p.namespace}/${p.workload}`));
-  // Listed as running, no stats, and no pod of their workload observed: nothing says what they call.
-  const unobservedPods = (evidence.inventory?.pods ?? []).filter(
-    (p) => !observed.has(`${p.namespace}/${p.pod}`) && !isGateway(p, options) && !observedWorkloads.has(`${p.namespace}/${p.workload}`),
-  );
+  const meshPods = evidence.proxies.map(podOf).filter((p) => !isGateway(p, options));
+  const unobservedListed = unobservedPods(evidence, options, podOf);
   const listed = (namespace: string): boolean =>
     evidence.inventory !== undefined && (evidence.inventory.completeIn.includes('*') || evidence.inventory.completeIn.includes(namespace));
   const edges = evidence.requests ?? [];
@@ -286,7 +298,7 @@ export function recommendScopes(evidence: ScopeEvidence, options: ScopeOptions =
   const namespaces = [...new Set(meshPods.map((p) => p.namespace))].sort();
   for (const namespace of namespaces) {
     const inNamespace = meshPods.filter((p) => p.namespace === namespace);
-    const unobservedHere = groupWorkloads(unobservedPods.filter((p) => p.namespace === namespace));
+    const unobservedHere = groupWorkloads(unobservedListed.filter((p) => p.namespace === namespace));
     const context = (unobserved: readonly Workload[]): GroupContext => ({
       podOf,
       edges,
@@ -325,15 +337,5 @@ export function recommendScopes(evidence: ScopeEvidence, options: ScopeOptions =
  * wrote no Sidecar for them.
  */
 export function unobservedWorkloads(evidence: ScopeEvidence, options: Pick<ScopeOptions, 'rootNamespace'>): string[] {
-  const observed = new Set(evidence.proxies.map((p) => `${p.namespace}/${p.pod}`));
-  const known = new Map(evidence.pods.map((p) => [`${p.namespace}/${p.pod}`, p]));
-  const observedWorkloads = new Set(evidence.proxies.map((p) => known.get(`${p.namespace}/${p.pod}`) ?? podFactsFromName(p.namespace, p.pod)).map((p) => `${p.namespace}/${p.workload}`));
-  return [
-    ...new Set(
-      (evidence.inventory?.pods ?? [])
-        .filter((p) => !observed.has(`${p.namespace}/${p.pod}`) && !isGateway(p, options))
-        .map((p) => `${p.namespace}/${p.workload}`)
-        .filter((w) => !observedWorkloads.has(w)),
-    ),
-  ].sort();
+  return [...new Set(unobservedPods(evidence, options, podLookup(evidence)).map((p) => `${p.namespace}/${p.workload}`))].sort();
 }

@@ -91,6 +91,44 @@ t.test('usage errors', async (t) => {
   t.equal(badFormat.code, 2);
 });
 
+t.test('recommend --pod-proxy without a usable cluster: exit 3 (src/cli/exit-codes.ts), naming what was tried, nothing on stdout', async (t) => {
+  const dir = t.testdir();
+  const missing = await runCli(['recommend', 'scope', '--pod-proxy', '--kubeconfig', join(dir, 'nope')]);
+  t.equal(missing.code, 3, missing.stderr);
+  t.match(missing.stderr, /^sidecar-guard: --kubeconfig \S+nope: no such file/);
+  // A server that is not there: a port just freed.
+  const { createServer } = await import('node:net');
+  const probe = createServer();
+  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+  const { port } = probe.address() as { port: number };
+  await new Promise<void>((resolve) => probe.close(() => resolve()));
+  const kubeconfig = join(dir, 'kubeconfig');
+  await writeFile(
+    kubeconfig,
+    `apiVersion: v1\nkind: Config\nclusters: [{name: gone, cluster: {server: "https://127.0.0.1:${port}", insecure-skip-tls-verify: true}}]\nusers: [{name: me, user: {token: tok}}]\ncontexts: [{name: gone, context: {cluster: gone, user: me}}]\ncurrent-context: gone\n`,
+  );
+  const unreachable = await runCli(['recommend', 'profiles', '--pod-proxy', '--kubeconfig', kubeconfig]);
+  t.equal(unreachable.code, 3, unreachable.stderr);
+  t.match(unreachable.stderr, new RegExp(`cannot reach the Kubernetes API server https://127\\.0\\.0\\.1:${port} \\(from --kubeconfig `));
+  t.equal(unreachable.stdout, '');
+  t.notMatch(unreachable.stderr, /\n\s+at /, 'no stack trace');
+});
+
+t.test('--prometheus must be an http(s) URL: a usage error naming it', async (t) => {
+  const options = { output: 'table', maxProfiles: 3, percentile: 90, headroom: 0.15, limitRatio: 2, cpu: '100m', cpuLimit: '1000m' } as ProfilesCommandOptions;
+  const io = { stdout: () => undefined, stderr: () => undefined };
+  for (const url of ['notaurl', 'prometheus:9090']) {
+    await t.rejects(runRecommendProfiles({ ...options, prometheus: url, window: '1h', step: '5m' }, io), { message: `--prometheus ${url}: not an http:// or https:// URL: give the server's address, e.g. http://prometheus.monitoring:9090`, exitCode: 2 }, url);
+  }
+});
+
+t.test('a bad --window or --step is a usage error naming the flag', async (t) => {
+  const options = { output: 'table', maxProfiles: 3, percentile: 90, headroom: 0.15, limitRatio: 2, cpu: '100m', cpuLimit: '1000m', prometheus: 'http://prometheus:9090' } as ProfilesCommandOptions;
+  const io = { stdout: () => undefined, stderr: () => undefined };
+  await t.rejects(runRecommendProfiles({ ...options, window: 'a week', step: '5m' }, io), { message: /^--window: not a duration: "a week"/, exitCode: 2 });
+  await t.rejects(runRecommendProfiles({ ...options, window: '7d', step: '0s' }, io), { message: '--step 0s: must be above zero', exitCode: 2 });
+});
+
 t.test('the action function, in process, with an injected source', async (t) => {
   const out: string[] = [];
   const options = { output: 'json', maxProfiles: 3, percentile: 90, headroom: 0.15, limitRatio: 2, cpu: '100m', cpuLimit: '1000m' } as ProfilesCommandOptions;

@@ -1,14 +1,15 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { basename, dirname, join, sep } from 'node:path';
 import { parseAllDocuments } from 'yaml';
-import type { StatsSnapshot } from '../envoy-snapshot.js';
+import type { ListedProxy, StatsSnapshot } from '../envoy-snapshot.js';
 import type { PodFacts, ProxyInventory } from '../observations.js';
 import type { Sample } from '../prometheus-text.js';
 import { parsePrometheusText } from '../prometheus-text.js';
 import type { PodObject } from '../workload-identity.js';
 import { hasProxy, podFactsFromName, podFactsFromPod } from '../workload-identity.js';
+import { describeFileError } from '../../fs-errors.js';
 import { readInput, unrecognisedInput } from './detect-input.js';
-import type { ProxyListing, SnapshotSet } from './source.js';
+import type { SnapshotSet } from './source.js';
 
 // Labels a Prometheus federation or scrape adds to name the pod (Istio's samples have used both).
 const NAMESPACE_LABELS = ['namespace', 'kubernetes_namespace'] as const;
@@ -79,27 +80,35 @@ function isPodObject(value: unknown): value is PodObject {
 }
 
 /**
- * Pods from `kubectl get pods -A -o yaml` (a List or PodList), JSON, or multi-document YAML;
- * only those running istio-proxy.
- *
- * @example podFactsFromManifest(await readFile('pods.yaml', 'utf8')).length // 7
+ * The pods of `kubectl get pods -A -o yaml` (a List or PodList), JSON, or multi-document YAML
+ * that run istio-proxy; `what` names the file in errors. `requirePods`: a file holding no Pod
+ * at all (not a pod list, or an empty one) is refused rather than read as "no pods".
  */
-export function podFactsFromManifest(text: string): PodFacts[] {
-  return proxyPodsFromManifest(text).map(podFactsFromPod);
-}
-
-/** The pod objects of a manifest that run istio-proxy. */
-function proxyPodsFromManifest(text: string): PodObject[] {
+function proxyPodsFromManifest(text: string, what: string, requirePods = false): PodObject[] {
   const pods: PodObject[] = [];
   for (const doc of parseAllDocuments(text)) {
-    if (doc.errors.length > 0) throw new Error(`pods file: ${doc.errors[0]?.message ?? 'invalid YAML'}`);
+    if (doc.errors.length > 0) throw new Error(`${what}: ${doc.errors[0]?.message ?? 'invalid YAML'}`);
     const value: unknown = doc.toJS();
     const items = (value as { items?: unknown } | null)?.items;
     for (const item of Array.isArray(items) ? items : [value]) {
       if (isPodObject(item)) pods.push(item);
     }
   }
+  if (requirePods && pods.length === 0) {
+    throw new Error(`${what}: no Pod in it: give the output of kubectl get pods -A -o yaml (or -n NAMESPACE), a List of the namespaces' pods`);
+  }
   return pods.filter(hasProxy);
+}
+
+/** The `--pods` file's istio-proxy pods; a file that cannot be read or holds no Pod is an input error naming it. */
+async function readPodsFile(file: string): Promise<PodObject[]> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (error) {
+    throw describeFileError(error, `--pods ${file}`, file);
+  }
+  return proxyPodsFromManifest(text, `--pods ${file}`, true);
 }
 
 /** Pods that are done (a finished Job) run no proxy a Sidecar could still affect. */
@@ -121,7 +130,7 @@ export interface StatsFilesOptions {
 export async function readStatsFiles(paths: readonly string[], options: StatsFilesOptions = {}): Promise<SnapshotSet> {
   const files = (await Promise.all(paths.map(listInputFiles))).flat();
   const snapshots: StatsSnapshot[] = [];
-  const listings: ProxyListing[] = [];
+  const listings: ListedProxy[] = [];
   const namedPods: PodFacts[] = [];
   let bugReportPods: PodObject[] | undefined;
   let read = 0;
@@ -134,9 +143,11 @@ export async function readStatsFiles(paths: readonly string[], options: StatsFil
     }
     // The pod list an istioctl bug-report keeps (kubectl get all -A -o yaml): the inventory when --pods is not given.
     if (file.endsWith(join('cluster', 'k8s-resources'))) {
-      bugReportPods = proxyPodsFromManifest(text);
+      bugReportPods = proxyPodsFromManifest(text, file);
       continue;
     }
+    // An empty file named on the command line is a failed save, not "no stats": said as such, naming it.
+    if (explicit && text.trim() === '') throw unrecognisedInput(`${file} is empty`);
     const input = readInput(text);
     if (input === undefined) {
       if (explicit) throw unrecognisedInput(file);
@@ -145,7 +156,7 @@ export async function readStatsFiles(paths: readonly string[], options: StatsFil
     read += 1;
     if ('listing' in input) {
       const ref = input.node ?? podFromPath(file);
-      listings.push({ namespace: ref.namespace, pod: ref.pod, format: input.format, ...input.listing });
+      listings.push({ namespace: ref.namespace, pod: ref.pod, ...input.listing });
       if (input.node !== undefined) namedPods.push(podFactsFromName(ref.namespace, ref.pod, { labels: input.node.labels, gateway: input.node.gateway }));
       continue;
     }
@@ -155,7 +166,7 @@ export async function readStatsFiles(paths: readonly string[], options: StatsFil
     snapshots.push(...snapshotsFromSamples(file, input.samples));
   }
   if (read === 0) throw unrecognisedInput(`no input in ${paths.join(', ')}`);
-  const podObjects = options.podsFile === undefined ? (bugReportPods ?? []) : proxyPodsFromManifest(await readFile(options.podsFile, 'utf8'));
+  const podObjects = options.podsFile === undefined ? (bugReportPods ?? []) : await readPodsFile(options.podsFile);
   const listFrom = options.podsFile !== undefined ? `the pod list ${options.podsFile}` : bugReportPods !== undefined ? "the bug report's cluster/k8s-resources" : undefined;
   const given = new Map([...namedPods, ...podObjects.map(podFactsFromPod)].map((p) => [`${p.namespace}/${p.pod}`, p]));
   const pods = [...given.values()];

@@ -106,11 +106,19 @@ export function prometheusSource(options: PrometheusSourceOptions): RecommendSou
 
   async function call(path: string, params: Record<string, string>): Promise<readonly unknown[]> {
     const url = new URL(path, options.url.endsWith('/') ? options.url : `${options.url}/`);
-    const response = await doFetch(url, {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams(params).toString(),
-    });
+    let response: Response;
+    try {
+      response = await doFetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams(params).toString(),
+      });
+    } catch (error) {
+      // fetch says only "fetch failed"; the cause says why (ECONNREFUSED, ENOTFOUND, a TLS failure).
+      const cause = (error as { cause?: unknown }).cause;
+      const why = cause instanceof Error ? cause.message : (error as Error).message;
+      throw new Error(`cannot reach Prometheus at ${options.url}: ${why}; check the URL (kubectl port-forward reaches an in-cluster server)`, { cause: error });
+    }
     const text = await response.text();
     let body: ApiResponse;
     try {

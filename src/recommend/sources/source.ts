@@ -1,6 +1,5 @@
-import type { ClusterListing } from '../envoy-admin.js';
-import type { CardinalityEvidence, MemoryEvidence, PodFacts, ProxyInventory, ProxyRef, ScopeEvidence } from '../observations.js';
-import type { StatsSnapshot } from '../envoy-snapshot.js';
+import type { CardinalityEvidence, MemoryEvidence, PodFacts, ProxyInventory, ScopeEvidence } from '../observations.js';
+import type { ListedProxy, StatsSnapshot } from '../envoy-snapshot.js';
 import { clustersFromSnapshots, memoryFromSnapshots, requestEdgesFromSnapshots, requestLabelsFromSnapshots } from '../envoy-snapshot.js';
 import { podFactsFromName } from '../workload-identity.js';
 
@@ -18,14 +17,9 @@ export interface SnapshotSet {
   readonly snapshots: readonly StatsSnapshot[];
   readonly pods: readonly PodFacts[];
   /** Clusters held, from listings (`/clusters`, config dumps) rather than stats. */
-  readonly listings?: readonly ProxyListing[];
+  readonly listings?: readonly ListedProxy[];
   /** The running istio-proxy pods the source listed, when it can list them. */
   readonly inventory?: ProxyInventory;
-}
-
-/** One proxy's cluster listing and the format it was read from. */
-export interface ProxyListing extends ProxyRef, ClusterListing {
-  readonly format: string;
 }
 
 /** Pods that only appear in snapshots get facts from their names. */

@@ -132,3 +132,17 @@ t.test('anything else is one clear error listing the accepted inputs', async (t)
   await writeFile(expression, JSON.stringify({ status: 'success', data: { resultType: 'vector', result: [{ metric: { pod: 'p' }, value: [1, '2'] }] } }));
   await t.rejects(readStatsFiles([expression]), { message: /without __name__ .*query the metrics by name/ });
 });
+
+t.test('an empty input file, and a --pods file with no Pod or not a file, are errors naming the file', async (t) => {
+  const dir = t.testdir();
+  const empty = join(dir, 'scrape.txt');
+  await writeFile(empty, '\n');
+  await t.rejects(readStatsFiles([empty]), { message: /scrape\.txt is empty: not an input recommend reads/ });
+  const stats = `${fixtures}synthetic-stats/bookinfo`;
+  for (const [name, content] of [['none.yaml', ''], ['prose.txt', 'this is { not a pod list\n'], ['empty-list.json', '{"kind": "List", "items": []}']] as const) {
+    await writeFile(join(dir, name), content);
+    await t.rejects(readStatsFiles([stats], { podsFile: join(dir, name) }), { message: new RegExp(`^--pods \\S+${name.replace('.', '\\.')}: no Pod in it: give the output of kubectl get pods`) }, name);
+  }
+  await t.rejects(readStatsFiles([stats], { podsFile: dir }), { message: /^--pods \S+: is a directory, expected a file/ });
+  await t.rejects(readStatsFiles([stats], { podsFile: join(dir, 'missing.yaml') }), { message: /^--pods \S+missing\.yaml: no such file or directory/ });
+});

@@ -152,6 +152,14 @@ t.test('Prometheus errors and missing kube-state-metrics', async (t) => {
   await t.rejects(broken.memory(), /not_found/);
 });
 
+t.test('a server that cannot be reached is named with the reason, not fetch\'s bare "fetch failed"', async (t) => {
+  const refused: typeof fetch = async () => {
+    throw new TypeError('fetch failed', { cause: new Error('connect ECONNREFUSED 127.0.0.1:9090') });
+  };
+  const source = prometheusSource({ url: 'http://127.0.0.1:9090', windowSeconds: 3600, stepSeconds: 900, now: () => NOW, fetch: refused });
+  await t.rejects(source.memory(), { message: /^cannot reach Prometheus at http:\/\/127\.0\.0\.1:9090: connect ECONNREFUSED 127\.0\.0\.1:9090; check the URL/ });
+});
+
 t.test("a long window raises the query_range step to stay within Prometheus' 11,000 points per series", async (t) => {
   const { rangeStep, MAX_POINTS_PER_SERIES } = await import('../../../src/recommend/sources/prometheus-api.js');
   t.equal(MAX_POINTS_PER_SERIES, 11_000);
