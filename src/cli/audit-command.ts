@@ -11,8 +11,8 @@ import type { ClusterView } from '../cluster/cluster-view.js';
 import { FileClusterView, readManifests } from '../cluster/file-cluster-view.js';
 import { sourceOf } from '../cluster/manifest-source.js';
 import { classifyObject, isRecord } from '../cluster/objects.js';
-import { ConfigStore } from '../config/config-store.js';
 import type { Config } from '../config/types.js';
+import { loadCommandConfig } from './command-config.js';
 import type { RegisterCommand } from './commands.js';
 import { PROCESS_IO, type CommandIo } from './command-io.js';
 import { CliError, EXIT, exitCodeFor, usageError } from './exit-codes.js';
@@ -56,10 +56,6 @@ export type AuditFormat = OutputFormat | 'sarif' | 'junit';
 
 const FORMATS: readonly AuditFormat[] = ['table', 'json', 'yaml', 'sarif', 'junit'];
 const CHECKED_KINDS = 'a Pod, workload controller, Namespace or Sidecar';
-
-async function loadConfig(path: string | undefined): Promise<Config> {
-  return (await ConfigStore.open(path)).current();
-}
 
 function plural(count: number, one: string, many = `${one}s`): string {
   return `${count} ${count === 1 ? one : many}`;
@@ -120,7 +116,7 @@ function sourceLookup(objects: readonly unknown[], defaultNamespace: string): So
 
 /** An offline audit over manifests: the input's Namespaces and Sidecars (plus --cluster-state, --cluster, --namespace-label) are the cluster. */
 export async function offlineAudit(options: AuditOptions, io: CommandIo): Promise<AuditResult> {
-  const config = await loadConfig(options.config);
+  const config = await loadCommandConfig(options.config, io);
   const objects = await readInputs(options.filename, io);
   const workloads = findWorkloads(objects, options.namespace);
   const checkable = workloads.length + objects.filter((o) => classifyObject(o) !== undefined).length;

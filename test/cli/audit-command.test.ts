@@ -84,6 +84,15 @@ t.test('usage and input errors exit 2 with a message', async (t) => {
   t.equal(unknownFlag.code, 2);
 });
 
+t.test("what loading --config decided on the user's behalf is a note on stderr (audit and explain), as serve logs it", async (t) => {
+  const dir = t.testdir({ 'sg.yaml': 'profiles: { a: { cpu: 100m, cpuLimit: 1, memory: 64Mi, memoryLimit: 128Mi } }\ndefaultProfile: a\n' });
+  for (const command of ['audit', 'explain']) {
+    const result = await runInProcess([command, '-f', APPS, '--config', join(dir, 'sg.yaml')]);
+    t.match(result.stderr, /note: .*sg\.yaml: built-in rule \{ profile: gateway, .*\} left out: profiles has no "gateway"/, command);
+    t.equal(result.code, 1, `${command}: a note changes no exit code`);
+  }
+});
+
 const DEPLOYMENT = stringify({ apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'api' }, spec: { template: { metadata: { labels: { app: 'api' } }, spec: { containers: [{ name: 'api', image: 'api:1' }] } } } });
 
 t.test('no Kubernetes objects to check is a failure of its own (4), unless --allow-empty', async (t) => {
