@@ -10,7 +10,7 @@ import { findWorkloads } from '../audit/workloads.js';
 import type { ClusterView } from '../cluster/cluster-view.js';
 import { FileClusterView, readManifests } from '../cluster/file-cluster-view.js';
 import { sourceOf } from '../cluster/manifest-source.js';
-import { classifyObject, isRecord } from '../cluster/objects.js';
+import { classifyObject, isRecord, toSidecarFacts } from '../cluster/objects.js';
 import type { Config } from '../config/types.js';
 import { loadCommandConfig } from './command-config.js';
 import type { RegisterCommand } from './commands.js';
@@ -130,10 +130,12 @@ export async function offlineAudit(options: AuditOptions, io: CommandIo): Promis
   const context = [...live, ...extra, ...objects];
   const stated = statedNamespaces(options.namespaceLabel, FileClusterView.fromObjects(context, options.namespace));
   const view = FileClusterView.fromObjects([...context, ...stated], options.namespace);
-  // Report the namespaces the inputs name, not every namespace of a live cluster.
-  const namespaces = [...objects, ...extra, ...stated]
-    .filter((o) => classifyObject(o) === 'Namespace')
-    .map((o) => (o as { metadata: { name: string } }).metadata.name);
+  // Report the namespaces the inputs name, not every namespace of a live cluster: their Namespaces, and the
+  // namespaces their Sidecars are in (a Sidecar whose Namespace is not among the inputs is still checked).
+  const namespaces = [
+    ...[...objects, ...extra, ...stated].filter((o) => classifyObject(o) === 'Namespace').map((o) => (o as { metadata: { name: string } }).metadata.name),
+    ...objects.flatMap((o) => (classifyObject(o) === 'Sidecar' ? (toSidecarFacts(o, options.namespace)?.namespace ?? []) : [])),
+  ];
   const report = auditCluster({ workloads, view, namespaces, config, now: io.now() });
   reportAssumptions(options, objects, report, io);
   return { report, view, config, sources: sourceLookup([...extra, ...objects], options.namespace) };

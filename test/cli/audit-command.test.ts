@@ -143,6 +143,17 @@ t.test('a namespace not among the inputs: mesh "unknown" (exit 4), said on stder
   t.match(badLabel.stderr, /expected NAMESPACE=KEY=VALUE/);
 });
 
+t.test('a Sidecar whose Namespace is not among the inputs is still checked (it passed silently, exit 0, "0 namespaces")', async (t) => {
+  const wide = 'apiVersion: networking.istio.io/v1\nkind: Sidecar\nmetadata: {name: everything, namespace: shop}\nspec: {egress: [{hosts: ["*/*"]}]}\n';
+  const result = await runInProcess(['audit', '-f', '-', '-o', 'json'], { stdin: wide });
+  t.equal(result.code, 1, 'enforce would deny it');
+  const report = JSON.parse(result.stdout) as AuditReport;
+  t.same(report.namespaces.map((n) => [n.name, n.inMesh, n.problems.map((p) => p.code)]), [['shop', 'unknown', ['SIDECAR_WILDCARD_EGRESS']]]);
+  const scoped = await runInProcess(['audit', '-f', '-', '-n', 'shop'], { stdin: wide.replace('namespace: shop', '').replace('*/*', './*') });
+  t.equal(scoped.code, 0, scoped.stderr);
+  t.match(scoped.stdout, /^1 namespace \(0 in the mesh\), 0 workloads \(0 meshed\): 0 would be denied, 0 Sidecar problems$/m, 'a -n default namespace counts too');
+});
+
 t.test('a pod that settles membership itself is judged even in an unknown namespace', async (t) => {
   const pods = [
     { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'out', labels: { 'sidecar.istio.io/inject': 'false' } }, spec: { containers: [{ name: 'x', image: 'x' }] } },
