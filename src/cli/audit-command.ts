@@ -17,6 +17,7 @@ import type { RegisterCommand } from './commands.js';
 import { PROCESS_IO, type CommandIo } from './command-io.js';
 import { CliError, EXIT, exitCodeFor, usageError } from './exit-codes.js';
 import { positiveInteger } from './option-parsers.js';
+import { plural } from './table.js';
 import { packageVersion } from './package-version.js';
 import { withExamples } from './help.js';
 import { describeNothingToCheck, readInputs, STDIN_SOURCE, withManifestInputs } from './manifest-inputs.js';
@@ -56,10 +57,6 @@ export type AuditFormat = OutputFormat | 'sarif' | 'junit';
 
 const FORMATS: readonly AuditFormat[] = ['table', 'json', 'yaml', 'sarif', 'junit'];
 const CHECKED_KINDS = 'a Pod, workload controller, Namespace or Sidecar';
-
-function plural(count: number, one: string, many = `${one}s`): string {
-  return `${count} ${count === 1 ? one : many}`;
-}
 
 function hasNamespace(object: unknown): boolean {
   const metadata = isRecord(object) && isRecord(object.metadata) ? object.metadata : {};
