@@ -1,3 +1,4 @@
+import { plural } from '../cli/table.js';
 import type { Config } from '../config/types.js';
 import { predictFor, predictWorkload, requiredBytes } from '../policy/memory-check.js';
 import { formatBytes, formatCount } from '../policy/memory-model.js';
@@ -88,7 +89,7 @@ export function renderMemorySection(workloads: readonly { namespace: string; kin
   for (const w of rows) if (w.memory) lines.push(`  ${w.namespace}/${w.kind}/${w.name}: ${describeWorkloadMemory(w.memory)}`);
   if (savings.length > 0) {
     lines.push('', `Scoping with the suggested Sidecar (egress ${suggestedHosts.join(', ')}) would save:`);
-    for (const s of savings) lines.push(`  ${s.namespace}: ~${formatBytes(s.savedBytes)} across ${s.pods} pod${s.pods === 1 ? '' : 's'}`);
+    for (const s of savings) lines.push(`  ${s.namespace}: ~${formatBytes(s.savedBytes)} across ${plural(s.pods, 'pod')}`);
   }
   return lines;
 }

@@ -1,4 +1,4 @@
-import { renderTable, type Cell } from '../cli/table.js';
+import { plural, renderTable, type Cell } from '../cli/table.js';
 import { toManifestYaml } from '../kube/manifest-yaml.js';
 import type { AuditReport, ExemptionStatus, ProxyResources } from './audit.js';
 import { renderMemorySection } from './memory-report.js';
@@ -15,15 +15,11 @@ function resources(value: ProxyResources | undefined): string {
   return `${value.memory ?? '?'}/${value.memoryLimit ?? '?'} ${value.cpu ?? '?'}/${value.cpuLimit ?? '?'}`;
 }
 
-function count(n: number, noun: string): string {
-  return `${n} ${noun}${n === 1 ? '' : 's'}`;
-}
-
 /** One line with the counts; also the last line of the table output. */
 export function summaryLine(report: AuditReport): string {
   const s = report.summary;
   const unknown = s.unknown > 0 ? `, ${s.unknown} unknown` : '';
-  return `${count(s.namespaces, 'namespace')} (${s.meshNamespaces} in the mesh), ${count(s.workloads, 'workload')} (${s.meshWorkloads} meshed${unknown}): ${s.denied} would be denied, ${count(s.namespaceProblems, 'Sidecar problem')}`;
+  return `${plural(s.namespaces, 'namespace')} (${s.meshNamespaces} in the mesh), ${plural(s.workloads, 'workload')} (${s.meshWorkloads} meshed${unknown}): ${s.denied} would be denied, ${plural(s.namespaceProblems, 'Sidecar problem')}`;
 }
 
 /**

@@ -10,13 +10,14 @@ import { findWorkloads } from '../audit/workloads.js';
 import type { ClusterView } from '../cluster/cluster-view.js';
 import { FileClusterView, readManifests } from '../cluster/file-cluster-view.js';
 import { sourceOf } from '../cluster/manifest-source.js';
-import { classifyObject, isRecord } from '../cluster/objects.js';
-import { ConfigStore } from '../config/config-store.js';
+import { classifyObject, isRecord, toSidecarFacts } from '../cluster/objects.js';
 import type { Config } from '../config/types.js';
+import { loadCommandConfig } from './command-config.js';
 import type { RegisterCommand } from './commands.js';
 import { PROCESS_IO, type CommandIo } from './command-io.js';
 import { CliError, EXIT, exitCodeFor, usageError } from './exit-codes.js';
 import { positiveInteger } from './option-parsers.js';
+import { plural } from './table.js';
 import { packageVersion } from './package-version.js';
 import { withExamples } from './help.js';
 import { describeNothingToCheck, readInputs, STDIN_SOURCE, withManifestInputs } from './manifest-inputs.js';
@@ -56,14 +57,6 @@ export type AuditFormat = OutputFormat | 'sarif' | 'junit';
 
 const FORMATS: readonly AuditFormat[] = ['table', 'json', 'yaml', 'sarif', 'junit'];
 const CHECKED_KINDS = 'a Pod, workload controller, Namespace or Sidecar';
-
-async function loadConfig(path: string | undefined): Promise<Config> {
-  return (await ConfigStore.open(path)).current();
-}
-
-function plural(count: number, one: string, many = `${one}s`): string {
-  return `${count} ${count === 1 ? one : many}`;
-}
 
 function hasNamespace(object: unknown): boolean {
   const metadata = isRecord(object) && isRecord(object.metadata) ? object.metadata : {};
@@ -120,7 +113,7 @@ function sourceLookup(objects: readonly unknown[], defaultNamespace: string): So
 
 /** An offline audit over manifests: the input's Namespaces and Sidecars (plus --cluster-state, --cluster, --namespace-label) are the cluster. */
 export async function offlineAudit(options: AuditOptions, io: CommandIo): Promise<AuditResult> {
-  const config = await loadConfig(options.config);
+  const config = await loadCommandConfig(options.config, io);
   const objects = await readInputs(options.filename, io);
   const workloads = findWorkloads(objects, options.namespace);
   const checkable = workloads.length + objects.filter((o) => classifyObject(o) !== undefined).length;
@@ -134,10 +127,12 @@ export async function offlineAudit(options: AuditOptions, io: CommandIo): Promis
   const context = [...live, ...extra, ...objects];
   const stated = statedNamespaces(options.namespaceLabel, FileClusterView.fromObjects(context, options.namespace));
   const view = FileClusterView.fromObjects([...context, ...stated], options.namespace);
-  // Report the namespaces the inputs name, not every namespace of a live cluster.
-  const namespaces = [...objects, ...extra, ...stated]
-    .filter((o) => classifyObject(o) === 'Namespace')
-    .map((o) => (o as { metadata: { name: string } }).metadata.name);
+  // Report the namespaces the inputs name, not every namespace of a live cluster: their Namespaces, and the
+  // namespaces their Sidecars are in (a Sidecar whose Namespace is not among the inputs is still checked).
+  const namespaces = [
+    ...[...objects, ...extra, ...stated].filter((o) => classifyObject(o) === 'Namespace').map((o) => (o as { metadata: { name: string } }).metadata.name),
+    ...objects.flatMap((o) => (classifyObject(o) === 'Sidecar' ? (toSidecarFacts(o, options.namespace)?.namespace ?? []) : [])),
+  ];
   const report = auditCluster({ workloads, view, namespaces, config, now: io.now() });
   reportAssumptions(options, objects, report, io);
   return { report, view, config, sources: sourceLookup([...extra, ...objects], options.namespace) };

@@ -3,9 +3,10 @@ import { toManifestYaml } from '../kube/manifest-yaml.js';
 import { reviewInput, type ReviewResult } from '../admission/review.js';
 import { readClusterFacts } from '../cluster/facts.js';
 import { FileClusterView, readManifests } from '../cluster/file-cluster-view.js';
-import { ConfigStore } from '../config/config-store.js';
+import type { ConfigStore } from '../config/config-store.js';
 import { podTemplatePath } from '../policy/workload-view.js';
 import { createInputFor, findWorkloads, podFromTemplate, type WorkloadObject } from '../audit/workloads.js';
+import { loadCommandConfig } from './command-config.js';
 import { PROCESS_IO, type CommandIo } from './command-io.js';
 import { EXIT, exitCodeFor, usageError } from './exit-codes.js';
 import { withExamples } from './help.js';
@@ -111,7 +112,7 @@ function render(explanations: WebhookExplanation[]): string {
 export async function runExplain(options: ExplainOptions, io: CommandIo): Promise<number> {
   try {
     if (options.filename.length === 0) throw usageError('-f FILE is required: the manifests to explain (- for stdin)');
-    const config = (await ConfigStore.open(options.config)).current();
+    const config = await loadCommandConfig(options.config, io);
     const objects = await readInputs(options.filename, io);
     const extra = options.clusterState ? await readManifests([options.clusterState]) : [];
     const view = FileClusterView.fromObjects([...extra, ...objects], options.namespace);

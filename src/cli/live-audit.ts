@@ -3,12 +3,12 @@ import type { AuditReport } from '../audit/audit.js';
 import { auditLiveCluster } from '../audit/live.js';
 import type { ClusterView } from '../cluster/cluster-view.js';
 import { discoverSidecarVersion } from '../cluster/watch-cluster-view.js';
-import { ConfigStore } from '../config/config-store.js';
 import type { Config } from '../config/types.js';
 import { clusterFailure } from '../kube/cluster-access.js';
 import { resolveKubeConfig, type KubeConfigSource } from '../kube/kubeconfig.js';
 import { listAll } from '../kube/list-all.js';
 import type { AuditOptions } from './audit-command.js';
+import { loadCommandConfig } from './command-config.js';
 import type { CommandIo } from './command-io.js';
 
 /** --kubeconfig and --context as kubectl reads them. */
@@ -18,7 +18,7 @@ function kubeConfigSource(options: Pick<AuditOptions, 'kubeconfig' | 'context'>)
 
 /** `audit` without `-f`: the live cluster of the kubeconfig, with progress on stderr. */
 export async function liveAudit(options: AuditOptions, io: CommandIo): Promise<{ report: AuditReport; view: ClusterView; config: Config }> {
-  const config = (await ConfigStore.open(options.config)).current();
+  const config = await loadCommandConfig(options.config, io);
   const { kubeConfig, origin } = resolveKubeConfig(kubeConfigSource(options));
   try {
     const sidecarVersion = await discoverSidecarVersion(kubeConfig.makeApiClient(CustomObjectsApi));

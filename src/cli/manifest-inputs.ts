@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { listManifestFiles, parseManifests, readManifests } from '../cluster/file-cluster-view.js';
 import { isRecord } from '../cluster/objects.js';
 import type { CommandIo } from './command-io.js';
+import { plural } from './table.js';
 
 /** The source name of documents read from stdin (it is no file to point at). */
 export const STDIN_SOURCE = '<stdin>';
@@ -27,10 +28,6 @@ export function withManifestInputs(command: Command): Command {
     .option('-n, --namespace <name>', 'namespace for documents without one', 'default')
     .option('--cluster-state <dir>', 'more Namespaces and Sidecars to take as the cluster')
     .option('--config <file>', 'configuration YAML (built-in defaults when absent)');
-}
-
-function plural(count: number, one: string, many = `${one}s`): string {
-  return `${count} ${count === 1 ? one : many}`;
 }
 
 /**

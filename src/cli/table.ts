@@ -29,6 +29,11 @@ export function colourEnabled(stream: { readonly isTTY?: boolean }, env: NodeJS.
   return stream.isTTY === true;
 }
 
+/** A count for people: `1 workload`, `3 workloads`. */
+export function plural(count: number, one: string, many = `${one}s`): string {
+  return `${count} ${count === 1 ? one : many}`;
+}
+
 /** `text` in `tone` when `colour`, else unchanged. */
 export function paint(text: string, tone: Tone, colour: boolean): string {
   return colour ? `${SGR[tone]}${text}${RESET}` : text;

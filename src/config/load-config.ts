@@ -169,7 +169,7 @@ function mergeRules(file: Partial<Config> & { defaultRules?: boolean }, profiles
  * the built-in rules (see mergeRules); other sections merge key by key. Throws ConfigError naming the
  * key and the fix. The config is deep-frozen.
  */
-export function resolveConfigWithNotices(document: unknown): LoadedConfig {
+function resolveConfigWithNotices(document: unknown): LoadedConfig {
   const raw = numbersAsQuantities(document ?? {});
   if (!validateConfigShape(raw)) {
     const error = validateConfigShape.errors?.[0];

@@ -7,7 +7,7 @@ export async function writeHtml(file: string, html: string): Promise<string | un
     await writeFile(file, html, 'utf8');
     return undefined;
   } catch (error) {
-    const described = describeFileError(error, `--html ${file}`, file);
+    const described = describeFileError(error, `--html ${file}`, file, 'write');
     return described instanceof Error ? described.message : String(described);
   }
 }

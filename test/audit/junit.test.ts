@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
 import { validateXML } from 'xmllint-wasm';
+import { UNJUDGED_AND_OUTSIDE } from '../support/audit-manifests.js';
 import { runInProcess } from '../support/run-in-process.js';
 
 // Jenkins/Ant JUnit schema (test/fixtures/schemas/PROVENANCE.md), checked by libxml2's xmllint compiled to WebAssembly.
@@ -31,20 +32,7 @@ spec:
       annotations: {sidecar.istio.io/proxyMemory: "1Gi<&\\"'"}
     spec: {containers: [{name: web, image: web}]}
 ---
-apiVersion: apps/v1
-kind: Deployment
-metadata: {name: cache, namespace: elsewhere}
-spec:
-  selector: {matchLabels: {app: cache}}
-  template:
-    metadata: {labels: {app: cache}}
-    spec: {containers: [{name: cache, image: cache}]}
----
-apiVersion: v1
-kind: Pod
-metadata: {name: probe, namespace: tools}
-spec: {containers: [{name: probe, image: probe}]}
----
+${UNJUDGED_AND_OUTSIDE}---
 apiVersion: networking.istio.io/v1
 kind: Sidecar
 metadata: {name: wide, namespace: shop}

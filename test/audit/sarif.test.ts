@@ -6,6 +6,7 @@ import AjvDraft04 from 'ajv-draft-04';
 import formats from 'ajv-formats';
 import t from 'tap';
 import { reasonFor } from '../../src/audit/reason-catalog.js';
+import { UNJUDGED_AND_OUTSIDE } from '../support/audit-manifests.js';
 import { runInProcess } from '../support/run-in-process.js';
 
 // The SARIF 2.1.0 schema is draft-04 (test/fixtures/schemas/PROVENANCE.md). Its language pattern
@@ -55,22 +56,7 @@ spec:
     metadata: {labels: {app: web}}
     spec: {containers: [{name: web, image: web}]}
 ---
-apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: cache
-  namespace: elsewhere
-spec:
-  selector: {matchLabels: {app: cache}}
-  template:
-    metadata: {labels: {app: cache}}
-    spec: {containers: [{name: cache, image: cache}]}
----
-apiVersion: v1
-kind: Pod
-metadata: {name: probe, namespace: tools}
-spec: {containers: [{name: probe, image: probe}]}
-`;
+${UNJUDGED_AND_OUTSIDE}`;
 
 const SIDECARS = `apiVersion: networking.istio.io/v1
 kind: Sidecar

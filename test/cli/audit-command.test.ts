@@ -84,6 +84,15 @@ t.test('usage and input errors exit 2 with a message', async (t) => {
   t.equal(unknownFlag.code, 2);
 });
 
+t.test("what loading --config decided on the user's behalf is a note on stderr (audit and explain), as serve logs it", async (t) => {
+  const dir = t.testdir({ 'sg.yaml': 'profiles: { a: { cpu: 100m, cpuLimit: 1, memory: 64Mi, memoryLimit: 128Mi } }\ndefaultProfile: a\n' });
+  for (const command of ['audit', 'explain']) {
+    const result = await runInProcess([command, '-f', APPS, '--config', join(dir, 'sg.yaml')]);
+    t.match(result.stderr, /note: .*sg\.yaml: built-in rule \{ profile: gateway, .*\} left out: profiles has no "gateway"/, command);
+    t.equal(result.code, 1, `${command}: a note changes no exit code`);
+  }
+});
+
 const DEPLOYMENT = stringify({ apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'api' }, spec: { template: { metadata: { labels: { app: 'api' } }, spec: { containers: [{ name: 'api', image: 'api:1' }] } } } });
 
 t.test('no Kubernetes objects to check is a failure of its own (4), unless --allow-empty', async (t) => {
@@ -132,6 +141,17 @@ t.test('a namespace not among the inputs: mesh "unknown" (exit 4), said on stder
   const badLabel = await runInProcess(['audit', '-f', '-', '--namespace-label', 'team-b=istio-injection'], { stdin: DEPLOYMENT });
   t.equal(badLabel.code, 2);
   t.match(badLabel.stderr, /expected NAMESPACE=KEY=VALUE/);
+});
+
+t.test('a Sidecar whose Namespace is not among the inputs is still checked (it passed silently, exit 0, "0 namespaces")', async (t) => {
+  const wide = 'apiVersion: networking.istio.io/v1\nkind: Sidecar\nmetadata: {name: everything, namespace: shop}\nspec: {egress: [{hosts: ["*/*"]}]}\n';
+  const result = await runInProcess(['audit', '-f', '-', '-o', 'json'], { stdin: wide });
+  t.equal(result.code, 1, 'enforce would deny it');
+  const report = JSON.parse(result.stdout) as AuditReport;
+  t.same(report.namespaces.map((n) => [n.name, n.inMesh, n.problems.map((p) => p.code)]), [['shop', 'unknown', ['SIDECAR_WILDCARD_EGRESS']]]);
+  const scoped = await runInProcess(['audit', '-f', '-', '-n', 'shop'], { stdin: wide.replace('namespace: shop', '').replace('*/*', './*') });
+  t.equal(scoped.code, 0, scoped.stderr);
+  t.match(scoped.stdout, /^1 namespace \(0 in the mesh\), 0 workloads \(0 meshed\): 0 would be denied, 0 Sidecar problems$/m, 'a -n default namespace counts too');
 });
 
 t.test('a pod that settles membership itself is judged even in an unknown namespace', async (t) => {

@@ -145,4 +145,9 @@ t.test('an --html file that cannot be written is a usage error naming it', async
   t.equal(result.code, 2);
   t.match(result.stderr, /--html \/nonexistent-dir\/report\.html: no such file or directory: check the path/);
   t.equal(result.stdout, '', 'no report printed when the page could not be written');
+  if (existsSync('/dev/full')) {
+    const full = await runInProcess(['audit', '-f', 'examples/audit/mesh-apps.yaml', '--html', '/dev/full']);
+    t.equal(full.code, 2);
+    t.match(full.stderr, /--html \/dev\/full: no space left on the device/, 'a write failure is worded as one, not as "cannot be read"');
+  }
 });

@@ -255,3 +255,11 @@ keep the expression from erroring, which failurePolicy Fail would turn into a de
     has(object.spec.jobTemplate) != has(oldObject.spec.jobTemplate) ||
     (has(object.spec.jobTemplate) && object.spec.jobTemplate != oldObject.spec.jobTemplate)
 {{- end }}
+
+{{/* matchCondition: skip Sidecar UPDATEs that change only metadata (labels, annotations, finalizers). */}}
+{{- define "sidecar-guard.sidecarSpecChanged" -}}
+- name: sidecar-spec-changed
+  expression: >-
+    request.operation != 'UPDATE' || !has(object.spec) || !has(oldObject.spec) ||
+    object.spec != oldObject.spec
+{{- end }}
