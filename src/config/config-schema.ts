@@ -5,12 +5,14 @@ export const QUANTITY_PATTERN =
 const quantity = { type: 'string', pattern: QUANTITY_PATTERN } as const;
 export const EGRESS_HOST_PATTERN = '^[^/]+/[^/]+$';
 export const DNS_DOMAIN_PATTERN = '^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$';
+export const EXPORT_TO_PATTERN = '^([*.~]|[a-z0-9]([-a-z0-9]*[a-z0-9])?)$';
 
 /** What each pattern means, for error messages (ajv only knows the regular expression). */
 export const PATTERN_MEANING: Readonly<Record<string, string>> = {
   [QUANTITY_PATTERN]: 'must be a Kubernetes quantity (e.g. 128Mi, 500m)',
   [EGRESS_HOST_PATTERN]: 'must be a Sidecar egress host "<namespace>/<dnsName>" (e.g. "./*", "istio-system/*")',
   [DNS_DOMAIN_PATTERN]: 'must be a lowercase DNS domain (e.g. cluster.local)',
+  [EXPORT_TO_PATTERN]: 'must be an exportTo value: "*" (every namespace), "." (its own), "~" (none) or a namespace name',
 };
 const stringMap = { type: 'object', additionalProperties: { type: 'string' } } as const;
 
@@ -70,6 +72,7 @@ export const configSchema = {
         rootNamespace: { type: 'string', minLength: 1 },
         suggestedEgressHosts: { type: 'array', minItems: 1, items: { type: 'string', pattern: EGRESS_HOST_PATTERN } },
         clusterDomain: { type: 'string', pattern: DNS_DOMAIN_PATTERN },
+        defaultServiceExportTo: { type: 'array', minItems: 1, items: { type: 'string', pattern: EXPORT_TO_PATTERN } },
       },
     },
     tenancy: {

@@ -21,6 +21,7 @@ export const DEFAULT_CONFIG: Config = {
     rootNamespace: 'istio-system',
     suggestedEgressHosts: ['./*', 'istio-system/*'],
     clusterDomain: 'cluster.local',
+    defaultServiceExportTo: ['*'],
   },
   tenancy: {
     gatewayNamespaces: ['istio-system', 'istio-ingress', 'istio-egress'],

@@ -75,6 +75,11 @@ export interface Config {
     suggestedEgressHosts: string[];
     /** The cluster DNS domain: egress host `*\/*.svc.<domain>` and its shorter suffixes import every service. */
     clusterDomain: string;
+    /**
+     * Istio's MeshConfig `defaultServiceExportTo`: where Services and ServiceEntries without an exportTo of
+     * their own are visible (Istio's default `["*"]`). Set it to the mesh's value so predictions import what istiod pushes.
+     */
+    defaultServiceExportTo: string[];
   };
   tenancy: Tenancy;
   exceptions: {

@@ -19,7 +19,7 @@ const descriptions = new WeakMap<MemoryPrediction, string>();
 /** The prediction for a proxy in `namespace` under `sidecar` (the effective one, or none). */
 export function predictFor(namespace: string, sidecar: SidecarFacts | undefined, facts: ClusterFacts, config: Pick<Config, 'scope' | 'sizing'>): MemoryPrediction | undefined {
   if (facts.catalog === undefined) return undefined;
-  const imports = summarizeImports(namespace, sidecar, facts.catalog, { clusterDomain: config.scope.clusterDomain });
+  const imports = summarizeImports(namespace, sidecar, facts.catalog, { clusterDomain: config.scope.clusterDomain, defaultExportTo: config.scope.defaultServiceExportTo });
   const model = config.sizing.model;
   let byModel = predictions.get(imports);
   if (byModel === undefined) predictions.set(imports, (byModel = new WeakMap()));

@@ -20,7 +20,7 @@ export const FIXED_CLUSTERS: readonly string[] = [
   'InboundPassthroughCluster',
 ];
 
-/** The mesh-wide default exportTo (MeshConfig `defaultServiceExportTo`) assumed: export everywhere. */
+/** Istio's mesh-wide default exportTo (MeshConfig `defaultServiceExportTo` unset): export everywhere. */
 export const DEFAULT_EXPORT_TO: readonly string[] = ['*'];
 
 export interface ImportedService {
@@ -49,10 +49,11 @@ export interface ImportResult extends ImportSummary {
 /**
  * Whether config with this `exportTo` is visible in `namespace`: `*` everywhere, `.` in its own
  * namespace, `~` nowhere, a name in that namespace (Istio `exportTo` semantics; the Service
- * annotation and ServiceEntry `spec.exportTo` take the same values).
+ * annotation and ServiceEntry `spec.exportTo` take the same values). Without an exportTo of its own,
+ * the mesh's `defaultServiceExportTo` (`meshDefault`) applies.
  */
-export function isExportedTo(exportTo: readonly string[] | undefined, owner: string, namespace: string): boolean {
-  for (const target of exportTo ?? DEFAULT_EXPORT_TO) {
+export function isExportedTo(exportTo: readonly string[] | undefined, owner: string, namespace: string, meshDefault: readonly string[] = DEFAULT_EXPORT_TO): boolean {
+  for (const target of exportTo ?? meshDefault) {
     if (target === '*') return true;
     if (target === '.' ? owner === namespace : target === namespace) return true;
   }
@@ -119,6 +120,8 @@ class HostIndex {
 
 export interface ImportOptions {
   readonly clusterDomain: string;
+  /** MeshConfig `defaultServiceExportTo`: the exportTo of a Service or ServiceEntry that sets none (default `*`). */
+  readonly defaultExportTo?: readonly string[];
   /** Include every imported service in the result (explain); off for admission, which needs totals. */
   readonly list?: boolean;
 }
@@ -175,11 +178,11 @@ export function computeImports(namespace: string, sidecar: SidecarFacts | undefi
   };
   for (const owner of (unscoped ? undefined : included.namespaces()) ?? catalog.namespaces()) {
     for (const service of catalog.services(owner)) {
-      if (!isExportedTo(service.exportTo, owner, namespace)) continue;
+      if (!isExportedTo(service.exportTo, owner, namespace, options.defaultExportTo)) continue;
       if (wanted(owner, [serviceHost(service, options.clusterDomain)])) add(describeService(service, catalog));
     }
     for (const entry of catalog.serviceEntries(owner)) {
-      if (!isExportedTo(entry.exportTo, owner, namespace)) continue;
+      if (!isExportedTo(entry.exportTo, owner, namespace, options.defaultExportTo)) continue;
       if (wanted(owner, entry.hosts)) add(describeEntry(entry));
     }
   }
@@ -197,7 +200,7 @@ const SUMMARY_CACHE_LIMIT = 4096;
  * computeImports without the list, memoised per catalog version: admission asks the same question
  * for every pod of a namespace, and an unscoped one walks every Service of the mesh.
  */
-export function summarizeImports(namespace: string, sidecar: SidecarFacts | undefined, catalog: ServiceCatalogView, options: Pick<ImportOptions, 'clusterDomain'>): ImportSummary {
+export function summarizeImports(namespace: string, sidecar: SidecarFacts | undefined, catalog: ServiceCatalogView, options: Pick<ImportOptions, 'clusterDomain' | 'defaultExportTo'>): ImportSummary {
   let cache = summaryCaches.get(catalog);
   if (cache === undefined) summaryCaches.set(catalog, (cache = { version: catalog.version, entries: new Map() }));
   if (cache.version !== catalog.version || cache.entries.size >= SUMMARY_CACHE_LIMIT) {
@@ -205,10 +208,11 @@ export function summarizeImports(namespace: string, sidecar: SidecarFacts | unde
     cache.entries.clear();
   }
   const hosts = scopingHosts(sidecar);
-  const key = `${namespace}\u0000${options.clusterDomain}\u0000${hosts ? hosts.join('\u0000') : '-'}`;
+  const meshDefault = options.defaultExportTo ?? DEFAULT_EXPORT_TO;
+  const key = `${namespace}\u0000${options.clusterDomain}\u0000${meshDefault.join(',')}\u0000${hosts ? hosts.join('\u0000') : '-'}`;
   let summary = cache.entries.get(key);
   if (summary === undefined) {
-    summary = isPlainUnscoped(hosts) ? unscopedSummary(namespace, catalog) : withoutList(computeImports(namespace, sidecar, catalog, options));
+    summary = isPlainUnscoped(hosts) ? unscopedSummary(namespace, catalog, meshDefault) : withoutList(computeImports(namespace, sidecar, catalog, options));
     cache.entries.set(key, summary);
   }
   return summary;
@@ -231,17 +235,18 @@ interface Totals {
   endpoints: number;
 }
 
-/** Per catalog version: what is exported everywhere, summed once, and what only some namespaces see. */
+/** Per catalog version and mesh default: what is exported everywhere, summed once, and what only some namespaces see. */
 interface UnscopedIndex {
   readonly version: number;
+  readonly meshDefault: readonly string[];
   readonly everywhere: Totals;
   readonly specific: Map<string, Totals>;
 }
 const unscopedIndexes = new WeakMap<ServiceCatalogView, UnscopedIndex>();
 
-function unscopedIndex(catalog: ServiceCatalogView): UnscopedIndex {
+function unscopedIndex(catalog: ServiceCatalogView, meshDefault: readonly string[]): UnscopedIndex {
   const cached = unscopedIndexes.get(catalog);
-  if (cached !== undefined && cached.version === catalog.version) return cached;
+  if (cached !== undefined && cached.version === catalog.version && cached.meshDefault === meshDefault) return cached;
   const everywhere: Totals = { services: 0, clusters: 0, endpoints: 0 };
   const specific = new Map<string, Totals>();
   const add = (totals: Totals, entry: ImportedService) => {
@@ -250,7 +255,7 @@ function unscopedIndex(catalog: ServiceCatalogView): UnscopedIndex {
     totals.endpoints += entry.endpoints;
   };
   const place = (owner: string, exportTo: readonly string[] | undefined, describe: () => ImportedService) => {
-    const targets = exportTo ?? DEFAULT_EXPORT_TO;
+    const targets = exportTo ?? meshDefault;
     if (targets.includes('*')) return add(everywhere, describe());
     const namespaces = new Set(targets.filter((t) => t !== '~').map((t) => (t === '.' ? owner : t)));
     if (namespaces.size === 0) return;
@@ -265,14 +270,14 @@ function unscopedIndex(catalog: ServiceCatalogView): UnscopedIndex {
     for (const service of catalog.services(owner)) place(owner, service.exportTo, () => describeService(service, catalog));
     for (const entry of catalog.serviceEntries(owner)) place(owner, entry.exportTo, () => describeEntry(entry));
   }
-  const index = { version: catalog.version, everywhere, specific };
+  const index = { version: catalog.version, meshDefault, everywhere, specific };
   unscopedIndexes.set(catalog, index);
   return index;
 }
 
 /** computeImports for an unscoped proxy, from the index: O(1) per namespace instead of a walk over the mesh. */
-function unscopedSummary(namespace: string, catalog: ServiceCatalogView): ImportSummary {
-  const { everywhere, specific } = unscopedIndex(catalog);
+function unscopedSummary(namespace: string, catalog: ServiceCatalogView, meshDefault: readonly string[]): ImportSummary {
+  const { everywhere, specific } = unscopedIndex(catalog, meshDefault);
   const own = specific.get(namespace);
   return {
     services: everywhere.services + (own?.services ?? 0),

@@ -90,3 +90,11 @@ t.test('config: sizing keys are validated and merged', async (t) => {
   t.throws(() => resolveConfig({ sizing: { model: { baseBytes: -1 } } }), /baseBytes/);
   t.throws(() => resolveConfig({ sizing: { model: { perClusterBytes: '40k' } } }), /perClusterBytes/);
 });
+
+t.test("scope.defaultServiceExportTo: with the mesh's services private by default, an unscoped workload is predicted on its own namespace only", async (t) => {
+  const f = meshFacts(300);
+  const open = validate(controller('Deployment', 'web', pod({ labels: { app: 'web' } })), f, config({}, { mode: 'audit' }));
+  t.match(open.auditAnnotations['predicted-memory'], /^imports 301 services \/ 308 clusters/, "Istio's default [\"*\"]: every service of the mesh");
+  const closed = validate(controller('Deployment', 'web', pod({ labels: { app: 'web' } })), f, config({}, { mode: 'audit', scope: { defaultServiceExportTo: ['.'] } }));
+  t.match(closed.auditAnnotations['predicted-memory'], /^imports 1 service \/ 8 clusters \/ 2 endpoints; predicted 8 MiB/, "['.']: only shop's own service");
+});

@@ -139,3 +139,24 @@ t.test('the unscoped fast path agrees with the full walk for every namespace and
     }
   }
 });
+
+t.test("the mesh's defaultServiceExportTo applies to what sets no exportTo of its own", async (t) => {
+  const privateByDefault = { ...options, defaultExportTo: ['.'] };
+  const namesUnder = (namespace: string, hosts: string[] | undefined, opts: typeof options) =>
+    computeImports(namespace, hosts === undefined ? undefined : sidecar(namespace, hosts), catalog, opts)
+      .imported.map((s) => `${s.namespace}/${s.name}`)
+      .sort();
+  t.same(namesUnder('shop', undefined, privateByDefault), ['ext/static', 'ops/shared', 'shop/cart', 'shop/web'], "with ['.'], only shop's own and what is exported to shop by name");
+  t.same(namesUnder('pay', ['*/*'], privateByDefault), ['pay/api'], 'a */* Sidecar sees no more than the mesh exports to it');
+  t.same(namesUnder('shop', ['pay/*'], privateByDefault), [], 'a Sidecar cannot import what is not exported to its namespace');
+  t.equal(isExportedTo(undefined, 'a', 'b', ['b']), true, 'a named default');
+  t.equal(isExportedTo(['*'], 'a', 'b', ['~']), true, "the object's own exportTo wins over the default");
+  t.equal(isExportedTo(undefined, 'a', 'a', ['~']), false);
+
+  for (const namespace of ['shop', 'billing', 'ops', 'pay', 'ext']) {
+    const full = computeImports(namespace, undefined, catalog, privateByDefault);
+    const fast = summarizeImports(namespace, undefined, catalog, privateByDefault);
+    t.same(fast, { services: full.services, clusters: full.clusters, endpoints: full.endpoints, unscoped: true }, `the unscoped fast path agrees in ${namespace}`);
+    t.not(summarizeImports(namespace, undefined, catalog, options).services, fast.services, `and is not served from the cache of the "*" default in ${namespace}`);
+  }
+});
