@@ -1,6 +1,7 @@
-import { CoreV1Api, CustomObjectsApi, DiscoveryV1Api, type KubeConfig } from '@kubernetes/client-node';
-import { toEndpointSliceFacts, toServiceEntryFacts, toServiceFacts } from '../policy/service-facts.js';
-import { clientPaging, ResourceWatcher, toListPage, type ClientList, type ResourceWatcherOptions, type RestartReason } from '../kube/resource-watcher.js';
+import type { KubeConfig } from '@kubernetes/client-node';
+import { toEndpointSliceFacts, toServiceEntryFacts, toServiceFacts, type EndpointSliceFacts, type ServiceEntryFacts, type ServiceFacts } from '../policy/service-facts.js';
+import { rawListPages } from '../kube/list-all.js';
+import { ResourceWatcher, type ResourceWatcherOptions, type RestartReason } from '../kube/resource-watcher.js';
 import { ISTIO_NETWORKING_GROUP } from './objects.js';
 import type { ServiceCatalog } from './service-catalog.js';
 
@@ -19,42 +20,35 @@ export interface CatalogWatcherOptions {
  * cluster-wide, list/watch only. Items are reduced to facts as each list page arrives.
  */
 export function catalogWatchers(options: CatalogWatcherOptions): ResourceWatcher[] {
-  const core = options.kubeConfig.makeApiClient(CoreV1Api);
-  const discovery = options.kubeConfig.makeApiClient(DiscoveryV1Api);
-  const custom = options.kubeConfig.makeApiClient(CustomObjectsApi);
   const { catalog, common } = options;
   return [
-    new ResourceWatcher({
+    new ResourceWatcher<ServiceFacts>({
       ...common,
       resource: 'services',
       path: '/api/v1/services',
-      list: async (page) => toListPage(await core.listServiceForAllNamespaces(clientPaging(page)), (o) => toServiceFacts(o)),
+      list: rawListPages(options.kubeConfig, '/api/v1/services', toServiceFacts),
       events: {
         onReplace: (items) => catalog.replaceServices(items),
         onEvent: (type, object) => (type === 'DELETED' ? catalog.deleteService(object) : catalog.putService(object)),
         onRestart: options.restarted('services'),
       },
     }),
-    new ResourceWatcher({
+    new ResourceWatcher<EndpointSliceFacts>({
       ...common,
       resource: 'endpointslices',
       path: '/apis/discovery.k8s.io/v1/endpointslices',
-      list: async (page) => toListPage(await discovery.listEndpointSliceForAllNamespaces(clientPaging(page)), (o) => toEndpointSliceFacts(o)),
+      list: rawListPages(options.kubeConfig, '/apis/discovery.k8s.io/v1/endpointslices', toEndpointSliceFacts),
       events: {
         onReplace: (items) => catalog.replaceEndpointSlices(items),
         onEvent: (type, object) => (type === 'DELETED' ? catalog.deleteEndpointSlice(object) : catalog.putEndpointSlice(object)),
         onRestart: options.restarted('endpointslices'),
       },
     }),
-    new ResourceWatcher({
+    new ResourceWatcher<ServiceEntryFacts>({
       ...common,
       resource: 'serviceentries',
       path: `/apis/${ISTIO_NETWORKING_GROUP}/${options.istioVersion}/serviceentries`,
-      list: async (page) =>
-        toListPage(
-          (await custom.listClusterCustomObject({ group: ISTIO_NETWORKING_GROUP, version: options.istioVersion, plural: 'serviceentries', ...clientPaging(page) })) as ClientList,
-          (o) => toServiceEntryFacts(o),
-        ),
+      list: rawListPages(options.kubeConfig, `/apis/${ISTIO_NETWORKING_GROUP}/${options.istioVersion}/serviceentries`, toServiceEntryFacts),
       events: {
         onReplace: (items) => catalog.replaceServiceEntries(items),
         onEvent: (type, object) => (type === 'DELETED' ? catalog.deleteServiceEntry(object) : catalog.putServiceEntry(object)),

@@ -3,7 +3,8 @@ import { Counter, Gauge, type Registry } from 'prom-client';
 import type { NamespaceFacts, PodFacts, SidecarFacts } from '../policy/types.js';
 import { clusterError } from '../cli/exit-codes.js';
 import { accessHint, describeApiError } from '../kube/api-error.js';
-import { clientPaging, ResourceWatcher, SYSTEM_CLOCK, toListPage, type Clock, type ClientList, type RestartReason } from '../kube/resource-watcher.js';
+import { rawListPages } from '../kube/list-all.js';
+import { ResourceWatcher, SYSTEM_CLOCK, type Clock, type RestartReason } from '../kube/resource-watcher.js';
 import type { ClusterView } from './cluster-view.js';
 import type { ServiceCatalogView } from '../policy/service-facts.js';
 import { ServiceCatalog } from './service-catalog.js';
@@ -88,8 +89,6 @@ export class WatchClusterView implements ClusterView {
   #begin(sidecarVersion: string): void {
     this.#sidecarVersion = sidecarVersion;
     const options = this.#options;
-    const core = options.kubeConfig.makeApiClient(CoreV1Api);
-    const custom = options.kubeConfig.makeApiClient(CustomObjectsApi);
     const watch = new Watch(options.kubeConfig);
     const metrics = this.#metrics;
     const common = {
@@ -103,11 +102,11 @@ export class WatchClusterView implements ClusterView {
       metrics?.restarts.inc({ resource, reason });
       options.onRestart?.(resource, reason, error);
     };
-    const namespaces = new ResourceWatcher({
+    const namespaces = new ResourceWatcher<NamespaceFacts>({
       ...common,
       resource: 'namespaces',
       path: '/api/v1/namespaces',
-      list: async (page) => toListPage(await core.listNamespace(clientPaging(page)), (o) => toNamespaceFacts(o)),
+      list: rawListPages(options.kubeConfig, '/api/v1/namespaces', toNamespaceFacts),
       events: {
         onReplace: (items) => {
           this.#namespaces.clear();
@@ -117,15 +116,11 @@ export class WatchClusterView implements ClusterView {
         onRestart: restarted('namespaces'),
       },
     });
-    const sidecars = new ResourceWatcher({
+    const sidecars = new ResourceWatcher<SidecarFacts>({
       ...common,
       resource: 'sidecars',
       path: `/apis/${ISTIO_NETWORKING_GROUP}/${sidecarVersion}/sidecars`,
-      list: async (page) =>
-        toListPage(
-          (await custom.listClusterCustomObject({ group: ISTIO_NETWORKING_GROUP, version: sidecarVersion, plural: 'sidecars', ...clientPaging(page) })) as ClientList,
-          (o) => toSidecarFacts(o),
-        ),
+      list: rawListPages(options.kubeConfig, `/apis/${ISTIO_NETWORKING_GROUP}/${sidecarVersion}/sidecars`, toSidecarFacts),
       events: {
         onReplace: (items) => this.#sidecars.replace(items),
         onEvent: (type, object) => (type === 'DELETED' ? this.#deleteSidecar(object) : this.#putSidecar(object)),
@@ -135,12 +130,12 @@ export class WatchClusterView implements ClusterView {
     const pods = OPT_IN_LABELS.map((label, index) => {
       const store = this.#pods[index] ?? new NamespacedStore<PodFacts>();
       const resource = label === OPT_IN_LABELS[0] ? 'pods-inject' : 'pods-rev';
-      return new ResourceWatcher({
+      return new ResourceWatcher<PodFacts>({
         ...common,
         resource,
         path: '/api/v1/pods',
         labelSelector: label,
-        list: async (page) => toListPage(await core.listPodForAllNamespaces({ labelSelector: label, ...clientPaging(page) }), (o) => toPodFacts(withPodKind(o))),
+        list: rawListPages(options.kubeConfig, '/api/v1/pods', (o) => toPodFacts(withPodKind(o)), label),
         events: {
           onReplace: (items) => {
             store.replace(items);

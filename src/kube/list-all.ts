@@ -1,5 +1,6 @@
 import type { KubeConfig } from '@kubernetes/client-node';
 import { getFromApiServer } from './api-get.js';
+import { toListPage, type ClientList, type ListPageFn } from './resource-watcher.js';
 
 interface ListBody {
   apiVersion?: string;
@@ -29,4 +30,16 @@ export async function listAll(
     token = list.metadata?.continue || undefined;
   } while (token);
   return items;
+}
+
+/**
+ * A ResourceWatcher's page reader for `path` (`/api/v1/services`), reading the raw JSON: the typed
+ * clients turn every item into model class instances first (in a profile of a 50,000-Service sync,
+ * a fifth of the process's time), only for `reduce` to keep a few fields of each.
+ */
+export function rawListPages<T>(kubeConfig: KubeConfig, path: string, reduce: (item: unknown) => T | undefined, labelSelector?: string): ListPageFn<T> {
+  return async (page) => {
+    const query = new URLSearchParams({ limit: String(page.limit), ...(page.continueToken ? { continue: page.continueToken } : {}), ...(labelSelector ? { labelSelector } : {}) });
+    return toListPage(JSON.parse(await getFromApiServer(kubeConfig, `${path}?${query.toString()}`)) as ClientList, reduce);
+  };
 }

@@ -1,6 +1,6 @@
 import type { Watch } from '@kubernetes/client-node';
 
-/** One page of a LIST, normalised (typed clients say `_continue`, raw JSON says `continue`). */
+/** One page of a LIST, with its items already reduced. */
 export interface ListPage<T = unknown> {
   readonly items: readonly T[];
   readonly resourceVersion: string;
@@ -9,23 +9,18 @@ export interface ListPage<T = unknown> {
 
 export type ListPageFn<T = unknown> = (page: { limit: number; continueToken?: string }) => Promise<ListPage<T>>;
 
-/** A typed client's LIST reply, as far as paging reads it. */
+/** A LIST reply (raw JSON), as far as paging reads it. */
 export interface ClientList {
-  metadata?: { resourceVersion?: string; _continue?: string; continue?: string };
+  metadata?: { resourceVersion?: string; continue?: string };
   items?: unknown[];
 }
 
-/** A page request as a typed client's list call takes it (`_continue`). */
-export function clientPaging(page: { limit: number; continueToken?: string }): { limit: number; _continue?: string } {
-  return { limit: page.limit, ...(page.continueToken ? { _continue: page.continueToken } : {}) };
-}
-
 /**
- * A typed client's LIST reply as a ListPage, each item reduced by `reduce` as the page arrives
- * (undefined drops it): a full object never outlives its page.
+ * A LIST reply as a ListPage, each item reduced by `reduce` as the page arrives (undefined drops
+ * it): a full object never outlives its page.
  */
 export function toListPage<T>(list: ClientList, reduce: (item: unknown) => T | undefined): ListPage<T> {
-  const token = list.metadata?._continue ?? list.metadata?.continue;
+  const token = list.metadata?.continue;
   const items = (list.items ?? []).map(reduce).filter((facts) => facts !== undefined);
   return { items, resourceVersion: list.metadata?.resourceVersion ?? '', ...(token ? { continueToken: token } : {}) };
 }
