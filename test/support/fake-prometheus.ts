@@ -8,9 +8,9 @@ export interface FakeSeries {
 }
 
 export interface FakePrometheusOptions {
-  /** Answered for plain selectors (`name{a="b"}`): query_range by time range, query by last point. */
+  /** Answered for plain selectors (`name{a="b"}`): query_range by time range, query by last point; and for `increase`, `max_over_time`, `last_over_time` of them and `sum by` of those. */
   readonly series?: readonly FakeSeries[];
-  /** Exact query text → instant vector, for the aggregations the stand-in does not evaluate. */
+  /** Exact query text → instant vector, answered before anything is evaluated (for the aggregations the stand-in does not evaluate). */
   readonly canned?: Readonly<Record<string, readonly { metric: Record<string, string>; value: number }[]>>;
 }
 
@@ -34,6 +34,53 @@ function parseSelector(query: string): Record<string, string> | undefined {
     matchers[m[1] as string] = (m[2] as string).replace(/\\(.)/g, '$1');
   }
   return matchers;
+}
+
+const RANGE_FUNCTION = /^(increase|max_over_time|last_over_time)\((.+)\[(\d+)s\]\)$/;
+const SUM_BY = /^sum by \(([^)]*)\) \((.+)\)$/;
+
+/** Counter increase as Prometheus counts it: resets add the new value; no extrapolation to the window's edges. */
+function counterIncrease(values: readonly number[]): number {
+  let total = 0;
+  for (let i = 1; i < values.length; i += 1) {
+    const [prev, cur] = [values[i - 1] as number, values[i] as number];
+    total += cur >= prev ? cur - prev : cur;
+  }
+  return total;
+}
+
+/**
+ * The few instant expressions the recommenders send that the stand-in evaluates over its stored
+ * series: `increase`, `max_over_time`, `last_over_time` of a selector over `[Ns]`, and `sum by (…)` of
+ * one of those. The range is left-open, (time − N, time], as in Prometheus 3. Undefined for anything else.
+ */
+function evaluate(query: string, time: number, matching: (matchers: Record<string, string>) => FakeSeries[]): { metric: Record<string, string>; value: number }[] | undefined {
+  const sum = SUM_BY.exec(query.trim());
+  if (sum !== null) {
+    const inner = evaluate(sum[2] as string, time, matching);
+    if (inner === undefined) return undefined;
+    const by = (sum[1] as string).split(',').map((l) => l.trim()).filter((l) => l !== '');
+    const groups = new Map<string, { metric: Record<string, string>; value: number }>();
+    for (const r of inner) {
+      const metric = Object.fromEntries(by.flatMap((l) => (r.metric[l] === undefined ? [] : [[l, r.metric[l] as string]])));
+      const key = JSON.stringify(metric);
+      const group = groups.get(key) ?? { metric, value: 0 };
+      group.value += r.value;
+      groups.set(key, group);
+    }
+    return [...groups.values()];
+  }
+  const fn = RANGE_FUNCTION.exec(query.trim());
+  const matchers = fn === null ? undefined : parseSelector(fn[2] as string);
+  if (fn === null || matchers === undefined) return undefined;
+  const range = Number(fn[3]);
+  return matching(matchers).flatMap((s) => {
+    const values = s.points.filter(([t]) => t > time - range && t <= time).map(([, v]) => v);
+    const { __name__: _name, ...metric } = s.metric;
+    if (fn[1] === 'increase') return values.length < 2 ? [] : [{ metric, value: counterIncrease(values) }];
+    if (values.length === 0) return [];
+    return [{ metric, value: fn[1] === 'max_over_time' ? Math.max(...values) : (values.at(-1) as number) }];
+  });
 }
 
 async function readParams(req: IncomingMessage, url: URL): Promise<Record<string, string>> {
@@ -80,6 +127,10 @@ export async function startFakePrometheus(options: FakePrometheusOptions = {}): 
         const canned = options.canned?.[query];
         if (canned !== undefined) {
           return send(200, { status: 'success', data: { resultType: 'vector', result: canned.map((r) => ({ metric: r.metric, value: [time, String(r.value)] })) } });
+        }
+        const evaluated = evaluate(query, time, matching);
+        if (evaluated !== undefined) {
+          return send(200, { status: 'success', data: { resultType: 'vector', result: evaluated.map((r) => ({ metric: r.metric, value: [time, String(r.value)] })) } });
         }
         const result = (matchers === undefined ? [] : matching(matchers)).flatMap((s) => {
           const last = s.points.filter(([t]) => t <= time).at(-1);

@@ -1,0 +1,106 @@
+import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import t from 'tap';
+import { parsePrometheusText } from '../../../src/recommend/prometheus-text.js';
+import { recommendProfiles } from '../../../src/recommend/recommend-profiles.js';
+import { recommendScopes } from '../../../src/recommend/recommend-scope.js';
+import { podFromPath, readStatsFiles } from '../../../src/recommend/sources/files.js';
+import { prometheusSource } from '../../../src/recommend/sources/prometheus-api.js';
+import type { RecommendSource } from '../../../src/recommend/sources/source.js';
+import { snapshotSource } from '../../../src/recommend/sources/source.js';
+import { type FakeSeries, startFakePrometheus } from '../../support/fake-prometheus.js';
+
+// The same scrapes, read from files and served by the Prometheus stand-in, must give the same
+// answers: the scrape `@1` at the window's start, `@2` at its end, on the query_range step grid.
+const fixtures = fileURLToPath(new URL('../../fixtures/', import.meta.url));
+const NOW = new Date('2026-12-01T12:00:00Z');
+const END = NOW.getTime() / 1000;
+const STEP = 3600;
+// (END − 7200, END] holds both instants: the range selector is left-open in Prometheus 3.
+const WINDOW = 7200;
+const instantOf = (file: string): number => (/@1\.[a-z]+$/.test(file) ? END - STEP : END);
+
+/** Bookinfo's synthetic scrapes (outbound stats included) and the real Istio 1.11 scrape at both instants. */
+async function scrapeDir(root: string): Promise<string[]> {
+  const bookinfo = join(fixtures, 'synthetic-stats/bookinfo');
+  await mkdir(join(root, 'bookinfo'), { recursive: true });
+  await mkdir(join(root, 'default'), { recursive: true });
+  const files: string[] = [];
+  for (const name of await readdir(bookinfo)) {
+    await writeFile(join(root, 'bookinfo', name), await readFile(join(bookinfo, name)));
+    files.push(join(root, 'bookinfo', name));
+  }
+  const real = await readFile(join(fixtures, 'istio-1.11-merged/default/reviews-v1.txt'));
+  for (const n of [1, 2]) {
+    await writeFile(join(root, 'default', `reviews-v1@${n}.txt`), real);
+    files.push(join(root, 'default', `reviews-v1@${n}.txt`));
+  }
+  return files;
+}
+
+/** The scrapes as Prometheus stores them: every sample a series with the pod's namespace/pod labels. */
+async function asSeries(files: readonly string[]): Promise<FakeSeries[]> {
+  const series = new Map<string, { metric: Record<string, string>; points: [number, number][] }>();
+  for (const file of files) {
+    const { namespace, pod } = podFromPath(file);
+    for (const s of parsePrometheusText(await readFile(file, 'utf8'))) {
+      const metric = { __name__: s.name, ...s.labels, namespace, pod };
+      const key = JSON.stringify(Object.entries(metric).sort());
+      const entry = series.get(key) ?? { metric, points: [] };
+      entry.points.push([instantOf(file), s.value]);
+      series.set(key, entry);
+    }
+  }
+  return [...series.values()].map((s) => ({ metric: s.metric, points: [...s.points].sort((a, b) => a[0] - b[0]) }));
+}
+
+async function answers(source: RecommendSource) {
+  const scopes = recommendScopes(await source.scope());
+  const profiles = recommendProfiles(await source.memory());
+  return {
+    scopes: scopes.map((r) => ({ namespace: r.namespace, before: r.clustersBefore, after: r.clustersAfter, hosts: r.hosts })),
+    workloads: profiles.workloads.map((w) => ({ workload: `${w.namespace}/${w.workload}`, signals: w.signals, samples: w.samples, p90: w.p90, peak: w.peak, recommended: w.recommended })),
+    profiles: profiles.profiles,
+    rules: profiles.rules,
+  };
+}
+
+t.test('--prometheus and --from-files on the same samples: the same cluster counts before/after and the same profiles', async (t) => {
+  const root = t.testdir();
+  const files = await scrapeDir(root);
+  const prom = await startFakePrometheus({ series: await asSeries(files) });
+  t.teardown(() => prom.close());
+  const fromFiles = await answers(snapshotSource(async () => readStatsFiles([root])));
+  const fromPrometheus = await answers(prometheusSource({ url: prom.url, windowSeconds: WINDOW, stepSeconds: STEP, now: () => NOW }));
+  t.same(fromPrometheus, fromFiles);
+  // What the answer is, so that agreeing on nothing cannot pass: Bookinfo's proxies called details,
+  // ratings, reviews and api.stripe.com between the two scrapes; the real 1.11 proxy counts no call
+  // of its own, so its namespace keeps every cluster (and the CLI writes no Sidecar for it).
+  t.same(fromFiles.scopes, [
+    {
+      namespace: 'bookinfo',
+      before: 26,
+      after: 20,
+      hosts: ['*/api.stripe.com', 'bookinfo/details.bookinfo.svc.cluster.local', 'bookinfo/ratings.bookinfo.svc.cluster.local', 'bookinfo/reviews.bookinfo.svc.cluster.local', 'istio-system/*'],
+    },
+    { namespace: 'default', before: 28, after: 28, hosts: ['istio-system/*'] },
+  ]);
+  t.same(
+    fromFiles.workloads.map((w) => [w.workload, w.signals, w.samples]),
+    [
+      ['bookinfo/details-v1', ['agent_physical'], 2],
+      ['bookinfo/productpage-v1', ['agent_physical'], 2],
+      ['bookinfo/ratings-v1', ['agent_physical'], 2],
+      ['bookinfo/reviews-v1', ['agent_physical'], 4],
+      ['bookinfo/reviews-v2', ['agent_physical'], 2],
+      ['bookinfo/reviews-v3', ['agent_physical'], 2],
+      // The real scrape: agent RSS 46,538,752 + Envoy physical 17,301,504, at both instants.
+      ['default/reviews-v1', ['agent_physical'], 2],
+    ],
+  );
+  t.equal(fromFiles.workloads.find((w) => w.workload === 'default/reviews-v1')?.peak, 46538752 + 17301504);
+  // The stand-in answered the range queries and the increase()s the sources sent, not canned answers.
+  t.ok(prom.queries.some((q) => q.path === '/api/v1/query_range'));
+  t.ok(prom.queries.some((q) => q.query.startsWith('increase(envoy_cluster_upstream_rq_total')));
+});
