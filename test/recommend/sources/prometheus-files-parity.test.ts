@@ -41,13 +41,14 @@ async function scrapeDir(root: string): Promise<string[]> {
 
 /** The scrapes as Prometheus stores them: every sample a series with the pod's namespace/pod labels. */
 async function asSeries(files: readonly string[]): Promise<FakeSeries[]> {
-  const series = new Map<string, { metric: Record<string, string>; points: [number, number][] }>();
+  type Stored = { metric: Record<string, string>; points: [number, number][] };
+  const series = new Map<string, Stored>();
   for (const file of files) {
     const { namespace, pod } = podFromPath(file);
     for (const s of parsePrometheusText(await readFile(file, 'utf8'))) {
       const metric = { __name__: s.name, ...s.labels, namespace, pod };
       const key = JSON.stringify(Object.entries(metric).sort());
-      const entry = series.get(key) ?? { metric, points: [] };
+      const entry: Stored = series.get(key) ?? { metric, points: [] };
       entry.points.push([instantOf(file), s.value]);
       series.set(key, entry);
     }
