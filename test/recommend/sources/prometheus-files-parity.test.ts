@@ -2,6 +2,7 @@ import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import t from 'tap';
+import { calibrationSamples } from '../../../src/recommend/calibrate-model.js';
 import { parsePrometheusText } from '../../../src/recommend/prometheus-text.js';
 import { recommendProfiles } from '../../../src/recommend/recommend-profiles.js';
 import { recommendScopes } from '../../../src/recommend/recommend-scope.js';
@@ -57,9 +58,12 @@ async function asSeries(files: readonly string[]): Promise<FakeSeries[]> {
 }
 
 async function answers(source: RecommendSource) {
-  const scopes = recommendScopes(await source.scope());
-  const profiles = recommendProfiles(await source.memory());
+  const [scope, memory] = [await source.scope(), await source.memory()];
+  const scopes = recommendScopes(scope);
+  const profiles = recommendProfiles(memory);
   return {
+    // What `recommend calibrate` fits: each proxy's median memory against its cluster count.
+    calibration: calibrationSamples(memory.series, scope.proxies, 'agent_physical').sort((a, b) => a.bytes - b.bytes || a.clusters - b.clusters),
     scopes: scopes.map((r) => ({ namespace: r.namespace, before: r.clustersBefore, after: r.clustersAfter, hosts: r.hosts })),
     workloads: profiles.workloads.map((w) => ({ workload: `${w.namespace}/${w.workload}`, signals: w.signals, samples: w.samples, p90: w.p90, peak: w.peak, recommended: w.recommended })),
     profiles: profiles.profiles,
@@ -67,7 +71,7 @@ async function answers(source: RecommendSource) {
   };
 }
 
-t.test('--prometheus and --from-files on the same samples: the same cluster counts before/after and the same profiles', async (t) => {
+t.test('--prometheus and --from-files on the same samples: the same cluster counts before/after, profiles and calibration samples', async (t) => {
   const root = t.testdir();
   const files = await scrapeDir(root);
   const prom = await startFakePrometheus({ series: await asSeries(files) });
@@ -101,6 +105,9 @@ t.test('--prometheus and --from-files on the same samples: the same cluster coun
     ],
   );
   t.equal(fromFiles.workloads.find((w) => w.workload === 'default/reviews-v1')?.peak, 46538752 + 17301504);
+  // Eight proxies with memory and a cluster count; the real one holds 28 clusters.
+  t.equal(fromFiles.calibration.length, 8);
+  t.ok(fromFiles.calibration.some((c) => c.bytes === 46538752 + 17301504 && c.clusters === 28));
   // The stand-in answered the range queries and the increase()s the sources sent, not canned answers.
   t.ok(prom.queries.some((q) => q.path === '/api/v1/query_range'));
   t.ok(prom.queries.some((q) => q.query.startsWith('increase(envoy_cluster_upstream_rq_total')));
