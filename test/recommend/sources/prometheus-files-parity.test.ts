@@ -112,3 +112,21 @@ t.test('--prometheus and --from-files on the same samples: the same cluster coun
   t.ok(prom.queries.some((q) => q.path === '/api/v1/query_range'));
   t.ok(prom.queries.some((q) => q.query.startsWith('increase(envoy_cluster_upstream_rq_total')));
 });
+
+t.test('a real Istio 1.5 scrape naming 50 outbound clusters only by their SDS counters: Prometheus names them too', async (t) => {
+  // Before sources/prometheus-api.ts listed every cluster any envoy_cluster_* series names, Prometheus
+  // saw only xds-grpc here (1 cluster before and after) while the same scrape saved gave 51 → 29.
+  const root = t.testdir();
+  await mkdir(join(root, 'default'));
+  const real = await readFile(join(fixtures, 'istio-1.5-proxy/default/mongodb-v1.txt'));
+  const files = [1, 2].map((n) => join(root, 'default', `mongodb-v1@${n}.txt`));
+  for (const file of files) await writeFile(file, real);
+  const prom = await startFakePrometheus({ series: await asSeries(files) });
+  t.teardown(() => prom.close());
+  const scopeOf = async (source: RecommendSource) => recommendScopes(await source.scope()).map((r) => ({ before: r.clustersBefore, after: r.clustersAfter, hosts: r.hosts }));
+  const fromFiles = await scopeOf(snapshotSource(async () => readStatsFiles([root])));
+  t.same(await scopeOf(prometheusSource({ url: prom.url, windowSeconds: WINDOW, stepSeconds: STEP, now: () => NOW })), fromFiles);
+  // The same scrape at both ends: no traffic in the window, so every outbound cluster outside istio-system goes.
+  t.same(fromFiles, [{ before: 51, after: 29, hosts: ['istio-system/*'] }]);
+});
+

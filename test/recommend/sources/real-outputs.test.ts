@@ -129,3 +129,26 @@ t.test('real Prometheus API response (istio.io blog, Istio 1.3): detected despit
   t.match(cardinality.stdout, /istio-io-blog-2019\/sleep\s+sleep\s/);
   t.match(cardinality.stdout, /no proxy is above the threshold/);
 });
+
+t.test('a real Istio 1.5 sidecar scrape (Datadog): clusters named by SDS counters held but not counted; its calls from istio_requests_total', async (t) => {
+  const dir = join(fixtures, 'istio-1.5-proxy');
+  const evidence = await snapshotSource(async () => readStatsFiles([dir])).scope();
+  const [proxy] = evidence.proxies;
+  t.equal(proxy?.clusters.length, 51, '50 outbound clusters and xds-grpc');
+  t.same(proxy?.clusters.filter((c) => c.counted).map((c) => [c.cluster, c.requests, c.connections]), [['xds-grpc', 2, 2]], 'only xds-grpc is counted (default stats)');
+  t.same(evidence.requests, [
+    { sourceNamespace: 'default', sourceWorkload: 'mongodb-v1', destinationService: 'archive.ubuntu.com', metric: 'istio_requests_total', count: 1 + 49 },
+    { sourceNamespace: 'default', sourceWorkload: 'mongodb-v1', destinationService: 'repo.mongodb.org', metric: 'istio_requests_total', count: 2 + 8 + 1 },
+    { sourceNamespace: 'default', sourceWorkload: 'mongodb-v1', destinationService: 'security.ubuntu.com', metric: 'istio_requests_total', count: 1 + 5 },
+    { sourceNamespace: 'default', sourceWorkload: 'ratings-v2', destinationService: 'mongodb.default.svc.cluster.local', metric: 'istio_tcp_connections_opened_total', count: 1 },
+  ]);
+  // Without the namespace's pod list a namespace Sidecar could scope pods the scrape does not show: refused.
+  const scope = await runInProcess(['recommend', 'scope', '--from-files', dir, '-o', 'yaml']);
+  t.equal(scope.code, 2);
+  t.equal(scope.stdout, '');
+  t.match(scope.stderr, /a Sidecar in default also applies to .*give --pods FILE/);
+  const cardinality = await runInProcess(['recommend', 'cardinality', '--from-files', dir]);
+  t.equal(cardinality.code, 0);
+  // Three hosts reached through the PassthroughCluster, destination_service_namespace "unknown".
+  t.match(cardinality.stdout, /default\/mongodb-v1\s+mongodb-v1\s+3\s+1\s+1\s+1\s+1\s+3\s+3\n/);
+});
