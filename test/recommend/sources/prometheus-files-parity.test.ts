@@ -2,6 +2,8 @@ import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import t from 'tap';
+import { parse } from 'yaml';
+import { parseQuantity } from '../../../src/policy/quantity.js';
 import { calibrationSamples } from '../../../src/recommend/calibrate-model.js';
 import { parsePrometheusText } from '../../../src/recommend/prometheus-text.js';
 import { recommendProfiles } from '../../../src/recommend/recommend-profiles.js';
@@ -128,5 +130,54 @@ t.test('a real Istio 1.5 scrape naming 50 outbound clusters only by their SDS co
   t.same(await scopeOf(prometheusSource({ url: prom.url, windowSeconds: WINDOW, stepSeconds: STEP, now: () => NOW })), fromFiles);
   // The same scrape at both ends: no traffic in the window, so every outbound cluster outside istio-system goes.
   t.same(fromFiles, [{ before: 51, after: 29, hosts: ['istio-system/*'] }]);
+});
+
+/** kube-state-metrics' series for a `kubectl get pods -o yaml` list: labels, istio-proxy's memory request/limit, OOM kills, the container. */
+function asKubeStateMetrics(podList: string): FakeSeries[] {
+  interface Pod {
+    metadata: { name: string; namespace: string; labels?: Record<string, string> };
+    spec: { containers: { name: string; resources?: { requests?: { memory?: string }; limits?: { memory?: string } } }[] };
+    status?: { containerStatuses?: { name: string; lastState?: { terminated?: { reason?: string } } }[] };
+  }
+  const series: FakeSeries[] = [];
+  const at = (value: number): [number, number][] => [[END - STEP, value], [END, value]];
+  for (const pod of (parse(podList) as { items: Pod[] }).items) {
+    const ref = { namespace: pod.metadata.namespace, pod: pod.metadata.name };
+    const proxy = { ...ref, container: 'istio-proxy' };
+    const labels = Object.entries(pod.metadata.labels ?? {}).map(([k, v]) => [`label_${k.replace(/[^a-zA-Z0-9_]/g, '_')}`, v]);
+    series.push({ metric: { __name__: 'kube_pod_labels', ...ref, ...Object.fromEntries(labels) }, points: at(1) });
+    series.push({ metric: { __name__: 'kube_pod_container_info', ...proxy }, points: at(1) });
+    const resources = pod.spec.containers.find((c) => c.name === 'istio-proxy')?.resources;
+    for (const [kind, value] of [['requests', resources?.requests?.memory], ['limits', resources?.limits?.memory]] as const) {
+      if (value !== undefined) series.push({ metric: { __name__: `kube_pod_container_resource_${kind}`, ...proxy, resource: 'memory', unit: 'byte' }, points: at(parseQuantity(value) ?? Number.NaN) });
+    }
+    const reason = pod.status?.containerStatuses?.find((c) => c.name === 'istio-proxy')?.lastState?.terminated?.reason;
+    if (reason !== undefined) series.push({ metric: { __name__: 'kube_pod_container_status_last_terminated_reason', ...proxy, reason }, points: at(1) });
+  }
+  return series;
+}
+
+t.test('with the pods known: --pods on the files and kube-state-metrics on Prometheus give the same Sidecars and profiles', async (t) => {
+  const bookinfo = join(fixtures, 'synthetic-stats/bookinfo');
+  const podsFile = join(fixtures, 'synthetic-stats/bookinfo-pods.yaml');
+  const files = (await readdir(bookinfo)).map((name) => join(bookinfo, name));
+  const prom = await startFakePrometheus({ series: [...(await asSeries(files)), ...asKubeStateMetrics(await readFile(podsFile, 'utf8'))] });
+  t.teardown(() => prom.close());
+  const full = async (source: RecommendSource) => {
+    const [scope, memory] = [await source.scope(), await source.memory()];
+    const profiles = recommendProfiles(memory);
+    return {
+      scopes: recommendScopes(scope).map((r) => ({ namespace: r.namespace, name: r.name, before: r.clustersBefore, after: r.clustersAfter, hosts: r.hosts, inventoryMissing: r.inventoryMissing, unobserved: r.unobserved })),
+      workloads: profiles.workloads.map((w) => ({ workload: w.workload, kind: w.kind, oomKills: w.oomKills, recommended: w.recommended, savedRequest: w.savedRequest, savedLimit: w.savedLimit })),
+      profiles: profiles.profiles,
+      rules: profiles.rules,
+    };
+  };
+  const fromFiles = await full(snapshotSource(async () => readStatsFiles([bookinfo], { podsFile })));
+  t.same(await full(prometheusSource({ url: prom.url, windowSeconds: WINDOW, stepSeconds: STEP, now: () => NOW })), fromFiles);
+  // The pod list lets a namespace Sidecar be written; reviews-v3 was OOM-killed at a 128Mi limit, and rules select by label.
+  t.match(fromFiles.scopes, [{ namespace: 'bookinfo', inventoryMissing: false, unobserved: [] }]);
+  t.match(fromFiles.workloads.find((w) => w.workload === 'reviews-v3'), { oomKills: 1 });
+  t.ok(fromFiles.rules.some((r) => r.match.podLabels?.['app'] === 'reviews'), JSON.stringify(fromFiles.rules));
 });
 
