@@ -67,7 +67,8 @@ function counterIncrease(values: readonly number[]): number {
 /**
  * The few instant expressions the recommenders send that the stand-in evaluates over its stored
  * series: `increase`, `max_over_time`, `last_over_time` of a selector over `[Ns]`, `sum by (…)` of
- * one of those, and `group by (…)` of a selector. The range is left-open, (time − N, time], as in Prometheus 3. Undefined for anything else.
+ * one of those, and `group by (…)` of a selector (every stored series it matches, whatever its age).
+ * The range is left-open, (time − N, time], as in Prometheus 3. Undefined for anything else.
  */
 function evaluate(query: string, time: number, matching: (matchers: readonly Matcher[]) => FakeSeries[]): { metric: Record<string, string>; value: number }[] | undefined {
   const aggregation = AGGREGATION_BY.exec(query.trim());
