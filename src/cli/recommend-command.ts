@@ -21,6 +21,7 @@ import { writeHtml } from '../report/write-html.js';
 import { clusterFailure } from '../kube/cluster-access.js';
 import { resolveKubeConfig } from '../kube/kubeconfig.js';
 import type { RegisterCommand } from './commands.js';
+import { PROCESS_IO } from './command-io.js';
 import { usageError } from './exit-codes.js';
 import { withExamples } from './help.js';
 
@@ -176,11 +177,11 @@ function typedOptions(command: Command): Set<string> {
 }
 
 /** Runs a recommend action after refusing (exit 2, as commander's usage errors) flags its source would ignore. */
-function checked<T extends SourceOptions>(run: (options: T, io: RecommendIo) => Promise<void>) {
+function checked<T extends SourceOptions>(run: (options: T, io: RecommendIo) => Promise<void>, io: RecommendIo) {
   return async (options: T, command: Command): Promise<void> => {
     const problem = sourceFlagProblem(options, typedOptions(command));
     if (problem !== undefined) command.error(`error: ${problem}`, { exitCode: 2, code: 'sidecar-guard.source-flag' });
-    await run(options, stdio());
+    await run(options, io);
   };
 }
 
@@ -394,9 +395,9 @@ function withSourceOptions(command: Command): Command {
     .addOption(new Option('-o, --output <format>', 'output format').choices(['table', 'yaml', 'json']).default('table'));
 }
 
-const stdio = (): RecommendIo => ({ stdout: (t) => process.stdout.write(t), stderr: (t) => process.stderr.write(t) });
-
-export const registerRecommendCommand: RegisterCommand = (program: Command) => {
+export const registerRecommendCommand: RegisterCommand = (program: Command, commandIo = PROCESS_IO) => {
+  // The program's io, not the process's: in-process runs (tests) see what recommend prints.
+  const io: RecommendIo = { stdout: commandIo.stdout, stderr: commandIo.stderr };
   const recommend = program.command('recommend').description('recommend proxy profiles, Sidecar scopes and metric fixes from what the proxies report');
   withSourceOptions(
     recommend
@@ -409,7 +410,7 @@ export const registerRecommendCommand: RegisterCommand = (program: Command) => {
       .option('--cpu <quantity>', 'CPU request for every profile', DEFAULT_PROFILE_OPTIONS.cpu)
       .option('--cpu-limit <quantity>', 'CPU limit for every profile', DEFAULT_PROFILE_OPTIONS.cpuLimit)
       .option('--html <file>', 'also write a self-contained HTML report: observed memory against the profiles, namespaces ranked'),
-  ).action(checked(runRecommendProfiles));
+  ).action(checked(runRecommendProfiles, io));
   withExamples(recommend.commands.at(-1) as Command, [
     'sidecar-guard recommend profiles --prometheus http://prometheus.monitoring:9090 --window 14d',
     'sidecar-guard recommend profiles --from-files ./stats --pods pods.yaml -o yaml > sidecar-guard.yaml',
@@ -424,7 +425,7 @@ export const registerRecommendCommand: RegisterCommand = (program: Command) => {
       .option('--root-namespace <name>', "Istio's root namespace (meshConfig.rootNamespace)", 'istio-system')
       .option('--mesh-wide-default', 'allow a selector-less Sidecar in the root namespace: the default for the whole mesh')
       .option('--html <file>', 'also write a self-contained HTML report: namespaces ranked by clusters saved, Sidecars with copy buttons'),
-  ).action(checked(runRecommendScope));
+  ).action(checked(runRecommendScope, io));
   withExamples(recommend.commands.at(-1) as Command, [
     'sidecar-guard recommend scope --pod-proxy -n shop',
     'sidecar-guard recommend scope --from-files ./stats --pods pods.yaml -o yaml > sidecars.yaml',
@@ -435,7 +436,7 @@ export const registerRecommendCommand: RegisterCommand = (program: Command) => {
       .description("fit the memory model's base, per-cluster and per-endpoint cost to your proxies (prints sizing.model)")
       .addOption(new Option('--signal <measure>', 'memory measure to fit (auto: the container\'s, best first)').choices(['auto', ...MEMORY_SIGNALS]).default('auto'))
       .option('--endpoint-bytes <n>', 'per-endpoint cost held fixed when the input has no endpoint counts', positiveNumber, DEFAULT_MEMORY_MODEL.perEndpointBytes),
-  ).action(checked(runRecommendCalibrate));
+  ).action(checked(runRecommendCalibrate, io));
   withExamples(recommend.commands.at(-1) as Command, [
     'sidecar-guard recommend calibrate --prometheus http://prometheus.monitoring:9090 -o yaml   # paste its sizing.model into your config',
   ]);
@@ -445,6 +446,6 @@ export const registerRecommendCommand: RegisterCommand = (program: Command) => {
       .description('count distinct istio_requests_total label values per proxy and name the host-header fallback')
       .option('--threshold <n>', 'distinct values per proxy above which a label is a finding', positiveInt, 100)
       .option('--labels <names>', 'labels to count (comma-separated)', list, [...DEFAULT_CARDINALITY_LABELS]),
-  ).action(checked(runRecommendCardinality));
+  ).action(checked(runRecommendCardinality, io));
   withExamples(recommend.commands.at(-1) as Command, ['sidecar-guard recommend cardinality --prometheus http://prometheus.monitoring:9090']);
 };

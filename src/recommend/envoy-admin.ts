@@ -219,8 +219,51 @@ function splitClusterStat(rest: string): { cluster: string; stat: string } | und
   return undefined;
 }
 
-/** Istio's tagged stat name in plain `/stats`: `reporter=.=source;.;source_workload=.=productpage-v1;.;…;.;istio_requests_total`. */
+/**
+ * Tag names of Istio's standard metrics (istio.io/latest/docs/reference/config/metrics/) and of
+ * `istio_build`: where a tag name ends the previous tag's value in a native stats filter name.
+ */
+const ISTIO_TAGS = new Set([
+  'reporter', 'source_workload', 'source_canonical_service', 'source_canonical_revision', 'source_workload_namespace',
+  'source_principal', 'source_app', 'source_version', 'source_cluster', 'destination_workload', 'destination_workload_namespace',
+  'destination_principal', 'destination_app', 'destination_version', 'destination_service', 'destination_canonical_service',
+  'destination_canonical_revision', 'destination_service_name', 'destination_service_namespace', 'destination_cluster',
+  'destination_port', 'request_protocol', 'response_code', 'grpc_response_status', 'response_flags', 'connection_security_policy',
+  'component', 'tag',
+]);
+// Tags added with the Telemetry API or extraStatTags (request_host, request_path, …) are named like the standard ones.
+const isIstioTag = (segment: string): boolean => ISTIO_TAGS.has(segment) || /^(source|destination|request|response|grpc|connection)_[a-z_]+$/.test(segment);
+
+/**
+ * Istio's native stats filter (istio/proxy `istio_stats.cc`, stat namespace `istiocustom`) names a
+ * stat in plain `/stats` as the metric then tag name/value pairs, all joined by dots:
+ * `istiocustom.istio_requests_total.reporter.source.source_workload.sleep.…`. Values hold dots
+ * (`reviews.default.svc.cluster.local`) or are empty (`grpc_response_status.response_flags.-`), so a
+ * value runs until the next segment that is a tag name.
+ */
+function istioCustomStat(name: string): { metric: string; labels: Record<string, string> } | undefined {
+  const [namespace, metric, ...rest] = name.split('.');
+  if (namespace !== 'istiocustom' || metric === undefined || !/^istio_[a-z_]+$/.test(metric) || rest.length === 0 || !isIstioTag(rest[0] as string)) return undefined;
+  const labels: Record<string, string> = {};
+  let tag = '';
+  let value: string[] = [];
+  for (const segment of rest) {
+    // A segment naming the tag being read, or one already read, is part of a value.
+    if (isIstioTag(segment) && segment !== tag && !(segment in labels)) {
+      if (tag !== '') labels[tag] = value.join('.');
+      tag = segment;
+      value = [];
+    } else {
+      value.push(segment);
+    }
+  }
+  labels[tag] = value.join('.');
+  return { metric, labels };
+}
+
+/** Istio's tagged stat name in plain `/stats` before the native filter: `reporter=.=source;.;source_workload=.=productpage-v1;.;…;.;istio_requests_total`. */
 function istioTaggedStat(name: string): { metric: string; labels: Record<string, string> } | undefined {
+  if (name.startsWith('istiocustom.')) return istioCustomStat(name);
   const parts = name.split(';.;');
   const metric = parts.pop() as string;
   if (parts.length === 0 || !/^istio_[a-z_]+$/.test(metric)) return undefined;
@@ -235,8 +278,8 @@ function istioTaggedStat(name: string): { metric: string; labels: Record<string,
 
 /**
  * Plain `/stats` (`name: value` lines) as the samples `/stats/prometheus` would print: per-cluster
- * counters, the cluster manager's count, server memory and Istio's tagged metrics; histograms
- * and text values are skipped.
+ * counters, the cluster manager's count, server memory and Istio's tagged metrics (both the
+ * `reporter=.=…;.;` and the `istiocustom.…` naming); histograms and text values are skipped.
  *
  * @example parseStatsText('cluster.xds-grpc.upstream_rq_total: 1\n')[0] // { name: 'envoy_cluster_upstream_rq_total', labels: { cluster_name: 'xds-grpc' }, value: 1 }
  */

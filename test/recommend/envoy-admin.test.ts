@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import t from 'tap';
+import { requestEdgesFromSnapshots } from '../../src/recommend/envoy-snapshot.js';
 import {
   configDumpNode,
   looksLikeClustersText,
@@ -82,6 +83,64 @@ t.test('plain /stats: Istio cluster names with dots, server memory, Istio tagged
       value: 7,
     },
   ]);
+});
+
+t.test("plain /stats of Istio's native stats filter: istiocustom.<metric>.<tag>.<value>… read as the labelled metric", async (t) => {
+  // The stat name is the one otterize/network-mapper quotes from a sidecar's /stats?format=json
+  // (src/exp/istio-watcher/pkg/watcher/watcher.go, commit 04e58993ff0fac5e71045c1e88ef769eeff96e88),
+  // with the line breaks and tabs its Go comment added removed; the value 1 is ours. Values hold dots
+  // (security.ubuntu.com, spiffe://…), are empty (source_version, grpc_response_status), and a tag
+  // the Telemetry API added (request_path) ends the list.
+  const name =
+    'istiocustom.istio_requests_total.reporter.source.source_workload.sleep.source_canonical_service.sleep' +
+    '.source_canonical_revision.latest.source_workload_namespace.default.source_principal.unknown.source_app' +
+    '.sleep.source_version.source_cluster.Kubernetes.destination_workload.unknown.destination_workload_namespace' +
+    '.unknown.destination_principal.unknown.destination_app.unknown.destination_version.unknown.destination_service' +
+    '.security.ubuntu.com.destination_canonical_service.unknown.destination_canonical_revision.latest' +
+    '.destination_service_name.PassthroughCluster.destination_service_namespace.unknown.destination_cluster' +
+    '.unknown.request_protocol.http.response_code.200.grpc_response_status.response_flags.-' +
+    '.connection_security_policy.unknown.request_path./ubuntu/dists/jammy-security/InRelease';
+  const text = `cluster_manager.active_clusters: 21\n${name}: 1\nistiocustom.istio_build.component.proxy.tag.1.17.8: 1\nistiocustom.istio_request_duration_milliseconds.reporter.source: P0(nan,1) P25(nan,2)\n`;
+  t.ok(looksLikeStatsText(text));
+  const samples = parseStatsText(text);
+  t.same(samples.map((s) => s.name), ['envoy_cluster_manager_active_clusters', 'istio_requests_total', 'istio_build'], 'histograms skipped');
+  t.same(samples[1]?.labels, {
+    reporter: 'source',
+    source_workload: 'sleep',
+    source_canonical_service: 'sleep',
+    source_canonical_revision: 'latest',
+    source_workload_namespace: 'default',
+    source_principal: 'unknown',
+    source_app: 'sleep',
+    source_version: '',
+    source_cluster: 'Kubernetes',
+    destination_workload: 'unknown',
+    destination_workload_namespace: 'unknown',
+    destination_principal: 'unknown',
+    destination_app: 'unknown',
+    destination_version: 'unknown',
+    destination_service: 'security.ubuntu.com',
+    destination_canonical_service: 'unknown',
+    destination_canonical_revision: 'latest',
+    destination_service_name: 'PassthroughCluster',
+    destination_service_namespace: 'unknown',
+    destination_cluster: 'unknown',
+    request_protocol: 'http',
+    response_code: '200',
+    grpc_response_status: '',
+    response_flags: '-',
+    connection_security_policy: 'unknown',
+    request_path: '/ubuntu/dists/jammy-security/InRelease',
+  });
+  t.same(samples[2], { name: 'istio_build', labels: { component: 'proxy', tag: '1.17.8' }, value: 1 });
+  // What scope derives from it when the outbound cluster stats are off: sleep called security.ubuntu.com.
+  t.same(requestEdgesFromSnapshots([{ namespace: 'default', pod: 'sleep-1', samples }]), [
+    { sourceNamespace: 'default', sourceWorkload: 'sleep', destinationService: 'security.ubuntu.com', metric: 'istio_requests_total', count: 1 },
+  ]);
+  // The principal's dots and the tag names it does not contain: spiffe://cluster.local/ns/… stays whole.
+  const principal = parseStatsText('istiocustom.istio_requests_total.reporter.destination.source_principal.spiffe://cluster.local/ns/istioinaction/sa/webapp.destination_service.catalog.istioinaction.svc.cluster.local: 2\n');
+  t.same(principal[0]?.labels, { reporter: 'destination', source_principal: 'spiffe://cluster.local/ns/istioinaction/sa/webapp', destination_service: 'catalog.istioinaction.svc.cluster.local' });
+  t.same(parseStatsText('istiocustom.not_istio.reporter.source: 1\n'), [], 'an istiocustom stat that is no Istio metric is skipped');
 });
 
 t.test('/memory and Prometheus API results', async (t) => {

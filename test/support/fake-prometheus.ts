@@ -8,9 +8,9 @@ export interface FakeSeries {
 }
 
 export interface FakePrometheusOptions {
-  /** Answered for plain selectors (`name{a="b"}`): query_range by time range, query by last point. */
+  /** Answered for plain selectors (`name{a="b"}`): query_range by time range, query by last point; and for `increase`, `max_over_time`, `last_over_time` of them, `sum by` of those and `group by` of a selector. */
   readonly series?: readonly FakeSeries[];
-  /** Exact query text → instant vector, for the aggregations the stand-in does not evaluate. */
+  /** Exact query text → instant vector, answered before anything is evaluated (for the aggregations the stand-in does not evaluate). */
   readonly canned?: Readonly<Record<string, readonly { metric: Record<string, string>; value: number }[]>>;
 }
 
@@ -21,19 +21,85 @@ export interface FakePrometheus {
   close(): Promise<void>;
 }
 
-const SELECTOR = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})?$/;
+const SELECTOR = /^([a-zA-Z_:][a-zA-Z0-9_:]*)?(?:\{(.*)\})?$/;
 
-/** Parses `name{a="b",c="d"}` (equality matchers only); undefined for anything else. */
-function parseSelector(query: string): Record<string, string> | undefined {
+/** One label matcher: `=`, `!=`, `=~`, `!~` (regexes anchored, as in PromQL). */
+interface Matcher {
+  readonly label: string;
+  readonly op: '=' | '!=' | '=~' | '!~';
+  readonly value: string;
+}
+
+const matches = (metric: Readonly<Record<string, string>>, m: Matcher): boolean => {
+  const value = metric[m.label] ?? '';
+  if (m.op === '=') return value === m.value;
+  if (m.op === '!=') return value !== m.value;
+  const re = new RegExp(`^(?:${m.value})$`);
+  return m.op === '=~' ? re.test(value) : !re.test(value);
+};
+
+/** Parses `name{a="b",c=~"d.+"}` or `{__name__=~"…"}`; undefined for anything else (no commas inside values). */
+function parseSelector(query: string): Matcher[] | undefined {
   const match = SELECTOR.exec(query.trim());
-  if (match === null) return undefined;
-  const matchers: Record<string, string> = { __name__: match[1] as string };
+  if (match === null || (match[1] === undefined && match[2] === undefined)) return undefined;
+  const matchers: Matcher[] = match[1] === undefined ? [] : [{ label: '__name__', op: '=', value: match[1] }];
   for (const part of (match[2] ?? '').split(',').filter((p) => p.trim() !== '')) {
-    const m = /^\s*([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"\s*$/.exec(part);
+    const m = /^\s*([a-zA-Z_][a-zA-Z0-9_]*)(=~|!~|!=|=)"((?:[^"\\]|\\.)*)"\s*$/.exec(part);
     if (m === null) return undefined;
-    matchers[m[1] as string] = (m[2] as string).replace(/\\(.)/g, '$1');
+    matchers.push({ label: m[1] as string, op: m[2] as Matcher['op'], value: (m[3] as string).replace(/\\(.)/g, '$1') });
   }
   return matchers;
+}
+
+const RANGE_FUNCTION = /^(increase|max_over_time|last_over_time)\((.+)\[(\d+)s\]\)$/;
+const AGGREGATION_BY = /^(sum|group) by \(([^)]*)\) \((.+)\)$/;
+
+/** Counter increase as Prometheus counts it: resets add the new value; no extrapolation to the window's edges. */
+function counterIncrease(values: readonly number[]): number {
+  let total = 0;
+  for (let i = 1; i < values.length; i += 1) {
+    const [prev, cur] = [values[i - 1] as number, values[i] as number];
+    total += cur >= prev ? cur - prev : cur;
+  }
+  return total;
+}
+
+/**
+ * The few instant expressions the recommenders send that the stand-in evaluates over its stored
+ * series: `increase`, `max_over_time`, `last_over_time` of a selector over `[Ns]`, `sum by (…)` of
+ * one of those, and `group by (…)` of a selector (every stored series it matches, whatever its age).
+ * The range is left-open, (time − N, time], as in Prometheus 3. Undefined for anything else.
+ */
+function evaluate(query: string, time: number, matching: (matchers: readonly Matcher[]) => FakeSeries[]): { metric: Record<string, string>; value: number }[] | undefined {
+  const aggregation = AGGREGATION_BY.exec(query.trim());
+  if (aggregation !== null) {
+    const innerQuery = aggregation[3] as string;
+    const selected = parseSelector(innerQuery);
+    // `group by` of a plain selector groups its series as they are; otherwise the inner expression is evaluated.
+    const inner = selected !== undefined ? matching(selected).map((s) => ({ metric: { ...s.metric }, value: 1 })) : evaluate(innerQuery, time, matching);
+    if (inner === undefined) return undefined;
+    const by = (aggregation[2] as string).split(',').map((l) => l.trim()).filter((l) => l !== '');
+    const groups = new Map<string, { metric: Record<string, string>; value: number }>();
+    for (const r of inner) {
+      const metric = Object.fromEntries(by.flatMap((l) => (r.metric[l] === undefined ? [] : [[l, r.metric[l] as string]])));
+      const key = JSON.stringify(metric);
+      const group = groups.get(key) ?? { metric, value: 0 };
+      group.value = aggregation[1] === 'group' ? 1 : group.value + r.value;
+      groups.set(key, group);
+    }
+    return [...groups.values()];
+  }
+  const fn = RANGE_FUNCTION.exec(query.trim());
+  const matchers = fn === null ? undefined : parseSelector(fn[2] as string);
+  if (fn === null || matchers === undefined) return undefined;
+  const range = Number(fn[3]);
+  return matching(matchers).flatMap((s) => {
+    const values = s.points.filter(([t]) => t > time - range && t <= time).map(([, v]) => v);
+    const { __name__: _name, ...metric } = s.metric;
+    if (fn[1] === 'increase') return values.length < 2 ? [] : [{ metric, value: counterIncrease(values) }];
+    if (values.length === 0) return [];
+    return [{ metric, value: fn[1] === 'max_over_time' ? Math.max(...values) : (values.at(-1) as number) }];
+  });
 }
 
 async function readParams(req: IncomingMessage, url: URL): Promise<Record<string, string>> {
@@ -50,8 +116,7 @@ async function readParams(req: IncomingMessage, url: URL): Promise<Record<string
 export async function startFakePrometheus(options: FakePrometheusOptions = {}): Promise<FakePrometheus> {
   const queries: FakePrometheus['queries'] = [];
   const series = options.series ?? [];
-  const matching = (matchers: Record<string, string>): FakeSeries[] =>
-    series.filter((s) => Object.entries(matchers).every(([k, v]) => s.metric[k] === v));
+  const matching = (matchers: readonly Matcher[]): FakeSeries[] => series.filter((s) => matchers.every((m) => matches(s.metric, m)));
   const server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
     void readParams(req, url).then((params) => {
@@ -80,6 +145,10 @@ export async function startFakePrometheus(options: FakePrometheusOptions = {}): 
         const canned = options.canned?.[query];
         if (canned !== undefined) {
           return send(200, { status: 'success', data: { resultType: 'vector', result: canned.map((r) => ({ metric: r.metric, value: [time, String(r.value)] })) } });
+        }
+        const evaluated = evaluate(query, time, matching);
+        if (evaluated !== undefined) {
+          return send(200, { status: 'success', data: { resultType: 'vector', result: evaluated.map((r) => ({ metric: r.metric, value: [time, String(r.value)] })) } });
         }
         const result = (matchers === undefined ? [] : matching(matchers)).flatMap((s) => {
           const last = s.points.filter(([t]) => t <= time).at(-1);

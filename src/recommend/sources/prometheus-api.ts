@@ -250,9 +250,13 @@ export function prometheusSource(options: PrometheusSourceOptions): RecommendSou
     async scope(): Promise<ScopeEvidence> {
       const edgeQuery = (metric: string): string =>
         `sum by (source_workload_namespace, source_workload, destination_service) (increase(${metric}${options.namespace === undefined ? '' : `{source_workload_namespace=${quote(options.namespace)}}`}[${window}]))`;
-      const [rq, cx, active, listed, httpEdges, tcpEdges] = await Promise.all([
+      // Every cluster any of a proxy's Envoy stats names (a stats inclusion of circuit breakers only, or
+      // Istio 1.5's SDS counters, name clusters without counting their traffic), as a saved scrape shows them.
+      const anyClusterStat = `{${['__name__=~"envoy_cluster_.+"', 'cluster_name!=""', ...(options.namespace === undefined ? [] : [`${ns}=${quote(options.namespace)}`])].join(',')}}`;
+      const [rq, cx, held, active, listed, httpEdges, tcpEdges] = await Promise.all([
         instant(`increase(envoy_cluster_upstream_rq_total${selector()}[${window}])`),
         instant(`increase(envoy_cluster_upstream_cx_total${selector()}[${window}])`),
+        instant(`group by (${ns}, ${podLabel}, cluster_name) (${anyClusterStat})`),
         instant(`envoy_cluster_manager_active_clusters${selector()}`),
         instant(`kube_pod_container_info${selector('container="istio-proxy"')}`),
         instant(edgeQuery('istio_requests_total')),
@@ -266,29 +270,42 @@ export function prometheusSource(options: PrometheusSourceOptions): RecommendSou
           requests.push({ sourceNamespace, sourceWorkload, destinationService, metric, count: Number.isFinite(valueOf(r)) ? valueOf(r) : 0 });
         }
       }
-      const proxies = new Map<string, { namespace: string; pod: string; clusters: Map<string, { requests: number; connections: number }> }>();
-      const add = (results: readonly VectorResult[], field: 'requests' | 'connections'): void => {
+      const proxies = new Map<string, { namespace: string; pod: string; clusters: Map<string, { requests: number; connections: number; counted: boolean }> }>();
+      const proxyOf = (ref: { namespace: string; pod: string }) => {
+        const key = `${ref.namespace}/${ref.pod}`;
+        const proxy = proxies.get(key) ?? { ...ref, clusters: new Map() };
+        proxies.set(key, proxy);
+        return proxy;
+      };
+      const add = (results: readonly VectorResult[], field: 'requests' | 'connections' | 'held'): void => {
         for (const r of results) {
           const ref = refOf(r.metric);
           const cluster = r.metric['cluster_name'];
           if (ref === undefined || cluster === undefined) continue;
-          const key = `${ref.namespace}/${ref.pod}`;
-          const proxy = proxies.get(key) ?? { ...ref, clusters: new Map() };
-          const use = proxy.clusters.get(cluster) ?? { requests: 0, connections: 0 };
-          use[field] += Number.isFinite(valueOf(r)) ? valueOf(r) : 0;
+          const proxy = proxyOf(ref);
+          const use = proxy.clusters.get(cluster) ?? { requests: 0, connections: 0, counted: false };
+          if (field !== 'held') {
+            use[field] += Number.isFinite(valueOf(r)) ? valueOf(r) : 0;
+            use.counted = true;
+          }
           proxy.clusters.set(cluster, use);
-          proxies.set(key, proxy);
         }
       };
       add(rq, 'requests');
       add(cx, 'connections');
+      add(held, 'held');
+      // A proxy whose stats name no cluster still holds some: its count alone is evidence, as in a saved scrape.
+      for (const r of active) {
+        const ref = refOf(r.metric);
+        if (ref !== undefined) proxyOf(ref);
+      }
       const activeByPod = byPod(active);
       const result: ProxyClusters[] = [...proxies.entries()].map(([key, p]) => {
         const activeClusters = activeByPod.get(key);
         return {
           namespace: p.namespace,
           pod: p.pod,
-          clusters: [...p.clusters.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([cluster, use]) => ({ cluster, ...use, counted: true })),
+          clusters: [...p.clusters.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([cluster, use]) => ({ cluster, ...use })),
           ...(activeClusters === undefined ? {} : { activeClusters }),
         };
       });
