@@ -1,3 +1,4 @@
+import { egressSelector } from '../policy/service-imports.js';
 import type { Labels, PodFacts, ProxyClusters, ProxyRef, RequestEdge, ScopeEvidence } from './observations.js';
 import { podFactsFromName } from './workload-identity.js';
 import type { Workload } from './workloads.js';
@@ -47,21 +48,15 @@ export function egressHost(host: string, clusterDomain = 'cluster.local'): strin
 }
 
 /**
- * True when the egress hosts import this host (`ns/*`, `ns/host`, `*\/host`, `ns/*.suffix`;
- * `.` is the Sidecar's own namespace).
+ * True when the egress hosts import this host, by Istio's semantics (egressSelector, the same
+ * matcher the catalog uses): the owner of a Kubernetes service host is its namespace; a
+ * ServiceEntry host's owner is not in its name, so only `*\/…` hosts are known to import it.
+ * `.` is the Sidecar's own namespace.
  *
  * @example isImported(['istio-system/*'], 'istiod.istio-system.svc.cluster.local') // true
  */
 export function isImported(hosts: readonly string[], host: string, clusterDomain = 'cluster.local', ownNamespace?: string): boolean {
-  const namespace = hostNamespace(host, clusterDomain);
-  return hosts.some((entry) => {
-    const [rawNs = '', name = ''] = entry.split('/');
-    const ns = rawNs === '.' ? ownNamespace : rawNs;
-    const namespaceMatches = ns === '*' || (ns !== undefined && ns === namespace);
-    if (!namespaceMatches) return false;
-    if (name === '*' || name === host) return true;
-    return name.startsWith('*.') && host.endsWith(name.slice(1));
-  });
+  return egressSelector(hosts, ownNamespace ?? '').imports(hostNamespace(host, clusterDomain), [host]);
 }
 
 export interface ScopeOptions {
@@ -204,12 +199,13 @@ function scopeFor(
     .filter((h) => !isImported(options.alwaysInclude, h.slice(h.indexOf('/') + 1), options.clusterDomain, group.namespace))
     .sort();
   const allHosts = [...hosts, ...options.alwaysInclude];
+  const selector = egressSelector(allHosts, group.namespace);
   let before = 0;
   let after = 0;
   for (const proxy of proxies) {
     const removed = proxy.clusters.filter((use) => {
       const outbound = parseOutboundCluster(use.cluster);
-      return outbound !== undefined && !isImported(allHosts, outbound.host, options.clusterDomain, group.namespace);
+      return outbound !== undefined && !selector.imports(hostNamespace(outbound.host, options.clusterDomain), [outbound.host]);
     }).length;
     const held = Math.max(proxy.activeClusters ?? 0, proxy.clusters.length);
     if (held > before) {
