@@ -109,6 +109,10 @@ export interface ScopeRecommendation {
   readonly fromRequestMetrics: readonly string[];
   /** Calls in the request metrics whose destination names no host (`unknown`, an IP address): no egress host can keep them. */
   readonly unnamedDestinations: readonly string[];
+  /** The observed proxies (`namespace/pod`) the Sidecar applies to: verification checks their traffic. */
+  readonly members: readonly string[];
+  /** Their workloads' names, for the request metrics (`source_workload`). */
+  readonly memberWorkloads: readonly string[];
 }
 
 /**
@@ -228,6 +232,8 @@ function scopeFor(
     inventoryMissing: context.inventoryMissing,
     fromRequestMetrics: [...fromRequests].sort().map((w) => `${group.namespace}/${w}`),
     unnamedDestinations: [...unnamed].sort(),
+    members: proxies.map((p) => `${p.namespace}/${p.pod}`).sort(),
+    memberWorkloads: [...new Set(proxies.map((p) => context.podOf(p).workload))].sort(),
   };
 }
 
