@@ -1,4 +1,4 @@
-import { formatBytes, predictMemoryBytes, type MemoryModel } from '../policy/memory-model.js';
+import { predictMemoryBytes, type MemoryModel } from '../policy/memory-model.js';
 import { egressSelector } from '../policy/service-imports.js';
 import { describePrediction, predictFor } from '../policy/memory-check.js';
 import { findEffectiveSidecar } from '../policy/sidecar-scope.js';
@@ -288,8 +288,15 @@ export function memoryFromCatalog(
   return { before: before.bytes, after: after.bytes, basis: 'catalog', detail: `${now}: ${describePrediction(before)} → ${describePrediction(after)}` };
 }
 
-/** `95 MiB → 61 MiB (-34 MiB)` */
+const MIB = 1024 * 1024;
+const mib = (bytes: number): string => `${(bytes / MIB).toFixed(1)} MiB`;
+
+/**
+ * Before → after in MiB with one decimal, so a change of a few clusters (42 kB each) still shows.
+ *
+ * @example describeMemoryChange({ before: 38_840_736, after: 38_588_736 }) // "37.0 MiB → 36.8 MiB (-0.2 MiB)"
+ */
 export function describeMemoryChange(change: Pick<MemoryChange, 'before' | 'after'>): string {
   const delta = change.after - change.before;
-  return `${formatBytes(change.before)} → ${formatBytes(change.after)} (${delta > 0 ? '+' : ''}${formatBytes(delta)})`;
+  return `${mib(change.before)} → ${mib(change.after)} (${delta >= 0 ? '+' : '-'}${mib(Math.abs(delta))})`;
 }
