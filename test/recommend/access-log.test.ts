@@ -57,6 +57,16 @@ t.test('the default JSON format, kubectl --prefix lines, and the agent\'s own li
   t.equal(entries[1]?.pod, 'sleep-2', 'kubectl logs --prefix names the pod');
 });
 
+t.test('the pre-1.9 layout reads the same: istio.io "Accessing External Services" log lines (2019)', async (t) => {
+  const lines = [
+    '[2019-01-24T12:17:11.640Z] "GET /headers HTTP/1.1" 200 - 0 599 214 214 "-" "curl/7.60.0" "17fde8f7-fa62-9b39-8999-302324e6def2" "httpbin.org" "35.173.6.94:80" outbound|80||httpbin.org - 35.173.6.94:80 172.30.109.82:55314 -',
+    '[2019-01-24T12:48:54.977Z] "- - -" 0 - 601 17766 1289 - "-" "-" "-" "-" "172.217.161.36:443" outbound|443||www.google.com 172.30.109.82:59480 172.217.161.36:443 172.30.109.82:59478 www.google.com',
+  ];
+  const { entries } = parseAccessLog(lines.join('\n'), ref);
+  t.match(entries[0], { upstreamCluster: 'outbound|80||httpbin.org', authority: 'httpbin.org', downstreamLocal: '35.173.6.94:80' });
+  t.match(entries[1], { upstreamCluster: 'outbound|443||www.google.com', downstreamLocal: '172.217.161.36:443', serverName: 'www.google.com' });
+});
+
 t.test('files: named <namespace>/<pod>.log; one with no access log line is an error naming it', async (t) => {
   const dir = join(t.testdir(), 'foo');
   await mkdir(dir);
