@@ -120,7 +120,8 @@ export function confidenceOf(seconds: number | undefined, calls: number): { conf
   const { high, medium } = CONFIDENCE_RULES;
   if (seconds >= high.seconds && calls >= high.calls) return { confidence: 'high', reason: `${span} and ${count}` };
   if (seconds >= medium.seconds && calls >= medium.calls) {
-    return { confidence: 'medium', reason: `${span} and ${count} (high needs ${describeSeconds(high.seconds)} and ${high.calls.toLocaleString('en-US')} calls)` };
+    const missing = [seconds < high.seconds ? describeSeconds(high.seconds) : undefined, calls < high.calls ? `${high.calls.toLocaleString('en-US')} calls` : undefined].filter((s) => s !== undefined);
+    return { confidence: 'medium', reason: `${span} and ${count} (high needs ${missing.join(' and ')})` };
   }
   const short = [seconds < medium.seconds ? `${span} is under ${describeSeconds(medium.seconds)}` : undefined, calls < medium.calls ? `${count} is under ${medium.calls}` : undefined]
     .filter((s) => s !== undefined)

@@ -122,7 +122,8 @@ t.test('window and confidence', async (t) => {
   t.equal(describeSeconds(273_600), '3d 4h');
   t.equal(describeSeconds(7_500), '2h 5m');
   t.same(confidenceOf(7 * 86_400, 1_000), { confidence: 'high', reason: '7d and 1,000 calls' });
-  t.equal(confidenceOf(7 * 86_400, 999).confidence, 'medium', 'a week of little traffic');
+  t.same(confidenceOf(7 * 86_400, 999), { confidence: 'medium', reason: '7d and 999 calls (high needs 1,000 calls)' }, 'a week of little traffic');
+  t.same(confidenceOf(86_400, 5_000), { confidence: 'medium', reason: '1d and 5,000 calls (high needs 7d)' });
   t.equal(confidenceOf(86_400, 100).confidence, 'medium');
   t.same(confidenceOf(3_600, 50), { confidence: 'low', reason: '1h is under 1d and 50 calls is under 100' });
   t.same(confidenceOf(undefined, 1_000_000), { confidence: 'low', reason: 'window unknown (1,000,000 calls)' });
