@@ -232,8 +232,12 @@ export function requestEdgesFromSnapshots(snapshots: readonly StatsSnapshot[]): 
         const destinationService = s.labels['destination_service'];
         if (metric === undefined || sourceWorkload === undefined || sourceNamespace === undefined || destinationService === undefined) continue;
         if (!Number.isFinite(s.value)) continue;
-        const key = [metric, sourceNamespace, sourceWorkload, destinationService].join('\u0000');
-        const entry = out.get(key) ?? { edge: { sourceNamespace, sourceWorkload, destinationService, metric }, value: 0 };
+        const destinationNamespace = s.labels['destination_service_namespace'];
+        const key = [metric, sourceNamespace, sourceWorkload, destinationService, destinationNamespace ?? ''].join('\u0000');
+        const entry = out.get(key) ?? {
+          edge: { sourceNamespace, sourceWorkload, destinationService, ...(destinationNamespace === undefined ? {} : { destinationNamespace }), metric },
+          value: 0,
+        };
         entry.value += s.value;
         out.set(key, entry);
       }

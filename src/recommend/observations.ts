@@ -126,6 +126,11 @@ export interface RequestEdge {
   readonly sourceWorkload: string;
   /** `destination_service`: a service FQDN, a ServiceEntry host, a Host header, or "unknown". */
   readonly destinationService: string;
+  /**
+   * `destination_service_namespace`: "unknown" when Istio did not find the destination in its
+   * registry (passthrough traffic, `destination_service` then holds the Host header).
+   */
+  readonly destinationNamespace?: string;
   readonly metric: 'istio_requests_total' | 'istio_tcp_connections_opened_total';
   /** Requests or connections counted (since the reporting proxy started, or over the window). */
   readonly count: number;

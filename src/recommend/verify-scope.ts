@@ -210,7 +210,9 @@ export function verifyScope(rec: ScopeRecommendation, input: VerifyInput, option
     if (edge.count <= 0 || edge.sourceNamespace !== rec.namespace || !workloads.has(edge.sourceWorkload)) continue;
     const caller = `${edge.sourceNamespace}/${edge.sourceWorkload}`;
     const host = requestDestinationHost(edge.destinationService);
-    if (host !== undefined) use(host, undefined, edge.count, caller, 'request metrics');
+    // Istio's host-header fallback: a destination outside the registry, named by the Host header.
+    if (host !== undefined && edge.destinationNamespace === 'unknown') beyond(`${edge.metric} destination_service_namespace="unknown"`, host, edge.count, caller, 'request metrics');
+    else if (host !== undefined) use(host, undefined, edge.count, caller, 'request metrics');
     else beyond(`${edge.metric} destination_service="${edge.destinationService}"`, undefined, edge.count, caller, 'request metrics');
   }
   const logTimes: number[] = [];

@@ -98,11 +98,25 @@ t.test('request metrics of the Sidecar\'s workloads count; destinations naming n
   const evidence: ScopeEvidence = {
     pods: [],
     proxies: [web([])],
-    requests: [edge('web', 'orders.billing.svc.cluster.local:8080', 7), edge('web', '10.0.0.9', 4), edge('batch', 'ledger.billing.svc.cluster.local', 9), edge('web', 'gone.shop.svc.cluster.local', 0)],
+    requests: [
+      edge('web', 'orders.billing.svc.cluster.local:8080', 7),
+      edge('web', '10.0.0.9', 4),
+      edge('batch', 'ledger.billing.svc.cluster.local', 9),
+      edge('web', 'gone.shop.svc.cluster.local', 0),
+      // The host-header fallback: Istio did not know the destination, destination_service is the Host header.
+      { ...edge('web', 'www.example.com', 6), destinationNamespace: 'unknown' },
+    ],
   };
   const result = verifyScope(proposal(['./*']), { evidence }, ALLOW);
   t.same(result.cuts.map((c) => [c.host, c.callers, c.evidence]), [['orders.billing.svc.cluster.local', ['shop/web'], ['request metrics']]], "batch is not this Sidecar's workload");
-  t.same(result.outsideRegistry.map((o) => o.seenAs), ['istio_requests_total destination_service="10.0.0.9"']);
+  t.same(
+    result.outsideRegistry.map((o) => [o.seenAs, o.destination]),
+    [
+      ['istio_requests_total destination_service_namespace="unknown"', 'www.example.com'],
+      ['istio_requests_total destination_service="10.0.0.9"', undefined],
+    ],
+    'passthrough traffic named by its Host header is not a cut: no Sidecar routes it today',
+  );
 });
 
 t.test('traffic before the window: the synthetic Bookinfo scrapes, per workload', async (t) => {
