@@ -157,8 +157,13 @@ function windowOf(rec: ScopeRecommendation, input: VerifyInput, logTimes: readon
     spans.push({ seconds: shortest, from: `counters since the proxies started (shortest uptime ${describeSeconds(shortest)})` });
   }
   if (logTimes.length > 0) {
-    const first = Math.min(...logTimes);
-    const last = Math.max(...logTimes);
+    // A loop, not Math.min(...): a log of millions of lines would overflow the call stack.
+    let first = Number.POSITIVE_INFINITY;
+    let last = Number.NEGATIVE_INFINITY;
+    for (const time of logTimes) {
+      if (time < first) first = time;
+      if (time > last) last = time;
+    }
     spans.push({ seconds: (last - first) / 1000, from: `access log ${new Date(first).toISOString()} to ${new Date(last).toISOString()}` });
   }
   const known = spans.filter((s): s is { seconds: number; from: string } => s.seconds !== undefined).sort((a, b) => b.seconds - a.seconds);

@@ -156,6 +156,8 @@ t.test('window and confidence', async (t) => {
     { namespace: 'shop', pod: 'web-0' },
   ).entries;
   t.match(verifyScope(rec, { evidence, accessLog: logs }, ALLOW).window, { seconds: 2 * 86_400, from: 'access log 2026-11-28T08:00:00.000Z to 2026-11-30T08:00:00.000Z' });
+  const many = Array.from({ length: 300_000 }, (_, i) => ({ namespace: 'shop', pod: 'web-0', timeMs: i * 1000, upstreamCluster: 'outbound|8080||cart.shop.svc.cluster.local' }));
+  t.match(verifyScope(rec, { evidence, accessLog: many }, ALLOW), { window: { seconds: 299_999 }, observedCalls: 300_005 }, 'a long log does not overflow the stack');
   const noUptime = verifyScope(rec, { evidence: { pods: [], proxies: [web([use('outbound|8080||cart.shop.svc.cluster.local', 5)])] } }, ALLOW);
   t.match(noUptime, { window: { from: /^a single scrape .*no server\.uptime/ }, confidence: 'low' });
   t.notOk('seconds' in noUptime.window);
