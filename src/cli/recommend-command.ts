@@ -5,11 +5,17 @@ import { analyseCardinality, DEFAULT_CARDINALITY_LABELS } from '../recommend/rec
 import { DEFAULT_PROFILE_OPTIONS, recommendProfiles } from '../recommend/recommend-profiles.js';
 import { gatewaysSkipped, recommendScopes, unobservedWorkloads } from '../recommend/recommend-scope.js';
 import type { OutputFormat } from '../recommend/render-recommendations.js';
-import { renderCardinality, renderProfiles, renderScopes } from '../recommend/render-recommendations.js';
+import { describeCut, renderCardinality, renderProfiles, renderScopes, type VerifiedScope } from '../recommend/render-recommendations.js';
 import { CalibrationError, calibrationSamples, fitMemoryModel, fitWarnings } from '../recommend/calibrate-model.js';
 import { renderCalibration } from '../recommend/render-calibration.js';
 import { DEFAULT_MEMORY_MODEL } from '../policy/memory-model.js';
 import { readStatsFiles } from '../recommend/sources/files.js';
+import { readAccessLogs, type AccessLogEntry } from '../recommend/access-log.js';
+import { memoryFromCatalog, memoryFromClusters, OUTBOUND_POLICIES, verifyScope, type OutboundPolicy, type VerifyInput } from '../recommend/verify-scope.js';
+import type { ScopeRecommendation } from '../recommend/recommend-scope.js';
+import type { ScopeEvidence } from '../recommend/observations.js';
+import { DEFAULT_CONFIG } from '../config/defaults.js';
+import { loadFileClusterView } from '../cluster/file-cluster-view.js';
 import { scrapePodProxies } from '../recommend/sources/pod-proxy.js';
 import { prometheusSource } from '../recommend/sources/prometheus-api.js';
 import type { RecommendSource } from '../recommend/sources/source.js';
@@ -22,7 +28,7 @@ import { clusterFailure } from '../kube/cluster-access.js';
 import { resolveKubeConfig } from '../kube/kubeconfig.js';
 import type { RegisterCommand } from './commands.js';
 import { PROCESS_IO } from './command-io.js';
-import { usageError } from './exit-codes.js';
+import { CliError, EXIT, usageError } from './exit-codes.js';
 import { withExamples } from './help.js';
 
 /** Options every `recommend` sub-command takes: where the stats come from and how to print. */
@@ -62,6 +68,14 @@ export interface ScopeCommandOptions extends SourceOptions {
   rootNamespace: string;
   /** Write a selector-less Sidecar in the root namespace, the mesh-wide default, when the stats call for one. */
   meshWideDefault?: boolean;
+  /** istio-proxy access logs (`kubectl logs POD -c istio-proxy`), checked with the stats. */
+  accessLog?: string[];
+  /** Print Sidecars that cut observed traffic, the cuts as comments. */
+  allowCuts?: boolean;
+  /** The mesh's outboundTrafficPolicy (default ALLOW_ANY, Istio's). */
+  outboundTrafficPolicy?: OutboundPolicy;
+  /** Manifests (Services, ServiceEntries, EndpointSlices, Sidecars) to predict memory from imports. */
+  clusterState?: string;
 }
 
 export interface CardinalityCommandOptions extends SourceOptions {
@@ -320,8 +334,63 @@ export async function runRecommendScope(options: ScopeCommandOptions, io: Recomm
   if (recs.every((r) => r.calledClusters.length === 0)) {
     io.stderr('note: no proxy called any service over the window: the Sidecars import only the --include hosts; widen the window if that is unexpected\n');
   }
-  if (options.html !== undefined) await writeReport(options.html, scopeReport(recs, (io.now ?? (() => new Date()))()));
-  io.stdout(renderScopes(recs, options.output));
+  const verified = await verifyScopes(recs, evidence, options, io);
+  const refused = recs.filter((_, i) => verified[i]?.refused === true);
+  if (options.html !== undefined && refused.length === 0) await writeReport(options.html, scopeReport(recs, (io.now ?? (() => new Date()))()));
+  io.stdout(renderScopes(recs, options.output, verified));
+  if (refused.length > 0) {
+    const lines = refused.flatMap((r) => (verified[recs.indexOf(r)]?.verification.cuts ?? []).map((c) => `${r.namespace}/${r.name} cuts ${describeCut(c)}`));
+    throw new CliError(
+      `${refused.length === 1 ? 'a Sidecar' : `${refused.length} Sidecars`} not written (${refused.map((r) => `${r.namespace}/${r.name}`).join(', ')}): ` +
+        `it would cut traffic its proxies were seen to use: ${lines.join('; ')}. Add the egress hosts named (--include, or edit the Sidecar), ` +
+        'check over a longer window, or pass --allow-cuts to print it with the cuts as comments',
+      EXIT.VIOLATIONS,
+    );
+  }
+}
+
+/** What the source itself spans: a Prometheus range, or pod-proxy scrapes apart; undefined for one scrape or saved files. */
+function sourceWindowOf(options: SourceOptions): VerifyInput['sourceWindow'] {
+  if (options.prometheus !== undefined) return { seconds: durationFlag('--window', options.window), from: `--window ${options.window} (Prometheus range)` };
+  if (options.podProxy === true && options.samples > 1) {
+    return { seconds: (options.samples - 1) * durationFlag('--interval', options.interval, true), from: `${options.samples} scrapes ${options.interval} apart (--pod-proxy)` };
+  }
+  return undefined;
+}
+
+/**
+ * Each proposal checked against the observed traffic (and --access-log), with its predicted memory
+ * before and after: from the --cluster-state catalog when given, else from the cluster counts.
+ */
+async function verifyScopes(recs: readonly ScopeRecommendation[], evidence: ScopeEvidence, options: ScopeCommandOptions, io: RecommendIo): Promise<VerifiedScope[]> {
+  let accessLog: AccessLogEntry[] | undefined;
+  try {
+    accessLog = options.accessLog === undefined ? undefined : await readAccessLogs(options.accessLog);
+  } catch (error) {
+    throw usageError((error as Error).message, { cause: error });
+  }
+  const members = new Set(recs.flatMap((r) => r.members));
+  const strangers = [...new Set((accessLog ?? []).map((e) => `${e.namespace}/${e.pod}`).filter((p) => !members.has(p)))].sort();
+  if (strangers.length > 0) {
+    io.stderr(`warning: --access-log lines of ${shortList(strangers)}: no Sidecar here applies to that proxy (not in the stats, or a gateway), so they were not checked; name each file <namespace>/<pod>.log\n`);
+  }
+  let view: Awaited<ReturnType<typeof loadFileClusterView>> | undefined;
+  if (options.clusterState !== undefined) {
+    try {
+      view = await loadFileClusterView([options.clusterState]);
+    } catch (error) {
+      throw usageError(`--cluster-state ${options.clusterState}: ${(error as Error).message}`, { cause: error });
+    }
+    if (view.catalog?.() === undefined) io.stderr(`warning: --cluster-state ${options.clusterState} holds no Services or ServiceEntries: predicted memory from the observed cluster counts instead\n`);
+  }
+  const config = { scope: { ...DEFAULT_CONFIG.scope, clusterDomain: options.clusterDomain, rootNamespace: options.rootNamespace }, sizing: DEFAULT_CONFIG.sizing };
+  const input: VerifyInput = { evidence, ...(accessLog === undefined ? {} : { accessLog }), ...(sourceWindowOf(options) === undefined ? {} : { sourceWindow: sourceWindowOf(options) }) };
+  const podLabels = (rec: ScopeRecommendation) => evidence.pods.find((p) => rec.members.includes(`${p.namespace}/${p.pod}`))?.labels ?? rec.workloadSelector ?? {};
+  return recs.map((rec) => {
+    const verification = verifyScope(rec, input, { policy: options.outboundTrafficPolicy ?? 'ALLOW_ANY', clusterDomain: options.clusterDomain });
+    const memory = (view && memoryFromCatalog(rec, view, podLabels(rec), config)) ?? memoryFromClusters(rec, config.sizing.model);
+    return { verification, memory, refused: verification.cuts.length > 0 && options.allowCuts !== true };
+  });
 }
 
 /** `recommend cardinality`: distinct istio_requests_total label values per proxy, causes and fixes. */
@@ -424,11 +493,20 @@ export const registerRecommendCommand: RegisterCommand = (program: Command, comm
       .option('--cluster-domain <domain>', 'the cluster DNS domain', 'cluster.local')
       .option('--root-namespace <name>', "Istio's root namespace (meshConfig.rootNamespace)", 'istio-system')
       .option('--mesh-wide-default', 'allow a selector-less Sidecar in the root namespace: the default for the whole mesh')
+      .option('--access-log <files...>', 'istio-proxy access logs (kubectl logs POD -c istio-proxy, Istio\'s default TEXT or JSON format; <namespace>/<pod>.log) to verify each Sidecar against, with the stats')
+      .addOption(
+        new Option('--outbound-traffic-policy <mode>', "the mesh's outboundTrafficPolicy: where cut traffic would go (PassthroughCluster or BlackHoleCluster)")
+          .choices([...OUTBOUND_POLICIES])
+          .default('ALLOW_ANY'),
+      )
+      .option('--allow-cuts', 'print a Sidecar even when it cuts observed traffic, the cuts as YAML comments (exit 0)')
+      .option('--cluster-state <dir>', 'Services, ServiceEntries, EndpointSlices and Sidecars as YAML: predict memory before/after from what each Sidecar imports')
       .option('--html <file>', 'also write a self-contained HTML report: namespaces ranked by clusters saved, Sidecars with copy buttons'),
   ).action(checked(runRecommendScope, io));
   withExamples(recommend.commands.at(-1) as Command, [
     'sidecar-guard recommend scope --pod-proxy -n shop',
     'sidecar-guard recommend scope --from-files ./stats --pods pods.yaml -o yaml > sidecars.yaml',
+    'sidecar-guard recommend scope --prometheus http://prometheus.monitoring:9090 --window 14d --access-log logs/shop/*.log --cluster-state cluster/',
   ]);
   withSourceOptions(
     recommend

@@ -1,5 +1,5 @@
 import type { ServiceCatalogView, ServiceEntryFacts, ServiceFacts } from './service-facts.js';
-import { parseEgressHost, type EgressHost } from './sidecar-scope.js';
+import { MESH_WIDE_HOST, parseEgressHost, type EgressHost } from './sidecar-scope.js';
 import type { SidecarFacts } from './types.js';
 
 /**
@@ -102,8 +102,8 @@ class HostIndex {
     return this.#buckets.has('*') ? undefined : this.#buckets.keys();
   }
 
-  selects(owner: string, names: readonly string[]): boolean {
-    return this.#inBucket(this.#buckets.get(owner), names) || this.#inBucket(this.#buckets.get('*'), names);
+  selects(owner: string | undefined, names: readonly string[]): boolean {
+    return (owner !== undefined && this.#inBucket(this.#buckets.get(owner), names)) || this.#inBucket(this.#buckets.get('*'), names);
   }
 
   #inBucket(bucket: HostBucket | undefined, names: readonly string[]): boolean {
@@ -149,6 +149,44 @@ function scopingHosts(sidecar: SidecarFacts | undefined): readonly string[] | un
   return sidecar.egressHosts;
 }
 
+/** What a set of egress hosts imports, by Istio's Sidecar egress host semantics. */
+export interface EgressSelector {
+  /** True when a host imports everything (`*\/*`): the proxy is not scoped. */
+  readonly unscoped: boolean;
+  /** The namespaces the hosts name, or undefined when one names any namespace (`*`). */
+  namespaces(): Iterable<string> | undefined;
+  /**
+   * True when config owned by `owner` (its namespace; undefined when unknown, as for a
+   * ServiceEntry host seen only in traffic) with these host names is imported: an include selects
+   * it and no exclusion (`~ns/host`) removes it. An unknown owner is only selected by `*\/…` hosts.
+   */
+  imports(owner: string | undefined, names: readonly string[]): boolean;
+}
+
+/**
+ * The one matcher for Sidecar egress hosts (istio/api sidecar.proto, IstioEgressListener.hosts):
+ * `namespace/dnsName` with namespace `*`, `.` (the workload's), `~` (none) or a name, `~ns/host`
+ * exclusions (1.31+), dnsName exact or a `*.suffix` wildcard, matched case-insensitively. Used for
+ * the catalog (computeImports) and for observed traffic (recommend's verification).
+ *
+ * @example egressSelector(['./*', 'istio-system/*'], 'shop').imports('shop', ['cart.shop.svc.cluster.local']) // true
+ */
+export function egressSelector(hosts: readonly string[], workloadNamespace: string): EgressSelector {
+  const parsed = hosts.map((h) => parseEgressHost(h, workloadNamespace)).filter((h): h is EgressHost => h !== undefined);
+  const includes = parsed.filter((h) => !h.exclude);
+  const unscoped = includes.some((h) => h.namespace === '*' && h.dnsName === '*');
+  const included = new HostIndex(includes);
+  const excluded = new HostIndex(parsed.filter((h) => h.exclude));
+  return {
+    unscoped,
+    namespaces: () => (unscoped ? undefined : included.namespaces()),
+    imports: (owner, names) => {
+      const lower = names.some((n) => /[A-Z]|\.$/.test(n)) ? names.map((n) => n.toLowerCase().replace(/\.$/, '')) : names;
+      return (unscoped || included.selects(owner, lower)) && !excluded.selects(owner, lower);
+    },
+  };
+}
+
 /**
  * What a proxy in `namespace` under `sidecar` (the effective one, or undefined) imports: every
  * Service and ServiceEntry exported to the namespace that one of the Sidecar's egress hosts selects
@@ -158,13 +196,9 @@ function scopingHosts(sidecar: SidecarFacts | undefined): readonly string[] | un
  */
 export function computeImports(namespace: string, sidecar: SidecarFacts | undefined, catalog: ServiceCatalogView, options: ImportOptions): ImportResult {
   const hosts = scopingHosts(sidecar);
-  const parsed = hosts?.map((h) => parseEgressHost(h, namespace)).filter((h): h is EgressHost => h !== undefined);
-  const includes = parsed?.filter((h) => !h.exclude);
-  const excludes = parsed?.filter((h) => h.exclude) ?? [];
-  const unscoped = includes === undefined || includes.some((h) => h.namespace === '*' && h.dnsName === '*');
-  const included = new HostIndex(includes ?? []);
-  const excluded = new HostIndex(excludes);
-  const wanted = (owner: string, names: readonly string[]) => (unscoped || included.selects(owner, names)) && !excluded.selects(owner, names);
+  const selector = egressSelector(hosts ?? [MESH_WIDE_HOST], namespace);
+  const unscoped = selector.unscoped;
+  const wanted = (owner: string, names: readonly string[]) => selector.imports(owner, names);
 
   const imported: ImportedService[] = [];
   let services = 0;
@@ -176,7 +210,7 @@ export function computeImports(namespace: string, sidecar: SidecarFacts | undefi
     endpoints += entry.endpoints;
     if (options.list) imported.push(entry);
   };
-  for (const owner of (unscoped ? undefined : included.namespaces()) ?? catalog.namespaces()) {
+  for (const owner of selector.namespaces() ?? catalog.namespaces()) {
     for (const service of catalog.services(owner)) {
       if (!isExportedTo(service.exportTo, owner, namespace, options.defaultExportTo)) continue;
       if (wanted(owner, [serviceHost(service, options.clusterDomain)])) add(describeService(service, catalog));

@@ -64,6 +64,7 @@ const CLUSTER_PREFIX = 'envoy_cluster_';
 const REQUESTS = 'envoy_cluster_upstream_rq_total';
 const CONNECTIONS = 'envoy_cluster_upstream_cx_total';
 const ACTIVE_CLUSTERS = 'envoy_cluster_manager_active_clusters';
+const UPTIME = 'envoy_server_uptime';
 
 function countersByCluster(samples: readonly Sample[], metric: string): Map<string, number> {
   const totals = new Map<string, number>();
@@ -114,13 +115,17 @@ export function clustersFromSnapshots(snapshots: readonly StatsSnapshot[], listi
       requests: single ? (rqLast.get(cluster) ?? 0) : increase(rqFirst.get(cluster), rqLast.get(cluster)),
       connections: single ? (cxLast.get(cluster) ?? 0) : increase(cxFirst.get(cluster), cxLast.get(cluster)),
       counted: rqLast.has(cluster) || cxLast.has(cluster),
+      ...(single ? {} : { sinceStart: (rqLast.get(cluster) ?? 0) + (cxLast.get(cluster) ?? 0) }),
     }));
     const active = last.samples.find((s) => s.name === ACTIVE_CLUSTERS);
+    const uptime = last.samples.find((s) => s.name === UPTIME && Number.isFinite(s.value));
     proxies.set(proxyKey(first), {
       namespace: first.namespace,
       pod: first.pod,
       clusters,
       ...(active === undefined ? {} : { activeClusters: active.value }),
+      ...(uptime === undefined ? {} : { uptimeSeconds: uptime.value }),
+      scrapes: group.length,
     });
   }
   // Listings (`/clusters`, config dumps) name every cluster held; `/clusters` also counts each host's traffic.
@@ -152,6 +157,8 @@ export function clustersFromSnapshots(snapshots: readonly StatsSnapshot[], listi
       pod: first.pod,
       clusters: [...byName.values()].sort((a, b) => a.cluster.localeCompare(b.cluster)),
       ...(existing?.activeClusters === undefined ? {} : { activeClusters: existing.activeClusters }),
+      ...(existing?.uptimeSeconds === undefined ? {} : { uptimeSeconds: existing.uptimeSeconds }),
+      scrapes: Math.max(existing?.scrapes ?? 0, Math.max(counted.length, 1)),
     });
   }
   return [...proxies.values()];
@@ -225,8 +232,12 @@ export function requestEdgesFromSnapshots(snapshots: readonly StatsSnapshot[]): 
         const destinationService = s.labels['destination_service'];
         if (metric === undefined || sourceWorkload === undefined || sourceNamespace === undefined || destinationService === undefined) continue;
         if (!Number.isFinite(s.value)) continue;
-        const key = [metric, sourceNamespace, sourceWorkload, destinationService].join('\u0000');
-        const entry = out.get(key) ?? { edge: { sourceNamespace, sourceWorkload, destinationService, metric }, value: 0 };
+        const destinationNamespace = s.labels['destination_service_namespace'];
+        const key = [metric, sourceNamespace, sourceWorkload, destinationService, destinationNamespace ?? ''].join('\u0000');
+        const entry = out.get(key) ?? {
+          edge: { sourceNamespace, sourceWorkload, destinationService, ...(destinationNamespace === undefined ? {} : { destinationNamespace }), metric },
+          value: 0,
+        };
         entry.value += s.value;
         out.set(key, entry);
       }

@@ -87,6 +87,11 @@ export interface ClusterUse {
    * traffic there means nothing.
    */
   readonly counted: boolean;
+  /**
+   * Requests plus connections since the proxy started, when the source kept the counters' values
+   * (several scrapes): above zero with no traffic in the window means it was called before.
+   */
+  readonly sinceStart?: number;
 }
 
 /** The upstream clusters one proxy holds, with their traffic. */
@@ -94,6 +99,10 @@ export interface ProxyClusters extends ProxyRef {
   readonly clusters: readonly ClusterUse[];
   /** `envoy_cluster_manager_active_clusters`: every cluster, listed per-cluster stats or not. */
   readonly activeClusters?: number;
+  /** `envoy_server_uptime` (`server.uptime`) at the last scrape: how far back counters since start reach. */
+  readonly uptimeSeconds?: number;
+  /** Scrapes of this proxy the counters come from (1: values since start). */
+  readonly scrapes?: number;
 }
 
 /**
@@ -117,6 +126,11 @@ export interface RequestEdge {
   readonly sourceWorkload: string;
   /** `destination_service`: a service FQDN, a ServiceEntry host, a Host header, or "unknown". */
   readonly destinationService: string;
+  /**
+   * `destination_service_namespace`: "unknown" when Istio did not find the destination in its
+   * registry (passthrough traffic, `destination_service` then holds the Host header).
+   */
+  readonly destinationNamespace?: string;
   readonly metric: 'istio_requests_total' | 'istio_tcp_connections_opened_total';
   /** Requests or connections counted (since the reporting proxy started, or over the window). */
   readonly count: number;

@@ -1,3 +1,4 @@
+import { egressSelector } from '../policy/service-imports.js';
 import type { Labels, PodFacts, ProxyClusters, ProxyRef, RequestEdge, ScopeEvidence } from './observations.js';
 import { podFactsFromName } from './workload-identity.js';
 import type { Workload } from './workloads.js';
@@ -47,21 +48,15 @@ export function egressHost(host: string, clusterDomain = 'cluster.local'): strin
 }
 
 /**
- * True when the egress hosts import this host (`ns/*`, `ns/host`, `*\/host`, `ns/*.suffix`;
- * `.` is the Sidecar's own namespace).
+ * True when the egress hosts import this host, by Istio's semantics (egressSelector, the same
+ * matcher the catalog uses): the owner of a Kubernetes service host is its namespace; a
+ * ServiceEntry host's owner is not in its name, so only `*\/…` hosts are known to import it.
+ * `.` is the Sidecar's own namespace.
  *
  * @example isImported(['istio-system/*'], 'istiod.istio-system.svc.cluster.local') // true
  */
 export function isImported(hosts: readonly string[], host: string, clusterDomain = 'cluster.local', ownNamespace?: string): boolean {
-  const namespace = hostNamespace(host, clusterDomain);
-  return hosts.some((entry) => {
-    const [rawNs = '', name = ''] = entry.split('/');
-    const ns = rawNs === '.' ? ownNamespace : rawNs;
-    const namespaceMatches = ns === '*' || (ns !== undefined && ns === namespace);
-    if (!namespaceMatches) return false;
-    if (name === '*' || name === host) return true;
-    return name.startsWith('*.') && host.endsWith(name.slice(1));
-  });
+  return egressSelector(hosts, ownNamespace ?? '').imports(hostNamespace(host, clusterDomain), [host]);
 }
 
 export interface ScopeOptions {
@@ -114,6 +109,10 @@ export interface ScopeRecommendation {
   readonly fromRequestMetrics: readonly string[];
   /** Calls in the request metrics whose destination names no host (`unknown`, an IP address): no egress host can keep them. */
   readonly unnamedDestinations: readonly string[];
+  /** The observed proxies (`namespace/pod`) the Sidecar applies to: verification checks their traffic. */
+  readonly members: readonly string[];
+  /** Their workloads' names, for the request metrics (`source_workload`). */
+  readonly memberWorkloads: readonly string[];
 }
 
 /**
@@ -204,12 +203,13 @@ function scopeFor(
     .filter((h) => !isImported(options.alwaysInclude, h.slice(h.indexOf('/') + 1), options.clusterDomain, group.namespace))
     .sort();
   const allHosts = [...hosts, ...options.alwaysInclude];
+  const selector = egressSelector(allHosts, group.namespace);
   let before = 0;
   let after = 0;
   for (const proxy of proxies) {
     const removed = proxy.clusters.filter((use) => {
       const outbound = parseOutboundCluster(use.cluster);
-      return outbound !== undefined && !isImported(allHosts, outbound.host, options.clusterDomain, group.namespace);
+      return outbound !== undefined && !selector.imports(hostNamespace(outbound.host, options.clusterDomain), [outbound.host]);
     }).length;
     const held = Math.max(proxy.activeClusters ?? 0, proxy.clusters.length);
     if (held > before) {
@@ -232,6 +232,8 @@ function scopeFor(
     inventoryMissing: context.inventoryMissing,
     fromRequestMetrics: [...fromRequests].sort().map((w) => `${group.namespace}/${w}`),
     unnamedDestinations: [...unnamed].sort(),
+    members: proxies.map((p) => `${p.namespace}/${p.pod}`).sort(),
+    memberWorkloads: [...new Set(proxies.map((p) => context.podOf(p).workload))].sort(),
   };
 }
 

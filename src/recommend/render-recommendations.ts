@@ -14,6 +14,8 @@ const CAUSE_NAMES: Readonly<Record<CardinalityCause, string>> = {
 import type { ProfileRecommendation } from './recommend-profiles.js';
 import type { ScopeRecommendation } from './recommend-scope.js';
 import { toSidecarManifest } from './recommend-scope.js';
+import type { Cut, MemoryChange, OutsideRegistry, ScopeVerification } from './verify-scope.js';
+import { describeMemoryChange, describeSeconds } from './verify-scope.js';
 import { renderTable } from '../cli/table.js';
 
 export type OutputFormat = 'table' | 'yaml' | 'json';
@@ -73,32 +75,88 @@ export function destinationsFrom(rec: ScopeRecommendation): string {
   return rec.fromRequestMetrics.length === rec.proxies || rec.workload !== undefined ? 'request metrics' : 'cluster stats + request metrics';
 }
 
-/** Sidecar manifests as multi-document YAML; one derived from request metrics says so in a comment. */
-export function sidecarsYaml(recs: readonly ScopeRecommendation[]): string {
+/** A proposal with its verification against the observed traffic and its predicted memory. */
+export interface VerifiedScope {
+  readonly verification: ScopeVerification;
+  readonly memory: MemoryChange;
+  /** Cuts observed traffic and --allow-cuts was not given: only its report is printed, no manifest. */
+  readonly refused: boolean;
+}
+
+const calls = (n: number): string => `${n.toLocaleString('en-US')} call${n === 1 ? '' : 's'}`;
+const few = (items: readonly string[]): string => (items.length > 3 ? `${items.slice(0, 3).join(', ')} and ${items.length - 3} more` : items.join(', '));
+
+/** One line per cut: what, how seen, how much, by whom, where it would go, what keeps it. */
+export function describeCut(cut: Cut): string {
+  const ports = cut.ports.length > 0 ? `:${cut.ports.join(',')}` : '';
+  return `${cut.host}${ports}: ${calls(cut.count)} from ${few(cut.callers)} (${cut.evidence.join(', ')}) would hit ${cut.wouldHit}; keep it with egress host ${cut.keepWith}`;
+}
+
+/** One line per destination already outside the registry. */
+export function describeOutside(entry: OutsideRegistry): string {
+  const what = entry.destination === undefined ? entry.seenAs : `${entry.destination} via ${entry.seenAs}`;
+  const meaning = entry.seenAs === 'BlackHoleCluster' ? 'already refused today' : 'already outside Istio\'s registry (no Sidecar keeps or cuts it; REGISTRY_ONLY would block it; a ServiceEntry would let a Sidecar name it)';
+  return `${what}: ${calls(entry.count)} from ${few(entry.callers)} (${entry.evidence.join(', ')}): ${meaning}`;
+}
+
+/** The verification of one Sidecar in words, one line each (no comment marks). */
+export function verificationLines(rec: ScopeRecommendation, verified: VerifiedScope): string[] {
+  const v = verified.verification;
+  const lines = [
+    `${rec.namespace}/${rec.name}: ${v.cuts.length === 0 ? 'cuts no observed traffic' : `CUTS ${v.cuts.length} observed destination${v.cuts.length === 1 ? '' : 's'}`} ` +
+      `(${v.kept.length} kept); window ${v.window.seconds === undefined ? 'unknown' : describeSeconds(v.window.seconds)}: ${v.window.from}; confidence ${v.confidence}: ${v.confidenceReason}`,
+    ...v.cuts.map((c) => `cut: ${describeCut(c)}`),
+    ...v.outsideRegistry.map((o) => `outside the registry: ${describeOutside(o)}`),
+    `predicted memory (busiest proxy): ${describeMemoryChange(verified.memory)}, ${verified.memory.basis === 'catalog' ? 'model on the --cluster-state catalog' : 'model on the observed cluster counts'}: ${verified.memory.detail}`,
+  ];
+  return lines;
+}
+
+const commented = (lines: readonly string[]): string => lines.map((l) => `# ${l}\n`).join('');
+
+/**
+ * Sidecar manifests as multi-document YAML; one derived from request metrics says so in a
+ * comment, and with a verification each says what it was checked against. A refused one is
+ * only comments: nothing in it applies.
+ */
+export function sidecarsYaml(recs: readonly ScopeRecommendation[], verified?: readonly VerifiedScope[]): string {
   return recs
-    .map((r) => {
+    .map((r, index) => {
       const comment =
         r.fromRequestMetrics.length === 0
           ? ''
           : `# hosts for ${r.fromRequestMetrics.join(', ')} from request metrics (no outbound cluster stats): ` +
             'istio_requests_total (HTTP/gRPC) and istio_tcp_connections_opened_total (TCP) source_workload → destination_service; ' +
             'only calls made in the window and seen by Istio telemetry\n';
-      return `${comment}${toManifestYaml(toSidecarManifest(r))}`;
+      const check = verified?.[index];
+      if (check === undefined) return `${comment}${toManifestYaml(toSidecarManifest(r))}`;
+      if (check.refused) return commented([`NOT WRITTEN: ${r.namespace}/${r.name} would cut observed traffic (--allow-cuts prints it anyway)`, ...verificationLines(r, check)]);
+      const cutNote = check.verification.cuts.length > 0 ? ['--allow-cuts: this Sidecar cuts the destinations below'] : [];
+      return `${comment}${commented([...cutNote, ...verificationLines(r, check)])}${toManifestYaml(toSidecarManifest(r))}`;
     })
     .join('---\n');
 }
 
 /**
  * `recommend scope` output: the Sidecars (YAML), everything (JSON), or a before/after table
- * followed by the Sidecars.
+ * followed by the Sidecars. With verifications (same order as `recs`), the table adds the cuts,
+ * confidence and predicted memory, and a refused Sidecar has no manifest anywhere.
  *
  * @example renderScopes(recs, 'table') // "SIDECAR  PROXIES  CALLED HOSTS  CLUSTERS BEFORE…"
  */
-export function renderScopes(recs: readonly ScopeRecommendation[], format: OutputFormat): string {
-  if (format === 'json') return `${JSON.stringify(recs.map((r) => ({ ...r, manifest: toSidecarManifest(r) })), null, 2)}\n`;
-  if (format === 'yaml') return sidecarsYaml(recs);
-  const rows = recs.map((r) => {
+export function renderScopes(recs: readonly ScopeRecommendation[], format: OutputFormat, verified?: readonly VerifiedScope[]): string {
+  if (format === 'json') {
+    const items = recs.map((r, index) => {
+      const check = verified?.[index];
+      return { ...r, ...(check?.refused ? {} : { manifest: toSidecarManifest(r) }), ...(check === undefined ? {} : check) };
+    });
+    return `${JSON.stringify(items, null, 2)}\n`;
+  }
+  if (format === 'yaml') return sidecarsYaml(recs, verified);
+  const rows = recs.map((r, index) => {
     const share = r.clustersBefore === 0 ? '-' : `${Math.round((100 * r.removedClusters) / r.clustersBefore)}%`;
+    const check = verified?.[index];
+    const extra = check === undefined ? [] : [check.refused ? `${check.verification.cuts.length} (refused)` : String(check.verification.cuts.length), check.verification.confidence, describeMemoryChange(check.memory)];
     return [
       `${r.namespace}/${r.name}`,
       r.workloadSelector ? Object.entries(r.workloadSelector).map(([k, v]) => `${k}=${v}`).join(',') : '(namespace)',
@@ -108,10 +166,13 @@ export function renderScopes(recs: readonly ScopeRecommendation[], format: Outpu
       String(r.clustersAfter),
       share,
       destinationsFrom(r),
+      ...extra,
     ];
   });
-  const table = renderTable(['SIDECAR', 'SELECTOR', 'PROXIES', 'EGRESS HOSTS', 'CLUSTERS NOW', 'CLUSTERS AFTER', 'REDUCTION', 'DESTINATIONS FROM'], rows);
-  return `${table}\n${sidecarsYaml(recs)}`;
+  const headers = ['SIDECAR', 'SELECTOR', 'PROXIES', 'EGRESS HOSTS', 'CLUSTERS NOW', 'CLUSTERS AFTER', 'REDUCTION', 'DESTINATIONS FROM'];
+  const table = renderTable(verified === undefined ? headers : [...headers, 'CUTS', 'CONFIDENCE', 'PREDICTED MEMORY'], rows);
+  const report = verified === undefined ? '' : `\n${recs.flatMap((r, i) => (verified[i] ? verificationLines(r, verified[i]) : [])).join('\n')}\n`;
+  return `${table}${report}\n${sidecarsYaml(recs, verified)}`;
 }
 
 /** Telemetry fixes as multi-document YAML, each preceded by its reasons as comments. */

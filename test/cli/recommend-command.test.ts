@@ -66,11 +66,20 @@ t.test('recommend scope --pod-proxy reads a kubeconfig and prints the before/aft
     kubeconfig,
     `apiVersion: v1\nkind: Config\nclusters: [{name: fake, cluster: {server: "${server.url}", insecure-skip-tls-verify: true}}]\nusers: [{name: me, user: {token: tok}}]\ncontexts: [{name: fake, context: {cluster: fake, user: me}}]\ncurrent-context: fake\n`,
   );
-  const result = await runCli(['recommend', 'scope', '--pod-proxy', '--kubeconfig', kubeconfig, '-n', 'bookinfo', '--per', 'workload']);
-  t.equal(result.code, 0, result.stderr);
+  const args = ['recommend', 'scope', '--pod-proxy', '--kubeconfig', kubeconfig, '-n', 'bookinfo', '--per', 'workload'];
+  const result = await runCli(args);
+  // ratings' proxy reports 200 requests from productpage-v1 (reporter="destination"), which productpage's own
+  // cluster stats do not show: its per-workload Sidecar would cut them, so it is refused (exit 1, violations).
+  t.equal(result.code, 1, result.stderr);
+  t.match(result.stderr, /bookinfo\/productpage-v1 cuts ratings\.bookinfo\.svc\.cluster\.local: 200 calls from bookinfo\/productpage-v1 \(request metrics\) would hit PassthroughCluster/);
   // One scrape (@2): productpage keeps details and reviews: 26 − 8 = 18 (recommend-scope.test.ts).
-  t.match(result.stdout, /bookinfo\/productpage-v1\s+app=productpage\s+1\s+3\s+26\s+18\s+31%/);
-  t.match(result.stdout, /kind: Sidecar/);
+  t.match(result.stdout, /bookinfo\/productpage-v1\s+app=productpage\s+1\s+3\s+26\s+18\s+31%\s+cluster stats\s+1 \(refused\)/);
+  t.match(result.stdout, /# NOT WRITTEN: bookinfo\/productpage-v1 would cut observed traffic/);
+  t.notMatch(result.stdout, /name: productpage-v1\n/, 'no manifest for the refused Sidecar');
+  t.match(result.stdout, /kind: Sidecar/, 'the others are written');
+  const allowed = await runCli([...args, '--allow-cuts']);
+  t.equal(allowed.code, 0, allowed.stderr);
+  t.match(allowed.stdout, /# --allow-cuts: this Sidecar cuts the destinations below\n(# .*\n)*# cut: ratings\.bookinfo\.svc\.cluster\.local: 200 calls[^\n]*\n(# .*\n)*apiVersion: networking\.istio\.io\/v1\nkind: Sidecar\nmetadata:\n  name: productpage-v1/);
 });
 
 t.test('recommend cardinality names the host-header fallback and prints the Telemetry fix', async (t) => {

@@ -188,3 +188,11 @@ t.test('request metrics: TCP pairs count, destinations that name no host are kep
   t.same(rec?.hosts, ['*/api.stripe.com', 'shop/redis.shop.svc.cluster.local', 'istio-system/*'], 'zero counts are not calls');
   t.same(rec?.unnamedDestinations, ['shop/cart → 10.0.0.7 (istio_tcp_connections_opened_total)', 'shop/cart → unknown (istio_requests_total)']);
 });
+
+t.test('isImported is the catalog matcher (egressSelector): exclusions, case, unknown ServiceEntry owners', async (t) => {
+  t.notOk(isImported(['*/*', '~shop/cart.shop.svc.cluster.local'], 'cart.shop.svc.cluster.local'), 'an exclusion removes what */* imports');
+  t.ok(isImported(['*/*', '~shop/cart.shop.svc.cluster.local'], 'orders.shop.svc.cluster.local'));
+  t.ok(isImported(['shop/Cart.Shop.svc.cluster.local.'], 'cart.shop.svc.cluster.local'), 'names compare case-insensitively, without the trailing dot');
+  t.notOk(isImported(['~/*'], 'cart.shop.svc.cluster.local'), '~ names no namespace');
+  t.notOk(isImported(['egress/api.stripe.com'], 'api.stripe.com'), 'a ServiceEntry host seen in traffic has no known owner: only */… keeps it for sure');
+});

@@ -249,7 +249,7 @@ export function prometheusSource(options: PrometheusSourceOptions): RecommendSou
     },
     async scope(): Promise<ScopeEvidence> {
       const edgeQuery = (metric: string): string =>
-        `sum by (source_workload_namespace, source_workload, destination_service) (increase(${metric}${options.namespace === undefined ? '' : `{source_workload_namespace=${quote(options.namespace)}}`}[${window}]))`;
+        `sum by (source_workload_namespace, source_workload, destination_service, destination_service_namespace) (increase(${metric}${options.namespace === undefined ? '' : `{source_workload_namespace=${quote(options.namespace)}}`}[${window}]))`;
       // Every cluster any of a proxy's Envoy stats names (a stats inclusion of circuit breakers only, or
       // Istio 1.5's SDS counters, name clusters without counting their traffic), as a saved scrape shows them.
       const anyClusterStat = `{${['__name__=~"envoy_cluster_.+"', 'cluster_name!=""', ...(options.namespace === undefined ? [] : [`${ns}=${quote(options.namespace)}`])].join(',')}}`;
@@ -265,9 +265,16 @@ export function prometheusSource(options: PrometheusSourceOptions): RecommendSou
       const requests: RequestEdge[] = [];
       for (const [results, metric] of [[httpEdges, 'istio_requests_total'], [tcpEdges, 'istio_tcp_connections_opened_total']] as const) {
         for (const r of results) {
-          const { source_workload: sourceWorkload, source_workload_namespace: sourceNamespace, destination_service: destinationService } = r.metric;
+          const { source_workload: sourceWorkload, source_workload_namespace: sourceNamespace, destination_service: destinationService, destination_service_namespace: destinationNamespace } = r.metric;
           if (sourceWorkload === undefined || sourceNamespace === undefined || destinationService === undefined) continue;
-          requests.push({ sourceNamespace, sourceWorkload, destinationService, metric, count: Number.isFinite(valueOf(r)) ? valueOf(r) : 0 });
+          requests.push({
+            sourceNamespace,
+            sourceWorkload,
+            destinationService,
+            ...(destinationNamespace === undefined ? {} : { destinationNamespace }),
+            metric,
+            count: Number.isFinite(valueOf(r)) ? valueOf(r) : 0,
+          });
         }
       }
       const proxies = new Map<string, { namespace: string; pod: string; clusters: Map<string, { requests: number; connections: number; counted: boolean }> }>();
