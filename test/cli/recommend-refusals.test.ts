@@ -7,7 +7,7 @@ import { runRecommendProfiles, runRecommendScope, sourceFlagProblem, type Profil
 import { DEFAULT_PROFILE_OPTIONS } from '../../src/recommend/recommend-profiles.js';
 import { runCli } from '../support/run-cli.js';
 
-// What recommend refuses to print, and how it says so. The CLI turns a thrown error into exit 1
+// What recommend refuses to print, and how it says so. The CLI turns a thrown input error into exit 2
 // (src/cli/main.ts): one spawned run checks that; the rest run the action functions in process.
 const real = fileURLToPath(new URL('../fixtures/istio-1.11-merged/', import.meta.url));
 const SOURCE_DEFAULTS: Omit<SourceOptions, 'output'> = { window: '7d', step: '5m', samples: 1, interval: '30s', namespaceLabel: 'namespace', podLabel: 'pod' };
@@ -45,7 +45,7 @@ t.test('profiles: Envoy-only stats are refused, the agent shares the container',
   t.match(out.stdout.join(''), /default\/reviews-v1 → standard: .* of agent RSS \+ Envoy physical/);
 });
 
-t.test('scope: exit 1 and nothing on stdout when the stats cannot show the destinations (real 1.11 scrape)', async (t) => {
+t.test('scope: exit 2 and nothing on stdout when the stats cannot show the destinations (real 1.11 scrape)', async (t) => {
   const result = await runCli(['recommend', 'scope', '--from-files', real, '-o', 'yaml']);
   t.equal(result.code, 2, 'an input error in the exit-code contract: the input cannot support a safe scope');
   t.equal(result.stdout, '', 'nothing for -o yaml > file to apply');

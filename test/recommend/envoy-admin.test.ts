@@ -135,7 +135,7 @@ t.test("plain /stats of Istio's native stats filter: istiocustom.<metric>.<tag>.
   t.same(samples[2], { name: 'istio_build', labels: { component: 'proxy', tag: '1.17.8' }, value: 1 });
   // What scope derives from it when the outbound cluster stats are off: sleep called security.ubuntu.com.
   t.same(requestEdgesFromSnapshots([{ namespace: 'default', pod: 'sleep-1', samples }]), [
-    { sourceNamespace: 'default', sourceWorkload: 'sleep', destinationService: 'security.ubuntu.com', metric: 'istio_requests_total', count: 1 },
+    { sourceNamespace: 'default', sourceWorkload: 'sleep', destinationService: 'security.ubuntu.com', destinationNamespace: 'unknown', metric: 'istio_requests_total', count: 1 },
   ]);
   // The principal's dots and the tag names it does not contain: spiffe://cluster.local/ns/… stays whole.
   const principal = parseStatsText('istiocustom.istio_requests_total.reporter.destination.source_principal.spiffe://cluster.local/ns/istioinaction/sa/webapp.destination_service.catalog.istioinaction.svc.cluster.local: 2\n');

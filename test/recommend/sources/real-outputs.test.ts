@@ -82,7 +82,7 @@ t.test('real plain /stats (istio.io circuit-breaking task): the outbound cluster
   const dir = join(fixtures, 'envoy-stats-plain/istio-io-circuit-breaking');
   const evidence = await snapshotSource(async () => readStatsFiles([dir])).scope();
   // Held, but counted by no rq_total/cx_total: a grep of pending counters is not evidence of a call.
-  t.same(evidence.proxies, [{ namespace: 'istio-io-circuit-breaking', pod: 'fortio', clusters: [{ cluster, requests: 0, connections: 0, counted: false }] }]);
+  t.same(evidence.proxies, [{ namespace: 'istio-io-circuit-breaking', pod: 'fortio', clusters: [{ cluster, requests: 0, connections: 0, counted: false }], scrapes: 1 }]);
   const scope = await runInProcess(['recommend', 'scope', '--from-files', dir, '-o', 'yaml']);
   t.equal(scope.code, 2);
   t.equal(scope.stdout, '');
@@ -137,10 +137,10 @@ t.test('a real Istio 1.5 sidecar scrape (Datadog): clusters named by SDS counter
   t.equal(proxy?.clusters.length, 51, '50 outbound clusters and xds-grpc');
   t.same(proxy?.clusters.filter((c) => c.counted).map((c) => [c.cluster, c.requests, c.connections]), [['xds-grpc', 2, 2]], 'only xds-grpc is counted (default stats)');
   t.same(evidence.requests, [
-    { sourceNamespace: 'default', sourceWorkload: 'mongodb-v1', destinationService: 'archive.ubuntu.com', metric: 'istio_requests_total', count: 1 + 49 },
-    { sourceNamespace: 'default', sourceWorkload: 'mongodb-v1', destinationService: 'repo.mongodb.org', metric: 'istio_requests_total', count: 2 + 8 + 1 },
-    { sourceNamespace: 'default', sourceWorkload: 'mongodb-v1', destinationService: 'security.ubuntu.com', metric: 'istio_requests_total', count: 1 + 5 },
-    { sourceNamespace: 'default', sourceWorkload: 'ratings-v2', destinationService: 'mongodb.default.svc.cluster.local', metric: 'istio_tcp_connections_opened_total', count: 1 },
+    { sourceNamespace: 'default', sourceWorkload: 'mongodb-v1', destinationService: 'archive.ubuntu.com', destinationNamespace: 'unknown', metric: 'istio_requests_total', count: 1 + 49 },
+    { sourceNamespace: 'default', sourceWorkload: 'mongodb-v1', destinationService: 'repo.mongodb.org', destinationNamespace: 'unknown', metric: 'istio_requests_total', count: 2 + 8 + 1 },
+    { sourceNamespace: 'default', sourceWorkload: 'mongodb-v1', destinationService: 'security.ubuntu.com', destinationNamespace: 'unknown', metric: 'istio_requests_total', count: 1 + 5 },
+    { sourceNamespace: 'default', sourceWorkload: 'ratings-v2', destinationService: 'mongodb.default.svc.cluster.local', destinationNamespace: 'default', metric: 'istio_tcp_connections_opened_total', count: 1 },
   ]);
   // Without the namespace's pod list a namespace Sidecar could scope pods the scrape does not show: refused.
   const scope = await runInProcess(['recommend', 'scope', '--from-files', dir, '-o', 'yaml']);
