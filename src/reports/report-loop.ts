@@ -13,7 +13,10 @@ export interface ReportLoopOptions {
   readonly debounceMs: number;
   /** …but no longer than this after the first one (a steady stream of changes still gets passes). */
   readonly maxDelayMs: number;
-  /** A pass this often without any change (workload controllers and pods are read, not watched). */
+  /**
+   * A pass this often without any change (workload controllers and pods are read, not watched),
+   * re-reading the stored reports first.
+   */
   readonly resyncMs: number;
   readonly clock?: Clock;
   readonly onPass?: (result: SyncResult, report: AuditReport) => void;
@@ -29,7 +32,7 @@ export class ReportLoop {
   readonly #options: ReportLoopOptions;
   readonly #clock: Clock;
   #dirty = false;
-  #retriggered = false;
+  #lastTriggerAt = 0;
   #stopped = false;
   #wakeIdle: (() => void) | undefined;
   #wakeDebounce: (() => void) | undefined;
@@ -49,7 +52,7 @@ export class ReportLoop {
   /** Something the reports depend on changed. */
   trigger(): void {
     this.#dirty = true;
-    this.#retriggered = true;
+    this.#lastTriggerAt = this.#clock.now();
     this.#wakeIdle?.();
   }
 
@@ -84,17 +87,22 @@ export class ReportLoop {
   async #run(): Promise<void> {
     const { debounceMs, maxDelayMs, resyncMs } = this.#options;
     while (!this.#stopped) {
-      if (!this.#dirty) await this.#sleep(resyncMs, (resolve) => (this.#wakeIdle = resolve));
+      const resync = !this.#dirty;
+      if (resync) await this.#sleep(resyncMs, (resolve) => (this.#wakeIdle = resolve));
       if (this.#stopped) return;
+      // A resync also re-reads what is stored, so a report deleted or edited by hand is restored.
+      if (resync && !this.#dirty) this.#options.writer.reset();
       if (!this.#options.isLeader()) {
         this.#dirty = false;
         continue;
       }
-      const first = this.#clock.now();
-      do {
-        this.#retriggered = false;
-        await this.#sleep(Math.min(debounceMs, first + maxDelayMs - this.#clock.now()), (resolve) => (this.#wakeDebounce = resolve));
-      } while (!this.#stopped && this.#retriggered && this.#clock.now() - first < maxDelayMs);
+      // Debounce: until debounceMs after the last change, but no later than maxDelayMs after the first.
+      const first = this.#dirty ? Math.min(this.#lastTriggerAt, this.#clock.now()) : this.#clock.now();
+      for (;;) {
+        const wait = Math.min(Math.max(this.#lastTriggerAt, first) + debounceMs, first + maxDelayMs) - this.#clock.now();
+        if (this.#stopped || wait <= 0) break;
+        await this.#sleep(wait, (resolve) => (this.#wakeDebounce = resolve));
+      }
       this.#dirty = false;
       if (this.#stopped || !this.#options.isLeader()) continue;
       await this.#pass();
@@ -106,7 +114,10 @@ export class ReportLoop {
       const now = new Date(this.#clock.now());
       const report = await this.#options.audit(now);
       if (report === undefined) {
-        this.#dirty = true; // not synced yet: try again after a debounce
+        // Not synced yet: try again in a while (at least a second, so a zero debounce does not spin).
+        await this.#sleep(Math.max(this.#options.debounceMs, 1000), (resolve) => (this.#wakeDebounce = resolve));
+        this.#dirty = true;
+        this.#lastTriggerAt = this.#clock.now() - this.#options.debounceMs; // already waited
         return;
       }
       const result = await this.#options.writer.sync(this.#options.build(report, now));

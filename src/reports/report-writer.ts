@@ -35,22 +35,21 @@ function codeOf(error: unknown): number | undefined {
  * stored hash (annotation sidecar-guard.io/report-hash) equals the desired one is left alone,
  * one that differs is replaced on the resourceVersion last seen (a 409 re-reads and retries once),
  * a new one is created (AlreadyExists re-reads and replaces), and a managed report no longer desired
- * (its namespace gone) is deleted. Writes are paced by a token bucket. What it knows of the stored
- * reports is listed once per leadership (`reset`) and then kept from its own writes.
+ * (its namespace gone) is deleted. At most `writesPerSecond` writes start in any second. What it
+ * knows of the stored reports is listed after each `reset` (a new leadership, a resync) and kept
+ * from its own writes in between.
  */
 export class ReportWriter {
   readonly #options: ReportWriterOptions;
   readonly #clock: Clock;
   #known: Map<string, StoredReport> | undefined;
-  #tokens: number;
-  #refilledAt: number;
+  /** When the last `writesPerSecond` writes started, oldest first. */
+  #recent: number[] = [];
 
   constructor(options: ReportWriterOptions) {
     if (!(options.writesPerSecond > 0)) throw new Error('writesPerSecond must be above zero');
     this.#options = options;
     this.#clock = options.clock ?? SYSTEM_CLOCK;
-    this.#tokens = options.writesPerSecond;
-    this.#refilledAt = this.#clock.now();
   }
 
   /** Forgets what is stored: the next sync lists it again (a new leader starts from the API server's state). */
@@ -58,17 +57,17 @@ export class ReportWriter {
     this.#known = undefined;
   }
 
+  /** A sliding window: at most writesPerSecond writes start in any second. */
   async #take(): Promise<void> {
-    const rate = this.#options.writesPerSecond;
+    const limit = this.#options.writesPerSecond;
     for (;;) {
       const now = this.#clock.now();
-      this.#tokens = Math.min(rate, this.#tokens + ((now - this.#refilledAt) / 1000) * rate);
-      this.#refilledAt = now;
-      if (this.#tokens >= 1) {
-        this.#tokens -= 1;
+      while (this.#recent.length > 0 && (this.#recent[0] ?? 0) <= now - 1000) this.#recent.shift();
+      if (this.#recent.length < limit) {
+        this.#recent.push(now);
         return;
       }
-      await this.#clock.sleep(Math.ceil(((1 - this.#tokens) / rate) * 1000));
+      await this.#clock.sleep((this.#recent[0] ?? now) + 1000 - now);
     }
   }
 
