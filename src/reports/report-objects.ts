@@ -3,7 +3,7 @@
  * PolicyReport / ClusterPolicyReport objects (wgpolicyk8s.io/v1alpha2) or their OpenReports
  * successors (openreports.io/v1alpha1 Report / ClusterReport). No policy here: which results fail
  * and which warn is `auditFindings`' answer (the same one `-o sarif` and `-o junit` give).
- * Schemas: test/e2e/crds/wgpolicyk8s.io.yaml and openreports.io.yaml (sources in their heads).
+ * Schemas: charts/sidecar-guard/files/crds/wgpolicyk8s.io.yaml and openreports.io.yaml (sources in their heads).
  */
 import { createHash } from 'node:crypto';
 import type { AuditReport, NamespaceReport, WorkloadReport } from '../audit/audit.js';

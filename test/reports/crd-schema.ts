@@ -1,5 +1,5 @@
 /**
- * Validators for the vendored report CRDs (test/e2e/crds): each version's openAPIV3Schema as a JSON
+ * Validators for the vendored report CRDs (charts/sidecar-guard/files/crds): each version's openAPIV3Schema as a JSON
  * schema, closed (additionalProperties: false wherever the CRD lists properties) so a field the API
  * server would prune unseen fails here.
  */

@@ -10,8 +10,8 @@ import { controller, namespace, NOW, pod, sidecar, type Json } from '../support/
 import { service } from '../support/catalog-builders.js';
 import { crdValidators } from './crd-schema.js';
 
-const WG = crdValidators('test/e2e/crds/wgpolicyk8s.io.yaml');
-const OPEN = crdValidators('test/e2e/crds/openreports.io.yaml');
+const WG = crdValidators('charts/sidecar-guard/files/crds/wgpolicyk8s.io.yaml');
+const OPEN = crdValidators('charts/sidecar-guard/files/crds/openreports.io.yaml');
 
 async function meshApps(config = resolveConfig({})): Promise<AuditReport> {
   const objects = parseManifests(await readFile('examples/audit/mesh-apps.yaml', 'utf8'), 'mesh-apps.yaml');
