@@ -98,6 +98,7 @@ const SEVERITY_OF: Readonly<Record<ResultStatus, Severity>> = { fail: 'high', er
 const SCOPE_CODES = new Set(['MISSING_SIDECAR', 'SIDECAR_NOT_SCOPING', 'ROOT_DEFAULT_NOT_ACCEPTED', 'SCOPED', 'GATEWAY', 'SIDECAR_OK']);
 
 function categoryOf(code: string, kind: string): string {
+  if (kind === 'Namespace') return 'Namespace summary';
   if (kind === 'Sidecar' || SCOPE_CODES.has(code)) return 'Istio sidecar scope';
   if (code.startsWith('EXEMPT')) return 'Exemptions';
   if (/MEMORY|CEILING|QUANTITY|LIMIT|PROFILE|SIZED|OVERRIDES/.test(code)) return 'Istio proxy resources';
