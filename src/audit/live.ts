@@ -4,7 +4,7 @@ import { isRecord } from '../cluster/objects.js';
 import type { Config } from '../config/types.js';
 import { listAll } from '../kube/list-all.js';
 import { auditCluster, workloadKey, type AuditReport } from './audit.js';
-import { findWorkloads } from './workloads.js';
+import { findWorkloads, type WorkloadObject } from './workloads.js';
 
 const COLLECTIONS = [
   '/apis/apps/v1/deployments',
@@ -35,25 +35,32 @@ function metaOf(object: Record<string, unknown>): { name: string; namespace: str
   return { name: String(metadata.name ?? ''), namespace: String(metadata.namespace ?? '') };
 }
 
-/**
- * Audits a live cluster: Namespaces, Sidecars, workload controllers and pods read with paged
- * lists. Controller-owned objects are reported once, at their top-level owner (a Deployment,
- * not its ReplicaSets and pods); a running pod shows the owner's current proxy resources.
- */
-export async function auditLiveCluster(
-  kubeConfig: KubeConfig,
-  config: Config,
-  options: { now: Date; pageSize?: number; sidecarVersion: string; progress?: (text: string) => void; /** only this namespace's workloads (kubectl's -n) */ namespace?: string },
-): Promise<{ report: AuditReport; view: FileClusterView }> {
-  const read = async (path: string) => {
-    const items = await listAll(kubeConfig, path, {
+/** What a live audit reads besides the cluster view: workloads at their top-level owner, and a running pod of each. */
+export interface LiveWorkloads {
+  readonly workloads: readonly WorkloadObject[];
+  readonly runningPods: ReadonlyMap<string, Record<string, unknown>>;
+}
+
+type ReadCollection = (path: string) => Promise<Record<string, unknown>[]>;
+
+function collectionReader(kubeConfig: KubeConfig, options: { pageSize?: number; progress?: (text: string) => void }): ReadCollection {
+  return (path) =>
+    listAll(kubeConfig, path, {
       ...(options.pageSize ? { pageSize: options.pageSize } : {}),
       onPage: (count) => options.progress?.(`listing ${path}: ${count}`),
     });
-    return items;
-  };
-  const namespaces = await read('/api/v1/namespaces');
-  const sidecars = await read(`/apis/networking.istio.io/${options.sidecarVersion}/sidecars`);
+}
+
+/**
+ * Workload controllers and pods, read with paged lists. Controller-owned objects are reported once,
+ * at their top-level owner (a Deployment, not its ReplicaSets and pods); a running pod shows the
+ * owner's current proxy resources. `audit` and the report mode (src/reports) both read them here.
+ */
+export async function listLiveWorkloads(
+  kubeConfig: KubeConfig,
+  options: { pageSize?: number; progress?: (text: string) => void; /** only this namespace's workloads (kubectl's -n) */ namespace?: string },
+): Promise<LiveWorkloads> {
+  const read = collectionReader(kubeConfig, options);
   const lists = await Promise.all(COLLECTIONS.map(read));
   const all = lists.flat();
 
@@ -80,14 +87,30 @@ export async function auditLiveCluster(
       if (!runningPods.has(key)) runningPods.set(key, object);
     }
   }
+  const only = options.namespace;
+  return { workloads: findWorkloads(tops, 'default').filter((w) => only === undefined || w.namespace === only), runningPods };
+}
+
+/**
+ * Audits a live cluster: Namespaces, Sidecars, workload controllers and pods read with paged
+ * lists (workloads as `listLiveWorkloads` reads them).
+ */
+export async function auditLiveCluster(
+  kubeConfig: KubeConfig,
+  config: Config,
+  options: { now: Date; pageSize?: number; sidecarVersion: string; progress?: (text: string) => void; /** only this namespace's workloads (kubectl's -n) */ namespace?: string },
+): Promise<{ report: AuditReport; view: FileClusterView }> {
+  const read = collectionReader(kubeConfig, options);
+  const namespaces = await read('/api/v1/namespaces');
+  const sidecars = await read(`/apis/networking.istio.io/${options.sidecarVersion}/sidecars`);
+  const { workloads, runningPods } = await listLiveWorkloads(kubeConfig, options);
   // Namespaces and Sidecars stay cluster-wide even for one namespace: the root namespace's Sidecar applies to it.
   const view = FileClusterView.fromObjects([...namespaces, ...sidecars, ...(await readCatalog(read, options))]);
   const only = options.namespace;
-  const inScope = (name: string) => only === undefined || name === only;
   const report = auditCluster({
-    workloads: findWorkloads(tops, 'default').filter((w) => inScope(w.namespace)),
+    workloads,
     view,
-    namespaces: namespaces.map((n) => metaOf(n).name).filter(inScope),
+    namespaces: namespaces.map((n) => metaOf(n).name).filter((name) => only === undefined || name === only),
     config,
     now: options.now,
     runningPods,
@@ -100,7 +123,7 @@ export async function auditLiveCluster(
  * cannot be listed (no permission, no Istio CRD) the audit goes on without predictions and says so.
  */
 async function readCatalog(
-  read: (path: string) => Promise<Record<string, unknown>[]>,
+  read: ReadCollection,
   options: { sidecarVersion: string; progress?: (text: string) => void },
 ): Promise<Record<string, unknown>[]> {
   try {

@@ -20,6 +20,11 @@ import type { RegisterCommand } from './commands.js';
 import { usageError } from './exit-codes.js';
 import { withExamples } from './help.js';
 import { integerIn } from './option-parsers.js';
+import { hostname } from 'node:os';
+import { randomUUID } from 'node:crypto';
+import { electionTimingProblem } from '../reports/lease-elector.js';
+import { DEFAULT_MAX_RESULTS, REPORT_API_NAMES, type ReportApi } from '../reports/report-objects.js';
+import { startReportMode, type ReportMode, type ReportSettings } from '../reports/report-mode.js';
 
 export interface ServeOptions {
   port: number;
@@ -39,6 +44,17 @@ export interface ServeOptions {
   tlsSyncSeconds: number;
   drainDelaySeconds: number;
   shutdownGraceSeconds: number;
+  reports: boolean;
+  reportsApi: ReportApi;
+  reportsLeaseName?: string;
+  reportsIdentity?: string;
+  reportsLeaseDurationSeconds: number;
+  reportsRenewDeadlineSeconds: number;
+  reportsRetryPeriodSeconds: number;
+  reportsDebounceSeconds: number;
+  reportsResyncSeconds: number;
+  reportsWritesPerSecond: number;
+  reportsMaxResults: number;
 }
 
 const TLS_MODES = ['files', 'self-managed'] as const;
@@ -139,8 +155,34 @@ async function clusterView(options: ServeOptions, logger: Logger, registry: impo
   return view;
 }
 
+/** The report mode's settings, or a usage error naming the flag (before anything starts). */
+function reportSettings(options: ServeOptions): ReportSettings {
+  if (options.clusterState !== undefined) throw usageError('--reports writes PolicyReports to a live cluster: drop --cluster-state (or --reports)');
+  const problem = electionTimingProblem({
+    leaseDurationMs: options.reportsLeaseDurationSeconds * 1000,
+    renewDeadlineMs: options.reportsRenewDeadlineSeconds * 1000,
+    retryPeriodMs: options.reportsRetryPeriodSeconds * 1000,
+  });
+  if (problem !== undefined) throw usageError(`--reports-lease-duration-seconds, --reports-renew-deadline-seconds, --reports-retry-period-seconds: ${problem}`);
+  return {
+    api: options.reportsApi,
+    leaseNamespace: options.namespace,
+    leaseName: options.reportsLeaseName ?? `${options.service}-reports`,
+    // client-go's examples: the hostname (the pod name in a pod) and a unique suffix, so a restarted pod is a new candidate.
+    identity: options.reportsIdentity ?? `${hostname()}_${randomUUID()}`,
+    leaseDurationSeconds: options.reportsLeaseDurationSeconds,
+    renewDeadlineSeconds: options.reportsRenewDeadlineSeconds,
+    retryPeriodSeconds: options.reportsRetryPeriodSeconds,
+    debounceSeconds: options.reportsDebounceSeconds,
+    resyncSeconds: options.reportsResyncSeconds,
+    writesPerSecond: options.reportsWritesPerSecond,
+    maxResults: options.reportsMaxResults,
+  };
+}
+
 /** `sidecar-guard serve`: the webhook over HTTPS. */
 export async function serve(options: ServeOptions): Promise<void> {
+  const settings = options.reports ? reportSettings(options) : undefined;
   const { logger, flush } = createServerLogger(options.logLevel);
   process.once('exit', flush);
   const metrics = createMetrics();
@@ -176,12 +218,19 @@ export async function serve(options: ServeOptions): Promise<void> {
   let servedCert = tls.initial.cert;
   trackCertificateExpiry(metrics.registry, () => servedCert);
   const stopTls = tls.follow(server, (cert) => (servedCert = cert));
+  let reports: ReportMode | undefined;
+  if (settings !== undefined && view instanceof WatchClusterView) {
+    const { kubeConfig } = resolveKubeConfig(options.kubeconfig !== undefined ? { kubeconfigPath: options.kubeconfig } : {});
+    reports = startReportMode({ kubeConfig, view, config: () => configStore.current(), registry: metrics.registry, logger, settings });
+  }
   logger.info({ url: server.url, mode: configStore.current().mode, config: options.config ?? 'built-in defaults', tlsMode: options.tlsMode }, 'sidecar-guard is serving');
 
   const stop = (signal: string) => {
     logger.info({ signal }, 'shutting down: readyz fails now, in-flight requests finish');
     stopTls();
-    void server.shutdown().then(() => {
+    // Reports first: stop writing and release the Lease, so another replica takes over at its next retry.
+    const reportsStopped = reports?.stop().catch((error: unknown) => logger.warn({ reason: (error as Error).message }, 'reports: stopping failed'));
+    void Promise.all([reportsStopped, server.shutdown()]).then(() => {
       logger.info('stopped');
       flush();
     });
@@ -216,10 +265,22 @@ export const registerServeCommand: RegisterCommand = (program: Command) => {
     .option('--stale-after-seconds <n>', 'restart a watch silent for this long; the view counts as unsynced meanwhile', integerIn(10, 86_400), 300)
     .option('--drain-delay-seconds <n>', 'after SIGTERM, seconds /readyz fails before the listener closes', integerIn(0, 300), 5)
     .option('--shutdown-grace-seconds <n>', 'after SIGTERM, exit within this many seconds', integerIn(1, 600), 25)
+    .option('--reports', 'write a PolicyReport per namespace and a cluster report from the audit, kept current (one replica writes, elected by a Lease)', false)
+    .addOption(new Option('--reports-api <api>', 'wgpolicyk8s: wgpolicyk8s.io/v1alpha2 PolicyReport/ClusterPolicyReport; openreports: openreports.io/v1alpha1 Report/ClusterReport').choices(REPORT_API_NAMES).default('wgpolicyk8s'))
+    .option('--reports-lease-name <name>', 'the coordination.k8s.io Lease in --namespace the replicas elect the writer by (default <service>-reports)', env.SIDECAR_GUARD_REPORTS_LEASE)
+    .option('--reports-identity <id>', "this replica's identity in the Lease (default <hostname>_<uuid>)")
+    .option('--reports-lease-duration-seconds <n>', 'a follower takes over a lease not renewed for this long', integerIn(1, 3600), 15)
+    .option('--reports-renew-deadline-seconds <n>', 'the leader stops writing when it could not renew for this long', integerIn(1, 3600), 10)
+    .option('--reports-retry-period-seconds <n>', 'seconds between lease attempts (and renewals)', integerIn(1, 3600), 2)
+    .option('--reports-debounce-seconds <n>', 'after a change, wait this long for more before writing (at most 5x as long in a stream of changes)', integerIn(0, 600), 2)
+    .option('--reports-resync-seconds <n>', 'a full pass this often without a change (workloads are listed, not watched)', integerIn(5, 86_400), 60)
+    .option('--reports-writes-per-second <n>', 'report writes (create, update, delete) per second at most', integerIn(1, 1000), 5)
+    .option('--reports-max-results <n>', 'results per report at most (failures and warnings kept first)', integerIn(1, 10_000), DEFAULT_MAX_RESULTS)
     .action(serve);
   withExamples(command, [
     'sidecar-guard serve --cluster-state examples/cluster        # local: port 8443, certificates generated in certs/',
     'sidecar-guard serve --kubeconfig ~/.kube/config --config sidecar-guard.yaml',
     'sidecar-guard serve --tls-mode self-managed                 # in a pod (the chart passes the names)',
+    'sidecar-guard serve --kubeconfig ~/.kube/config --reports   # and keep PolicyReports current (wgpolicyk8s.io/v1alpha2)',
   ]);
 };

@@ -73,6 +73,7 @@ export class WatchClusterView implements ClusterView {
   #sidecarVersion: string | undefined;
   #closed = false;
   #wake: (() => void) | undefined;
+  readonly #listeners = new Set<(resource: string) => void>();
   readonly #options: WatchClusterViewOptions;
   readonly #metrics: ReturnType<typeof viewMetrics> | undefined;
 
@@ -111,8 +112,13 @@ export class WatchClusterView implements ClusterView {
         onReplace: (items) => {
           this.#namespaces.clear();
           for (const facts of items) this.#namespaces.set(facts.name, facts);
+          this.#changed('namespaces');
         },
-        onEvent: (type, object) => (type === 'DELETED' ? this.#deleteNamespace(object) : this.#putNamespace(object)),
+        onEvent: (type, object) => {
+          if (type === 'DELETED') this.#deleteNamespace(object);
+          else this.#putNamespace(object);
+          this.#changed('namespaces');
+        },
         onRestart: restarted('namespaces'),
       },
     });
@@ -122,8 +128,15 @@ export class WatchClusterView implements ClusterView {
       path: `/apis/${ISTIO_NETWORKING_GROUP}/${sidecarVersion}/sidecars`,
       list: rawListPages(options.kubeConfig, `/apis/${ISTIO_NETWORKING_GROUP}/${sidecarVersion}/sidecars`, toSidecarFacts),
       events: {
-        onReplace: (items) => this.#sidecars.replace(items),
-        onEvent: (type, object) => (type === 'DELETED' ? this.#deleteSidecar(object) : this.#putSidecar(object)),
+        onReplace: (items) => {
+          this.#sidecars.replace(items);
+          this.#changed('sidecars');
+        },
+        onEvent: (type, object) => {
+          if (type === 'DELETED') this.#deleteSidecar(object);
+          else this.#putSidecar(object);
+          this.#changed('sidecars');
+        },
         onRestart: restarted('sidecars'),
       },
     });
@@ -150,6 +163,24 @@ export class WatchClusterView implements ClusterView {
     this.#catalogWatchers =
       options.watchCatalog === false ? [] : catalogWatchers({ common, kubeConfig: options.kubeConfig, catalog: this.#catalog, istioVersion: sidecarVersion, restarted });
     for (const watcher of [...this.#watchers, ...this.#catalogWatchers]) watcher.start();
+  }
+
+  #changed(resource: string): void {
+    for (const listener of this.#listeners) listener(resource);
+  }
+
+  /**
+   * Calls `listener` after every change to the Namespaces or Sidecars held (an event or a re-list),
+   * with the resource's name; returns the function that unsubscribes it.
+   */
+  onChange(listener: (resource: string) => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  /** The names of every Namespace held. */
+  namespaceNames(): string[] {
+    return [...this.#namespaces.keys()];
   }
 
   #putPod(store: NamespacedStore<PodFacts>, object: unknown): void {

@@ -15,7 +15,7 @@ t.test('self-managed: exactly the permissions the webhook needs', async (t) => {
   const mutating = one(objects, 'MutatingWebhookConfiguration').metadata.name;
   const validating = one(objects, 'ValidatingWebhookConfiguration').metadata.name;
 
-  t.same(all(objects, 'ClusterRole').map((o) => o.metadata.name).sort(), ['guard-sidecar-guard-cluster-view', 'guard-sidecar-guard-webhook-ca']);
+  t.same(all(objects, 'ClusterRole').map((o) => o.metadata.name).sort(), ['guard-sidecar-guard-cluster-view', 'guard-sidecar-guard-reports', 'guard-sidecar-guard-webhook-ca']);
   t.same(rulesOf(one(objects, 'ClusterRole', 'guard-sidecar-guard-cluster-view')), [
     { apiGroups: [''], resources: ['namespaces'], verbs: ['list', 'watch'] },
     { apiGroups: ['networking.istio.io'], resources: ['sidecars'], verbs: ['list', 'watch'] },
@@ -30,7 +30,7 @@ t.test('self-managed: exactly the permissions the webhook needs', async (t) => {
     { apiGroups: ['admissionregistration.k8s.io'], resources: ['validatingwebhookconfigurations'], resourceNames: [validating], verbs: ['get', 'patch'] },
   ]);
 
-  const role = one(objects, 'Role');
+  const role = one(objects, 'Role', 'guard-sidecar-guard-tls');
   t.equal(role.metadata.namespace, 'platform', 'Secret access is namespaced to the release');
   const secretName = 'guard-sidecar-guard-tls';
   t.same(rulesOf(role), [
@@ -51,7 +51,11 @@ t.test('no wildcards, no cluster-wide secrets, no escalation verbs, in any mode'
     for (const role of [...all(objects, 'ClusterRole'), ...all(objects, 'Role')]) {
       for (const rule of rulesOf(role)) {
         for (const field of [rule.apiGroups, rule.resources, rule.verbs]) t.notOk(field.includes('*'), `${mode} ${role.metadata.name}: no *`);
-        t.notOk(rule.verbs.some((v) => ['delete', 'deletecollection', 'escalate', 'bind', 'impersonate'].includes(v)), 'no destructive verbs');
+        t.notOk(rule.verbs.some((v) => ['deletecollection', 'escalate', 'bind', 'impersonate'].includes(v)), 'no destructive verbs');
+        if (rule.verbs.includes('delete')) {
+          t.same(rule.resources, ['policyreports', 'clusterpolicyreports'], `${mode} ${role.metadata.name}: delete only on our reports`);
+          t.same(rule.resourceNames, ['sidecar-guard'], 'and only those named sidecar-guard');
+        }
         if (role.kind === 'ClusterRole') t.notOk(rule.resources.includes('secrets'), `${mode}: no cluster-wide Secret access`);
         if (rule.verbs.includes('patch') || rule.verbs.includes('update')) {
           t.ok((rule.resourceNames ?? []).length > 0, `${mode} ${role.metadata.name}: writes are limited by resourceNames`);
@@ -72,8 +76,8 @@ t.test('no wildcards, no cluster-wide secrets, no escalation verbs, in any mode'
 t.test('cert-manager and secret modes get no Secret or webhook-configuration permissions', async (t) => {
   for (const values of [{ tls: { mode: 'cert-manager' } }, { tls: { mode: 'secret', secret: { name: 'mine' } } }]) {
     const objects = render({ values });
-    t.same(all(objects, 'Role'), [], `${values.tls.mode}: no Role`);
-    t.same(all(objects, 'ClusterRole').map((o) => o.metadata.name), ['sidecar-guard-cluster-view'], `${values.tls.mode}: only the cluster view`);
+    t.same(all(objects, 'Role').map((o) => o.metadata.name), ['sidecar-guard-reports-lease'], `${values.tls.mode}: no Secret Role (the reports Lease only)`);
+    t.same(all(objects, 'ClusterRole').map((o) => o.metadata.name), ['sidecar-guard-cluster-view', 'sidecar-guard-reports'], `${values.tls.mode}: only the cluster view and the reports`);
   }
 });
 
@@ -81,4 +85,32 @@ t.test('rbac.create=false renders no RBAC; serviceAccount.create=false uses the 
   const objects = render({ values: { rbac: { create: false }, serviceAccount: { create: false, name: 'preexisting' } } });
   for (const kind of ['ClusterRole', 'ClusterRoleBinding', 'Role', 'RoleBinding', 'ServiceAccount']) t.same(all(objects, kind), [], `no ${kind}`);
   t.equal(asRecord(asRecord(asRecord(one(objects, 'Deployment')['spec'])['template'])['spec'])['serviceAccountName'], 'preexisting');
+});
+
+t.test('reports: exactly the two report resources of reports.api (named sidecar-guard), the workload lists, and the one Lease', async (t) => {
+  const objects = render({ release: 'guard', namespace: 'platform' });
+  t.same(rulesOf(one(objects, 'ClusterRole', 'guard-sidecar-guard-reports')), [
+    { apiGroups: ['wgpolicyk8s.io'], resources: ['policyreports', 'clusterpolicyreports'], verbs: ['list', 'create'] },
+    { apiGroups: ['wgpolicyk8s.io'], resources: ['policyreports', 'clusterpolicyreports'], resourceNames: ['sidecar-guard'], verbs: ['get', 'update', 'delete'] },
+    { apiGroups: ['apps'], resources: ['deployments', 'statefulsets', 'daemonsets', 'replicasets'], verbs: ['list'] },
+    { apiGroups: ['batch'], resources: ['jobs', 'cronjobs'], verbs: ['list'] },
+  ]);
+  const lease = one(objects, 'Role', 'guard-sidecar-guard-reports-lease');
+  t.equal(lease.metadata.namespace, 'platform', 'the Lease is in the release namespace only');
+  t.same(rulesOf(lease), [
+    { apiGroups: ['coordination.k8s.io'], resources: ['leases'], resourceNames: ['guard-sidecar-guard-reports'], verbs: ['get', 'update'] },
+    { apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['create'] },
+  ]);
+  const args = asArray(asRecord(asArray(asRecord(asRecord(asRecord(one(objects, 'Deployment')['spec'])['template'])['spec'])['containers'])[0])['args']).map(String);
+  t.ok(args.includes('--reports-lease-name=guard-sidecar-guard-reports'), 'the pods campaign for the Lease the Role names');
+
+  const open = render({ values: { reports: { api: 'openreports' } } });
+  t.same(rulesOf(one(open, 'ClusterRole', 'sidecar-guard-reports')).slice(0, 2), [
+    { apiGroups: ['openreports.io'], resources: ['reports', 'clusterreports'], verbs: ['list', 'create'] },
+    { apiGroups: ['openreports.io'], resources: ['reports', 'clusterreports'], resourceNames: ['sidecar-guard'], verbs: ['get', 'update', 'delete'] },
+  ], 'openreports: its resources, not the wgpolicyk8s ones');
+
+  const off = render({ values: { reports: { enabled: false } } });
+  t.same(all(off, 'ClusterRole').map((o) => o.metadata.name).sort(), ['sidecar-guard-cluster-view', 'sidecar-guard-webhook-ca'], 'reports off: no report or workload permissions');
+  t.same(all(off, 'Role').map((o) => o.metadata.name), ['sidecar-guard-tls'], 'and no Lease');
 });

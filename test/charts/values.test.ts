@@ -26,6 +26,8 @@ const BAD: [string, Record<string, unknown>, RegExp][] = [
   ['privileged container', { containerSecurityContext: { privileged: true } }, /containerSecurityContext\.privileged does not match: false/],
   ['resources without limits', { resources: { limits: null } }, /resources: limits is required|resources\.limits: Invalid type/],
   ['bad image digest', { image: { digest: 'latest' } }, /image\.digest: Does not match pattern/],
+  ['unknown report API', { reports: { api: 'kyverno' } }, /reports\.api must be one of the following: "wgpolicyk8s", "openreports"/],
+  ['zero report writes per second', { reports: { writesPerSecond: 0 } }, /reports\.writesPerSecond: Must be greater than or equal to 1/],
 ];
 
 for (const [name, values, message] of BAD) {

@@ -126,6 +126,12 @@ t.test('serve watches a live cluster (kubeconfig) and manages its certificate in
 t.test('serve refuses bad flags with a clear message', async (t) => {
   await t.rejects(spawnServe(['--tls-mode', 'magic', '--cluster-state', 'examples/cluster']), /exited with 2:[\s\S]*argument 'magic' is invalid\. Allowed choices are files, self-managed/);
   await t.rejects(spawnServe(['--config', 'package.json', '--cluster-state', 'examples/cluster']), /exited with 2:[\s\S]*is not a known setting/);
+  await t.rejects(spawnServe(['--reports', '--cluster-state', 'examples/cluster']), /exited with 2:[\s\S]*--reports writes PolicyReports to a live cluster: drop --cluster-state/);
+  await t.rejects(
+    spawnServe(['--reports', '--kubeconfig', 'nowhere.yaml', '--reports-renew-deadline-seconds', '20']),
+    /exited with 2:[\s\S]*--reports-renew-deadline-seconds, --reports-retry-period-seconds: the lease duration \(15 s\) must be longer than the renew deadline \(20 s\)/,
+  );
+  await t.rejects(spawnServe(['--reports', '--reports-api', 'kyverno', '--cluster-state', 'examples/cluster']), /exited with 2:[\s\S]*argument 'kyverno' is invalid\. Allowed choices are wgpolicyk8s, openreports/);
 });
 
 t.test('serve exits 3 naming what it tried when there is no usable kubeconfig', async (t) => {

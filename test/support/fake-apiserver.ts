@@ -7,7 +7,8 @@
  *   BOOKMARK when `allowWatchBookmarks=true`, and `ERROR` with a 410 Gone Status when N is older
  *   than the retained history (then the stream ends, as the apiserver does);
  * - GET, POST (409 AlreadyExists), PUT (409 Conflict on a stale resourceVersion), PATCH
- *   (json-patch and merge-patch), DELETE; 404 for versions that are not served.
+ *   (json-patch and merge-patch), DELETE (409 on a failed resourceVersion precondition); 404 for
+ *   versions that are not served. Leases and the policy report kinds are served like the rest.
  * Test controls: put/remove objects, serve a version later, drop every watch connection, go silent (keep watches open
  * but send nothing), compact history (old resourceVersions get 410), stop and restart on the
  * same port.
@@ -82,6 +83,11 @@ const BUILT_IN: ResourceType[] = [
   ...['v1', 'v1beta1', 'v1alpha3'].map((version) => ({ group: 'networking.istio.io', version, plural: 'sidecars', kind: 'Sidecar', namespaced: true })),
   { group: 'admissionregistration.k8s.io', version: 'v1', plural: 'mutatingwebhookconfigurations', kind: 'MutatingWebhookConfiguration', namespaced: false },
   { group: 'admissionregistration.k8s.io', version: 'v1', plural: 'validatingwebhookconfigurations', kind: 'ValidatingWebhookConfiguration', namespaced: false },
+  { group: 'coordination.k8s.io', version: 'v1', plural: 'leases', kind: 'Lease', namespaced: true },
+  { group: 'wgpolicyk8s.io', version: 'v1alpha2', plural: 'policyreports', kind: 'PolicyReport', namespaced: true },
+  { group: 'wgpolicyk8s.io', version: 'v1alpha2', plural: 'clusterpolicyreports', kind: 'ClusterPolicyReport', namespaced: false },
+  { group: 'openreports.io', version: 'v1alpha1', plural: 'reports', kind: 'Report', namespaced: true },
+  { group: 'openreports.io', version: 'v1alpha1', plural: 'clusterreports', kind: 'ClusterReport', namespaced: false },
 ];
 
 export interface FakeApiServerOptions {
@@ -337,7 +343,7 @@ export class FakeApiServer {
         if (req.method === 'POST') return this.#create(type, namespace, JSON.parse(body) as Obj, res);
         if (req.method === 'PUT') return this.#update(type, namespace, name ?? '', JSON.parse(body) as Obj, res);
         if (req.method === 'PATCH') return this.#patch(type, namespace, name ?? '', body, req.headers['content-type'] ?? '', res);
-        if (req.method === 'DELETE') return this.#delete(type, namespace, name ?? '', res);
+        if (req.method === 'DELETE') return this.#delete(type, namespace, name ?? '', body, res);
         this.#send(res, 405, status(405, 'MethodNotAllowed', 'method not allowed'));
       } catch (error) {
         this.#send(res, 400, status(400, 'BadRequest', (error as Error).message));
@@ -445,8 +451,13 @@ export class FakeApiServer {
     this.#send(res, 200, this.#asVersion(type, stored));
   }
 
-  #delete(type: ResourceType, namespace: string | undefined, name: string, res: ServerResponse): void {
+  #delete(type: ResourceType, namespace: string | undefined, name: string, body: string, res: ServerResponse): void {
     const existing = this.#objects.get(this.#key(type, namespace, name));
+    // DeleteOptions.preconditions.resourceVersion: 409 when the object moved on, as the apiserver answers.
+    const wanted = body ? (JSON.parse(body) as { preconditions?: { resourceVersion?: string } }).preconditions?.resourceVersion : undefined;
+    if (existing && wanted !== undefined && wanted !== existing.metadata?.resourceVersion) {
+      return this.#send(res, 409, status(409, 'Conflict', `Precondition failed: ResourceVersion in precondition: ${wanted}, ResourceVersion in object meta: ${String(existing.metadata?.resourceVersion)}`));
+    }
     if (!existing || !this.remove(this.#asVersion(type, existing))) {
       return this.#send(res, 404, status(404, 'NotFound', `${type.plural} "${name}" not found`));
     }

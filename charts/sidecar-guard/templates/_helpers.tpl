@@ -263,3 +263,30 @@ keep the expression from erroring, which failurePolicy Fail would turn into a de
     request.operation != 'UPDATE' || !has(object.spec) || !has(oldObject.spec) ||
     object.spec != oldObject.spec
 {{- end }}
+
+{{/* The Lease the replicas elect the report writer by. */}}
+{{- define "sidecar-guard.reportsLeaseName" -}}
+{{- printf "%s-reports" (include "sidecar-guard.fullname" .) | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{/* The report API group and its two resources, from reports.api. */}}
+{{- define "sidecar-guard.reportsGroup" -}}
+{{- ternary "openreports.io" "wgpolicyk8s.io" (eq .Values.reports.api "openreports") }}
+{{- end }}
+{{- define "sidecar-guard.reportsResources" -}}
+{{- ternary "[reports, clusterreports]" "[policyreports, clusterpolicyreports]" (eq .Values.reports.api "openreports") }}
+{{- end }}
+
+{{/* Refuse lease timings client-go's elector would refuse (and `serve` exits on). */}}
+{{- define "sidecar-guard.validateReports" -}}
+{{- with .Values.reports }}
+{{- if .enabled }}
+{{- if le (int .leaseDurationSeconds) (int .renewDeadlineSeconds) }}
+{{- fail (printf "reports.leaseDurationSeconds (%v) must be longer than reports.renewDeadlineSeconds (%v)" .leaseDurationSeconds .renewDeadlineSeconds) }}
+{{- end }}
+{{- if le (mulf (float64 .renewDeadlineSeconds) 1.0) (mulf (float64 .retryPeriodSeconds) 1.2) }}
+{{- fail (printf "reports.renewDeadlineSeconds (%v) must be longer than 1.2 x reports.retryPeriodSeconds (%v)" .renewDeadlineSeconds .retryPeriodSeconds) }}
+{{- end }}
+{{- end }}
+{{- end }}
+{{- end }}

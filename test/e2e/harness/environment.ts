@@ -15,6 +15,8 @@ import { pointAt, RELEASE_NAMESPACE, renderChart, startWebhook, toYamlStream, wr
 export const E2E_DIR = join(ROOT, '.e2e');
 const STATE_FILE = join(E2E_DIR, 'state.json');
 export const CRDS = join(ROOT, 'test', 'e2e', 'crds', 'networking.istio.io.yaml');
+/** The policy report CRDs the chart vendors (reports.installCRDs): both APIs, so either can be tested. */
+export const REPORT_CRDS = ['wgpolicyk8s.io', 'openreports.io'].map((group) => join(ROOT, 'charts', 'sidecar-guard', 'files', 'crds', `${group}.yaml`));
 
 export interface E2eState {
   kubernetesVersion: string;
@@ -91,6 +93,11 @@ export async function up(log: (line: string) => void = () => {}): Promise<E2eSta
     log(`kube-apiserver ${kubernetesVersion} at ${controlPlane.apiserverUrl}`);
     must(kubectlWith(partial, ['apply', '--server-side', '-f', CRDS]), 'installing the Istio CRDs');
     must(kubectlWith(partial, ['wait', '--for=condition=Established', '--timeout=60s', 'crd/sidecars.networking.istio.io', 'crd/serviceentries.networking.istio.io']), 'waiting for the Istio CRDs');
+    for (const file of REPORT_CRDS) must(kubectlWith(partial, ['apply', '--server-side', '-f', file]), `installing the report CRDs (${file})`);
+    must(
+      kubectlWith(partial, ['wait', '--for=condition=Established', '--timeout=60s', 'crd/policyreports.wgpolicyk8s.io', 'crd/clusterpolicyreports.wgpolicyk8s.io', 'crd/reports.openreports.io', 'crd/clusterreports.openreports.io']),
+      'waiting for the report CRDs',
+    );
 
     const chart = renderChart(kubernetesVersion);
     must(kubectlWith(partial, ['create', 'namespace', RELEASE_NAMESPACE]), 'creating the release namespace');
