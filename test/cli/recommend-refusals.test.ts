@@ -5,22 +5,12 @@ import { fileURLToPath } from 'node:url';
 import t from 'tap';
 import { runRecommendProfiles, runRecommendScope, sourceFlagProblem, type ProfilesCommandOptions, type ScopeCommandOptions, type SourceOptions } from '../../src/cli/recommend-command.js';
 import { DEFAULT_PROFILE_OPTIONS } from '../../src/recommend/recommend-profiles.js';
+import { SOURCE_DEFAULTS, scopeOptions } from '../support/recommend-options.js';
 import { runCli } from '../support/run-cli.js';
 
 // What recommend refuses to print, and how it says so. The CLI turns a thrown input error into exit 2
 // (src/cli/main.ts): one spawned run checks that; the rest run the action functions in process.
 const real = fileURLToPath(new URL('../fixtures/istio-1.11-merged/', import.meta.url));
-const SOURCE_DEFAULTS: Omit<SourceOptions, 'output'> = { window: '7d', step: '5m', samples: 1, interval: '30s', namespaceLabel: 'namespace', podLabel: 'pod' };
-const scopeOptions = (fromFiles: string[], extra: Partial<ScopeCommandOptions> = {}): ScopeCommandOptions => ({
-  ...SOURCE_DEFAULTS,
-  output: 'yaml',
-  per: 'namespace',
-  include: ['istio-system/*'],
-  clusterDomain: 'cluster.local',
-  rootNamespace: 'istio-system',
-  fromFiles,
-  ...extra,
-});
 
 function capture(): { stdout: string[]; stderr: string[]; io: { stdout: (s: string) => void; stderr: (s: string) => void } } {
   const stdout: string[] = [];

@@ -2,25 +2,15 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import t from 'tap';
-import { runRecommendScope, type ScopeCommandOptions, type SourceOptions } from '../../src/cli/recommend-command.js';
+import { runRecommendScope, type ScopeCommandOptions } from '../../src/cli/recommend-command.js';
 import { CliError, EXIT } from '../../src/cli/exit-codes.js';
+import { scopeOptions } from '../support/recommend-options.js';
 import { runCli } from '../support/run-cli.js';
 
 // `recommend scope` verifies each Sidecar against the traffic its proxies were seen to use, and refuses (exit 1) one
 // that would cut it unless --allow-cuts. The synthetic Bookinfo scrapes, plus an access log for productpage.
 const synthetic = fileURLToPath(new URL('../fixtures/synthetic-stats/', import.meta.url));
-const SOURCE_DEFAULTS: Omit<SourceOptions, 'output'> = { window: '7d', step: '5m', samples: 1, interval: '30s', namespaceLabel: 'namespace', podLabel: 'pod' };
-const options = (extra: Partial<ScopeCommandOptions> = {}): ScopeCommandOptions => ({
-  ...SOURCE_DEFAULTS,
-  output: 'yaml',
-  per: 'namespace',
-  include: ['istio-system/*'],
-  clusterDomain: 'cluster.local',
-  rootNamespace: 'istio-system',
-  fromFiles: [`${synthetic}bookinfo`],
-  pods: `${synthetic}bookinfo-pods.yaml`,
-  ...extra,
-});
+const options = (extra: Partial<ScopeCommandOptions> = {}): ScopeCommandOptions => scopeOptions([`${synthetic}bookinfo`], { pods: `${synthetic}bookinfo-pods.yaml`, ...extra });
 const capture = () => {
   const stdout: string[] = [];
   const stderr: string[] = [];
