@@ -48,11 +48,32 @@ function parseSimpleQuantity(text: string): number | undefined {
 }
 
 /**
+ * The same few quantities (the profiles', `100m`, `128Mi`) are read some forty times per mesh
+ * decision: parsing each once was a fifth of the decision. NaN marks a text that is not a quantity.
+ */
+const parsed = new Map<string, number>();
+const CACHE_ENTRIES_MAX = 4096;
+const CACHED_TEXT_MAX = 32;
+
+/**
  * Parses a quantity to its value in base units; undefined when it is not a valid quantity.
  *
  * @example parseQuantity('128Mi') // 134217728
  */
 export function parseQuantity(text: string): number | undefined {
+  const known = parsed.get(text);
+  if (known !== undefined) return Number.isNaN(known) ? undefined : known;
+  const value = parseUncached(text);
+  // Bounded: a tenant writing many distinct values empties the cache, it does not grow it.
+  if (text.length <= CACHED_TEXT_MAX) {
+    if (parsed.size >= CACHE_ENTRIES_MAX) parsed.clear();
+    parsed.set(text, value ?? Number.NaN);
+  }
+  return value;
+}
+
+
+function parseUncached(text: string): number | undefined {
   const simple = parseSimpleQuantity(text);
   if (simple !== undefined) return simple;
   const match = QUANTITY_PATTERN.exec(text);

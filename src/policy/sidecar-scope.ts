@@ -105,22 +105,29 @@ export function findEffectiveSidecar(podLabels: Labels, facts: ClusterFacts): Ef
 interface Precedence {
   /** Selector Sidecars, oldest first. */
   readonly selectors: readonly SidecarFacts[];
-  /** Positions in `selectors` by one `key=value` pair of each selector (an empty selector under ""). */
-  readonly byLabel: ReadonlyMap<string, readonly number[]>;
+  /** Positions in `selectors` by one label of each selector, key then value. */
+  readonly byLabel: ReadonlyMap<string, ReadonlyMap<string, readonly number[]>>;
+  /** Positions of selectors with no labels (they match every pod). */
+  readonly empty: readonly number[];
   /** The oldest selector-less Sidecar. */
   readonly namespaceWide?: SidecarFacts;
 }
 
 /** Only selectors sharing a label with the pod can match it: look those up, keep the oldest match. */
 function oldestMatchingSelector(precedence: Precedence, podLabels: Labels): SidecarFacts | undefined {
+  if (precedence.selectors.length === 0) return undefined;
   let best = Number.POSITIVE_INFINITY;
   const consider = (positions: readonly number[] | undefined) => {
-    for (const position of positions ?? []) {
+    if (positions === undefined) return;
+    for (const position of positions) {
       if (position < best && selectorMatches(precedence.selectors[position]?.workloadSelector ?? {}, podLabels)) best = position;
     }
   };
-  consider(precedence.byLabel.get(''));
-  for (const [key, value] of Object.entries(podLabels)) consider(precedence.byLabel.get(`${key}=${value}`));
+  consider(precedence.empty);
+  for (const key in podLabels) {
+    const byValue = precedence.byLabel.get(key);
+    if (byValue !== undefined) consider(byValue.get(podLabels[key] as string));
+  }
   return Number.isFinite(best) ? precedence.selectors[best] : undefined;
 }
 
@@ -134,15 +141,22 @@ function precedenceOf(sidecars: readonly SidecarFacts[]): Precedence {
     const sorted = [...sidecars].sort(byAge);
     const namespaceWide = sorted.find((s) => s.workloadSelector === undefined);
     const selectors = sorted.filter((s) => s.workloadSelector !== undefined);
-    const byLabel = new Map<string, number[]>();
+    const byLabel = new Map<string, Map<string, number[]>>();
+    const empty: number[] = [];
     selectors.forEach((s, position) => {
       const first = Object.entries(s.workloadSelector ?? {})[0];
-      const key = first ? `${first[0]}=${first[1]}` : '';
-      const list = byLabel.get(key);
+      if (first === undefined) {
+        empty.push(position);
+        return;
+      }
+      const [key, value] = first;
+      const byValue = byLabel.get(key) ?? new Map<string, number[]>();
+      byLabel.set(key, byValue);
+      const list = byValue.get(value);
       if (list) list.push(position);
-      else byLabel.set(key, [position]);
+      else byValue.set(value, [position]);
     });
-    cached = { selectors, byLabel, ...(namespaceWide ? { namespaceWide } : {}) };
+    cached = { selectors, byLabel, empty, ...(namespaceWide ? { namespaceWide } : {}) };
     precedenceCache.set(sidecars, cached);
   }
   return cached;

@@ -27,9 +27,18 @@ export interface GroupKind {
   readonly kind: string;
 }
 
-/** Label/annotation maps keep string values only; anything else cannot be a Kubernetes label. */
+/**
+ * Label/annotation maps keep string values only; anything else cannot be a Kubernetes label.
+ * A map that holds only strings (every map the API server sends) is used as it is: the view is
+ * read-only, and copying a pod's two dozen annotations was a sixth of a mesh decision.
+ */
 function stringMap(value: unknown): Labels {
   if (!isRecord(value)) return {};
+  for (const key in value) if (typeof value[key] !== 'string') return stringEntries(value);
+  return value as Labels;
+}
+
+function stringEntries(value: Record<string, unknown>): Labels {
   const out: Record<string, string> = {};
   for (const [key, entry] of Object.entries(value)) if (typeof entry === 'string') out[key] = entry;
   return out;

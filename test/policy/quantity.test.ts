@@ -37,3 +37,19 @@ t.test('compares across units', async (t) => {
   t.ok(compareQuantities('100m', '0.2') < 0);
   t.throws(() => compareQuantities('lots', '1'));
 });
+
+t.test('a value read again gives the same answer, valid or not, however many distinct values came between', async (t) => {
+  for (let round = 0; round < 2; round++) {
+    t.equal(parseQuantity('128Mi'), 128 * 2 ** 20, `valid, read ${round + 1} times`);
+    t.equal(parseQuantity('128MB'), undefined, `invalid, read ${round + 1} times`);
+  }
+  // More distinct texts than the cache holds: the answers stay right after it is emptied.
+  let wrong = 0;
+  for (let i = 0; i < 10_000; i++) if (parseQuantity(`${i}Mi`) !== i * 2 ** 20) wrong++;
+  t.equal(wrong, 0, "10,000 distinct values each parsed right");
+  t.equal(parseQuantity('128MB'), undefined);
+  t.equal(parseQuantity('1.5Gi'), 1.5 * 2 ** 30);
+  const long = `${'1'.repeat(40)}`;
+  t.equal(parseQuantity(long), Number(long), 'texts too long to cache are parsed each time');
+  t.equal(parseQuantity(long), Number(long));
+});
