@@ -2,13 +2,14 @@
  * Decision cost in process, per review, on fresh objects: every timed call gets an object
  * JSON.parse made just before (untimed), so nothing the decision memoises per object can hit.
  * Timed: decode (schema check), decide (validate or mutate against the cluster view), build the
- * patch, encode the answer (JSON.stringify). JSON.parse of the body is timed apart.
+ * patch, encode the answer (the server's compiled encoder). JSON.parse of the body is timed apart.
  * A do-nothing reference (read the uid, encode a fixed "allowed") is timed the same way,
  * interleaved call by call, so timer and allocation noise shows next to each figure.
  * The same decision on one object decided over and over (warm per-object caches, if any) is
  * reported apart as the memo-hit figure.
  * Run alone: `node --import tsx bench/decision.ts`; with `--cpu-prof` to profile.
  */
+import { encodeAdmissionReview } from '../src/admission/respond.js';
 import { reviewAdmission } from '../src/admission/review.js';
 import { readClusterFacts } from '../src/cluster/facts.js';
 import { FileClusterView } from '../src/cluster/file-cluster-view.js';
@@ -30,13 +31,13 @@ const factsFor = (namespace: string) => readClusterFacts(view, namespace, config
 /** One review from a decoded body to the response body text. */
 export function decideParsed(prepared: PreparedReview, body: unknown): string {
   const result = reviewAdmission(prepared.review.webhook, body, { config, now: BENCH_NOW, factsFor });
-  return JSON.stringify(result.review);
+  return encodeAdmissionReview(result.review);
 }
 
-/** The do-nothing reference: what any webhook must do at least, on the same decoded body. */
+/** The do-nothing reference: what any webhook must do at least, on the same decoded body, with the same encoder. */
 export function referenceParsed(body: unknown): string {
   const uid = (body as { request?: { uid?: unknown } }).request?.uid;
-  return JSON.stringify({ apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview', response: { uid, allowed: true } });
+  return encodeAdmissionReview({ apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview', response: { uid: typeof uid === 'string' ? uid : '', allowed: true } });
 }
 
 /** One review end to end, from the request body text to the response body text. */

@@ -11,8 +11,9 @@ export interface JsonPatchOperation {
 
 /** JSON Pointer escaping (RFC 6901): `~` → `~0`, `/` → `~1`. */
 export function escapePointerSegment(segment: string): string {
-  if (!segment.includes('~') && !segment.includes('/')) return segment;
-  return segment.replace(/~/g, '~0').replace(/\//g, '~1');
+  const tilde = segment.includes('~');
+  if (!tilde && !segment.includes('/')) return segment;
+  return (tilde ? segment.replaceAll('~', '~0') : segment).replaceAll('/', '~1');
 }
 
 function pointer(segments: readonly (string | number)[]): string {
@@ -31,17 +32,39 @@ function at(object: unknown, segments: readonly (string | number)[]): unknown {
   return node;
 }
 
-/** Adds `entries` under the map at `path`, creating the map whole when it is absent. */
-function setEntries(object: unknown, path: readonly (string | number)[], entries: Record<string, unknown>, ops: JsonPatchOperation[]): void {
-  if (Object.keys(entries).length === 0) return;
-  const map = at(object, path);
+/**
+ * Adds `entries` (not empty) under the map `map` found at `path`, or the whole map when there is
+ * none there yet.
+ */
+function setEntries(map: unknown, path: string, entries: Readonly<Record<string, string>>, ops: JsonPatchOperation[]): void {
   if (!isRecord(map)) {
-    ops.push({ op: 'add', path: pointer(path), value: entries });
+    ops.push({ op: 'add', path, value: { ...entries } });
     return;
   }
-  for (const [key, value] of Object.entries(entries)) {
-    ops.push({ op: key in map ? 'replace' : 'add', path: pointer([...path, key]), value });
+  for (const key in entries) {
+    ops.push({ op: Object.hasOwn(map, key) ? 'replace' : 'add', path: `${path}/${escapePointerSegment(key)}`, value: entries[key] });
   }
+}
+
+interface ContainerSections {
+  readonly list: string;
+  readonly index: number;
+  readonly sections: Partial<Record<'requests' | 'limits', Record<string, string>>>;
+}
+
+/** The changes grouped by container (one or two containers: istio-proxy, and istio-init). */
+function byContainer(changes: PlannedChanges): ContainerSections[] {
+  const groups: ContainerSections[] = [];
+  for (const change of changes.containerChanges) {
+    let group = groups.find((g) => g.list === change.list && g.index === change.index);
+    if (group === undefined) {
+      group = { list: change.list, index: change.index, sections: {} };
+      groups.push(group);
+    }
+    const [section, resource] = CONTAINER_FIELD_FOR[change.key];
+    (group.sections[section] ??= {})[resource] = change.value;
+  }
+  return groups;
 }
 
 /**
@@ -53,31 +76,31 @@ function setEntries(object: unknown, path: readonly (string | number)[], entries
  */
 export function toJsonPatch(object: unknown, changes: PlannedChanges): JsonPatchOperation[] {
   const ops: JsonPatchOperation[] = [];
-  const base = [...changes.templatePath];
-  const metadata = at(object, [...base, 'metadata']);
-  if (!isRecord(metadata)) {
-    if (Object.keys(changes.annotations).length > 0) {
-      ops.push({ op: 'add', path: pointer([...base, 'metadata']), value: { annotations: { ...changes.annotations } } });
-    }
-  } else {
-    setEntries(object, [...base, 'metadata', 'annotations'], { ...changes.annotations }, ops);
+  const template = at(object, changes.templatePath);
+  const base = pointer(changes.templatePath);
+  const metadata = isRecord(template) ? template.metadata : undefined;
+  let hasAnnotations = false;
+  for (const _ in changes.annotations) {
+    hasAnnotations = true;
+    break;
+  }
+  if (hasAnnotations) {
+    if (!isRecord(metadata)) ops.push({ op: 'add', path: `${base}/metadata`, value: { annotations: { ...changes.annotations } } });
+    else setEntries(metadata.annotations, `${base}/metadata/annotations`, changes.annotations, ops);
   }
 
-  const byContainer = new Map<string, { list: string; index: number; sections: Record<string, Record<string, string>> }>();
-  for (const change of changes.containerChanges) {
-    const id = `${change.list}/${change.index}`;
-    const entry = byContainer.get(id) ?? { list: change.list, index: change.index, sections: {} };
-    const [section, resource] = CONTAINER_FIELD_FOR[change.key];
-    entry.sections[section] = { ...entry.sections[section], [resource]: change.value };
-    byContainer.set(id, entry);
-  }
-  for (const { list, index, sections } of byContainer.values()) {
-    const resourcesPath = [...base, 'spec', list, index, 'resources'];
-    if (!isRecord(at(object, resourcesPath))) {
-      ops.push({ op: 'add', path: pointer(resourcesPath), value: sections });
+  const spec = isRecord(template) ? template.spec : undefined;
+  for (const { list, index, sections } of byContainer(changes)) {
+    const resourcesPath = `${base}/spec/${list}/${index}/resources`;
+    const resources = at(spec, [list, index, 'resources']);
+    if (!isRecord(resources)) {
+      ops.push({ op: 'add', path: resourcesPath, value: sections });
       continue;
     }
-    for (const [section, values] of Object.entries(sections)) setEntries(object, [...resourcesPath, section], values, ops);
+    for (const section of ['limits', 'requests'] as const) {
+      const values = sections[section];
+      if (values !== undefined) setEntries(resources[section], `${resourcesPath}/${section}`, values, ops);
+    }
   }
   return ops.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
 }

@@ -117,6 +117,8 @@ export interface ExemptionSummary {
   readonly refused: readonly ExemptionRefusal[];
 }
 
+const NO_EXEMPTIONS: ExemptionSummary = Object.freeze({ honoured: Object.freeze([]), refused: Object.freeze([]) });
+
 /** Judges the namespace's and the workload's exemptions together. */
 export function resolveExemptions(
   namespaceAnnotations: Labels,
@@ -124,6 +126,8 @@ export function resolveExemptions(
   exceptions: Config['exceptions'],
   now: Date,
 ): ExemptionSummary {
+  // Most requests carry no exemption at all: nothing to read, one shared answer.
+  if (namespaceAnnotations[EXEMPT] === undefined && workloadAnnotations?.[EXEMPT] === undefined) return NO_EXEMPTIONS;
   const readings = [readExemption(namespaceAnnotations, 'namespace', exceptions, now)];
   if (workloadAnnotations) readings.push(readExemption(workloadAnnotations, 'workload', exceptions, now));
   return {

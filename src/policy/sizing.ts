@@ -2,7 +2,7 @@ import type { Ceilings, Config, Profile } from '../config/types.js';
 import { compareQuantities } from './quantity.js';
 import { ALLOWED_PROFILES, APPLIED_PROFILE, PROFILE, PROXY_OVERRIDES } from './annotations.js';
 import { finding, type Finding, type PlannedChanges } from './decision.js';
-import { describePrediction, memoryLimitFinding, predictWorkload, smallestCovering } from './memory-check.js';
+import { describePrediction, memoryLimitFinding, predictWorkload, smallestCovering, type MemoryPrediction } from './memory-check.js';
 import { formatBytes } from './memory-model.js';
 import { chooseProfile, describeProfileChoice, workloadProfiles, type ProfileChoice } from './profiles.js';
 import { parseQuantity } from './quantity.js';
@@ -86,6 +86,25 @@ function overridesFinding(plan: ResourcePlan, subject: string): Finding | undefi
   );
 }
 
+// Per prediction, the sentence for each profile and limit it met (bounded: limits may be the workload's own values).
+const summaries = new WeakMap<MemoryPrediction, Map<string, string>>();
+const SUMMARIES_PER_PREDICTION_MAX = 64;
+
+/** `imports … ; predicted 410 MiB; profile medium limits 256 MiB`, for the audit annotation. */
+function describeAgainstLimit(prediction: MemoryPrediction, profile: string, limit: string): string {
+  let byLimit = summaries.get(prediction);
+  if (byLimit === undefined) summaries.set(prediction, (byLimit = new Map()));
+  const key = `${profile}\u0000${limit}`;
+  let text = byLimit.get(key);
+  if (text === undefined) {
+    const limitBytes = parseQuantity(limit);
+    text = `${describePrediction(prediction)}; profile ${profile} limits ${limitBytes !== undefined ? formatBytes(limitBytes) : limit}`;
+    if (byLimit.size >= SUMMARIES_PER_PREDICTION_MAX) byLimit.clear();
+    byLimit.set(key, text);
+  }
+  return text;
+}
+
 /**
  * Chooses the profile for a meshed workload and plans its proxy resources: the four
  * `sidecar.istio.io/proxy*` annotations, `sidecar-guard.io/applied-profile`, and the
@@ -123,10 +142,7 @@ export function planSizing(context: WorkloadContext, config: Config, options: { 
   if (context.template.annotations[APPLIED_PROFILE] !== choice.name) annotations[APPLIED_PROFILE] = choice.name;
   const limit = plan.effective.memoryLimit.value;
   const memoryFinding = prediction ? memoryLimitFinding(context.subject, prediction, choice.name, limit, config) : undefined;
-  const limitBytes = parseQuantity(limit);
-  const memorySummary = prediction
-    ? `${describePrediction(prediction)}; profile ${choice.name} limits ${limitBytes !== undefined ? formatBytes(limitBytes) : limit}`
-    : undefined;
+  const memorySummary = prediction ? describeAgainstLimit(prediction, choice.name, limit) : undefined;
   return {
     choice,
     violations,
