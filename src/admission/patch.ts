@@ -13,8 +13,18 @@ export interface JsonPatchOperation {
 export function escapePointerSegment(segment: string): string {
   const tilde = segment.includes('~');
   if (!tilde && !segment.includes('/')) return segment;
-  return (tilde ? segment.replaceAll('~', '~0') : segment).replaceAll('/', '~1');
+  let escaped = escapedSegments.get(segment);
+  if (escaped === undefined) {
+    escaped = (tilde ? segment.replaceAll('~', '~0') : segment).replaceAll('/', '~1');
+    if (escapedSegments.size >= ESCAPED_SEGMENTS_MAX) escapedSegments.clear();
+    escapedSegments.set(segment, escaped);
+  }
+  return escaped;
 }
+
+// The keys a patch writes are the few proxy annotations: each is escaped once, not per request.
+const escapedSegments = new Map<string, string>();
+const ESCAPED_SEGMENTS_MAX = 256;
 
 function pointer(segments: readonly (string | number)[]): string {
   let out = '';

@@ -46,5 +46,8 @@ export function finding(code: string, message: string, summary: string = message
 
 /** True when the plan changes nothing. */
 export function isEmptyChange(changes: PlannedChanges | undefined): boolean {
-  return changes === undefined || (Object.keys(changes.annotations).length === 0 && changes.containerChanges.length === 0);
+  if (changes === undefined) return true;
+  if (changes.containerChanges.length > 0) return false;
+  for (const _ in changes.annotations) return false;
+  return true;
 }

@@ -33,9 +33,13 @@ function clip(text: string): string {
 
 /** `proxyMemory=128Mi, …` for the changes a patch would make. */
 export function describeChanges(changes: PlannedChanges): string {
-  const annotations = Object.entries(changes.annotations).map(([key, value]) => `${key.slice(key.lastIndexOf('/') + 1)}=${value}`);
-  const containers = changes.containerChanges.map((c) => `${c.container}.${CONTAINER_FIELD_FOR[c.key].join('.')}=${c.value}`);
-  return [...annotations, ...containers].join(', ');
+  let text = '';
+  for (const key in changes.annotations) text += `${text === '' ? '' : ', '}${key.slice(key.lastIndexOf('/') + 1)}=${changes.annotations[key]}`;
+  for (const c of changes.containerChanges) {
+    const [section, resource] = CONTAINER_FIELD_FOR[c.key];
+    text += `${text === '' ? '' : ', '}${c.container}.${section}.${resource}=${c.value}`;
+  }
+  return text;
 }
 
 /**

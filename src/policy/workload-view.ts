@@ -47,6 +47,9 @@ function stringEntries(value: Record<string, unknown>): Labels {
 /** Quantities may arrive as YAML numbers (`cpu: 1`); they mean the same as the string. */
 function quantityMap(value: unknown): Labels | undefined {
   if (!isRecord(value)) return undefined;
+  let allStrings = true;
+  for (const key in value) if (typeof value[key] !== 'string') allStrings = false;
+  if (allStrings) return value as Labels;
   const out: Record<string, string> = {};
   for (const [key, entry] of Object.entries(value)) {
     if (typeof entry === 'string') out[key] = entry;
