@@ -487,6 +487,7 @@ export const registerRecommendCommand: RegisterCommand = (program: Command, comm
   withSourceOptions(
     recommend
       .command('scope')
+      .alias('scopes')
       .description('write the tightest Sidecar per namespace (or workload) from the upstream clusters proxies used')
       .addOption(new Option('--per <unit>', 'one Sidecar per namespace or per workload').choices(['namespace', 'workload']).default('namespace'))
       .option('--include <hosts>', 'egress hosts every Sidecar keeps (comma-separated)', list, ['istio-system/*'])

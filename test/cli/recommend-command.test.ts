@@ -90,6 +90,14 @@ t.test('recommend cardinality names the host-header fallback and prints the Tele
   t.match(result.stdout, /kind: Telemetry[\s\S]*mode: CLIENT[\s\S]*destination_service:\n\s+operation: REMOVE/);
 });
 
+t.test('recommend scopes (the plural) is the same command as recommend scope', async (t) => {
+  const singular = await runCli(['recommend', 'scope', ...files, '-o', 'yaml']);
+  const plural = await runCli(['recommend', 'scopes', ...files, '-o', 'yaml']);
+  t.equal(plural.code, singular.code);
+  t.equal(plural.stdout, singular.stdout);
+  t.match(plural.stdout, /kind: Sidecar/);
+});
+
 t.test('usage errors', async (t) => {
   const none = await runCli(['recommend', 'profiles']);
   t.equal(none.code, 2, 'a usage error, as in every command (src/cli/exit-codes.ts)');
