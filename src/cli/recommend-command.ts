@@ -15,6 +15,7 @@ import { memoryFromCatalog, memoryFromClusters, OUTBOUND_POLICIES, verifyScope, 
 import type { ScopeRecommendation } from '../recommend/recommend-scope.js';
 import type { ScopeEvidence } from '../recommend/observations.js';
 import { DEFAULT_CONFIG } from '../config/defaults.js';
+import { loadCommandConfig } from './command-config.js';
 import { loadFileClusterView } from '../cluster/file-cluster-view.js';
 import { scrapePodProxies } from '../recommend/sources/pod-proxy.js';
 import { prometheusSource } from '../recommend/sources/prometheus-api.js';
@@ -66,6 +67,8 @@ export interface ScopeCommandOptions extends SourceOptions {
   include: string[];
   clusterDomain: string;
   rootNamespace: string;
+  /** sidecar-guard configuration whose sizing.model and scope predict the before/after memory. */
+  config?: string;
   /** Write a selector-less Sidecar in the root namespace, the mesh-wide default, when the stats call for one. */
   meshWideDefault?: boolean;
   /** istio-proxy access logs (`kubectl logs POD -c istio-proxy`), checked with the stats. */
@@ -383,7 +386,9 @@ async function verifyScopes(recs: readonly ScopeRecommendation[], evidence: Scop
     }
     if (view.catalog?.() === undefined) io.stderr(`warning: --cluster-state ${options.clusterState} holds no Services or ServiceEntries: predicted memory from the observed cluster counts instead\n`);
   }
-  const config = { scope: { ...DEFAULT_CONFIG.scope, clusterDomain: options.clusterDomain, rootNamespace: options.rootNamespace }, sizing: DEFAULT_CONFIG.sizing };
+  // A calibrated sizing.model (recommend calibrate) and the mesh's defaultServiceExportTo come from --config.
+  const base = options.config === undefined ? DEFAULT_CONFIG : await loadCommandConfig(options.config, io);
+  const config = { scope: { ...base.scope, clusterDomain: options.clusterDomain, rootNamespace: options.rootNamespace }, sizing: base.sizing };
   const input: VerifyInput = { evidence, ...(accessLog === undefined ? {} : { accessLog }), ...(sourceWindowOf(options) === undefined ? {} : { sourceWindow: sourceWindowOf(options) }) };
   const podLabels = (rec: ScopeRecommendation) => evidence.pods.find((p) => rec.members.includes(`${p.namespace}/${p.pod}`))?.labels ?? rec.workloadSelector ?? {};
   return recs.map((rec) => {
@@ -502,6 +507,7 @@ export const registerRecommendCommand: RegisterCommand = (program: Command, comm
       )
       .option('--allow-cuts', 'print a Sidecar even when it cuts observed traffic, the cuts as YAML comments (exit 0)')
       .option('--cluster-state <dir>', 'Services, ServiceEntries, EndpointSlices and Sidecars as YAML: predict memory before/after from what each Sidecar imports')
+      .option('--config <file>', "sidecar-guard configuration YAML: its sizing.model (say, from recommend calibrate) and scope.defaultServiceExportTo predict the before/after memory (built-in defaults when absent)")
       .option('--html <file>', 'also write a self-contained HTML report: namespaces ranked by clusters saved, Sidecars with copy buttons'),
   ).action(checked(runRecommendScope, io));
   withExamples(recommend.commands.at(-1) as Command, [

@@ -98,6 +98,25 @@ t.test('recommend scopes (the plural) is the same command as recommend scope', a
   t.match(plural.stdout, /kind: Sidecar/);
 });
 
+t.test('recommend scope --config predicts before/after memory with the configured sizing.model', async (t) => {
+  const dir = t.testdir();
+  const model = { baseBytes: 100 * 2 ** 20, perClusterBytes: 100_000, perEndpointBytes: 5_000 };
+  await writeFile(join(dir, 'config.yaml'), `sizing:\n  model:\n    baseBytes: ${model.baseBytes}\n    perClusterBytes: ${model.perClusterBytes}\n    perEndpointBytes: ${model.perEndpointBytes}\n`);
+  const calibrated = await runCli(['recommend', 'scope', ...files, '--allow-cuts', '--config', join(dir, 'config.yaml')]);
+  const defaults = await runCli(['recommend', 'scope', ...files, '--allow-cuts']);
+  t.equal(calibrated.code, 0, calibrated.stderr);
+  const held = /(\d+) → (\d+) clusters held/.exec(calibrated.stdout);
+  t.ok(held, calibrated.stdout);
+  const [before, after] = [Number(held?.[1]), Number(held?.[2])];
+  const mib = (clusters: number) => ((model.baseBytes + model.perClusterBytes * clusters) / 2 ** 20).toFixed(1);
+  t.match(calibrated.stdout, `predicted memory (busiest proxy): ${mib(before)} MiB → ${mib(after)} MiB`);
+  t.notMatch(defaults.stdout, `${mib(before)} MiB →`, 'the built-in model predicts other numbers');
+  const missing = await runCli(['recommend', 'scope', ...files, '--config', join(dir, 'nope.yaml')]);
+  t.equal(missing.code, 2);
+  t.match(missing.stderr, /nope\.yaml: no such file/);
+  t.equal(missing.stdout, '');
+});
+
 t.test('usage errors', async (t) => {
   const none = await runCli(['recommend', 'profiles']);
   t.equal(none.code, 2, 'a usage error, as in every command (src/cli/exit-codes.ts)');
