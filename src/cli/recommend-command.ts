@@ -339,7 +339,7 @@ export async function runRecommendScope(options: ScopeCommandOptions, io: Recomm
   }
   const verified = await verifyScopes(recs, evidence, options, io);
   const refused = recs.filter((_, i) => verified[i]?.refused === true);
-  if (options.html !== undefined && refused.length === 0) await writeReport(options.html, scopeReport(recs, (io.now ?? (() => new Date()))()));
+  if (options.html !== undefined && refused.length === 0) await writeReport(options.html, scopeReport(recs, (io.now ?? (() => new Date()))(), verified));
   io.stdout(renderScopes(recs, options.output, verified));
   if (refused.length > 0) {
     const lines = refused.flatMap((r) => (verified[recs.indexOf(r)]?.verification.cuts ?? []).map((c) => `${r.namespace}/${r.name} cuts ${describeCut(c)}`));

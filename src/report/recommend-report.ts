@@ -2,6 +2,8 @@ import { toManifestYaml } from '../kube/manifest-yaml.js';
 import { describeBytes } from '../recommend/memory-quantity.js';
 import type { ProfileRecommendation } from '../recommend/recommend-profiles.js';
 import { toSidecarManifest, type ScopeRecommendation } from '../recommend/recommend-scope.js';
+import { verificationLines, type VerifiedScope } from '../recommend/render-recommendations.js';
+import { describeMemoryChange } from '../recommend/verify-scope.js';
 import { renderPage, type Section } from './html.js';
 
 const bytes = (value: number | undefined): string => (value === undefined ? '-' : describeBytes(value));
@@ -65,10 +67,20 @@ export function profilesReport(rec: ProfileRecommendation, generated: Date): str
   return renderPage('sidecar-guard: proxy memory profiles', `Generated ${generated.toISOString()} by sidecar-guard recommend profiles`, sections);
 }
 
-/** `recommend scope --html`: namespaces ranked by the clusters a Sidecar stops pushing, and the Sidecars to apply. */
-export function scopeReport(recs: readonly ScopeRecommendation[], generated: Date): string {
+/**
+ * `recommend scope --html`: namespaces ranked by the clusters a Sidecar stops pushing, and the Sidecars to apply;
+ * with verifications (same order as `recs`), what each Sidecar would cut, the window and confidence, and the
+ * predicted memory before and after.
+ */
+export function scopeReport(recs: readonly ScopeRecommendation[], generated: Date, verified?: readonly VerifiedScope[]): string {
+  const checks = new Map(recs.map((r, i) => [r, verified?.[i]]));
   const ranked = [...recs].sort((a, b) => b.removedClusters - a.removedClusters || a.namespace.localeCompare(b.namespace) || a.name.localeCompare(b.name));
   const label = (r: ScopeRecommendation) => (r.workload ? `${r.namespace}/${r.workload}` : r.namespace);
+  const verificationHead = verified ? ['cuts', 'confidence', 'predicted memory (busiest proxy)'] : [];
+  const verificationCells = (r: ScopeRecommendation): string[] => {
+    const check = checks.get(r);
+    return check ? [String(check.verification.cuts.length), check.verification.confidence, describeMemoryChange(check.memory)] : [];
+  };
   const sections: Section[] = [
     {
       kind: 'chart',
@@ -84,10 +96,21 @@ export function scopeReport(recs: readonly ScopeRecommendation[], generated: Dat
     {
       kind: 'table',
       title: 'Suggested Sidecars',
-      head: ['namespace', 'Sidecar', 'proxies', 'clusters now', 'after', 'no longer pushed', 'egress hosts'],
-      rows: ranked.map((r) => [r.namespace, r.name, String(r.proxies), String(r.clustersBefore), String(r.clustersAfter), String(r.removedClusters), r.hosts.join(', ')]),
+      head: ['namespace', 'Sidecar', 'proxies', 'clusters now', 'after', 'no longer pushed', 'egress hosts', ...verificationHead],
+      rows: ranked.map((r) => [r.namespace, r.name, String(r.proxies), String(r.clustersBefore), String(r.clustersAfter), String(r.removedClusters), r.hosts.join(', '), ...verificationCells(r)]),
     },
-    { kind: 'code', title: 'Sidecars to apply (kubectl apply -f -)', blocks: ranked.map((r) => ({ label: `${r.namespace}/${r.name}`, text: toManifestYaml(toSidecarManifest(r)) })) },
   ];
+  if (verified) {
+    sections.push({
+      kind: 'table',
+      title: 'Verified against the observed traffic: cuts, window, confidence, predicted memory',
+      head: ['Sidecar', 'finding'],
+      rows: ranked.flatMap((r) => {
+        const check = checks.get(r);
+        return check ? verificationLines(r, check).map((line) => [`${r.namespace}/${r.name}`, line]) : [];
+      }),
+    });
+  }
+  sections.push({ kind: 'code', title: 'Sidecars to apply (kubectl apply -f -)', blocks: ranked.map((r) => ({ label: `${r.namespace}/${r.name}`, text: toManifestYaml(toSidecarManifest(r)) })) });
   return renderPage('sidecar-guard: Sidecar scopes', `Generated ${generated.toISOString()} by sidecar-guard recommend scope`, sections);
 }
