@@ -17,7 +17,7 @@ import { BUILT_IN_CONFIG } from '../src/config/load-config.js';
 import { BODY_LIMIT_BYTES } from '../src/http/app.js';
 import { createMetrics } from '../src/observability/metrics.js';
 import { startWebhookServer } from '../src/server.js';
-import { benchCluster } from './workload.js';
+import { BENCH_NOW, benchCluster } from './workload.js';
 
 const kind = process.argv[2];
 const certDir = process.argv[3] ?? (await mkdtemp(join(tmpdir(), 'sg-bench-')));
@@ -38,7 +38,7 @@ async function startGuard(): Promise<{ url: string; stop: () => Promise<void> }>
     view: FileClusterView.fromObjects(benchCluster()),
     metrics: createMetrics(),
     logger,
-    now: () => new Date('2026-11-23T12:00:00Z'),
+    now: () => BENCH_NOW,
   });
   return { url: server.url, stop: () => server.shutdown() };
 }

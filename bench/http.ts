@@ -13,7 +13,12 @@ import { ensureCertDir } from '../src/certs/cert-dir.js';
 import { postJson } from '../test/support/https-client.js';
 import { processCpuSeconds, processRssBytes, spawnBench, waitForLine } from './child.js';
 import { emitResult } from './stats.js';
-import { benchReviews, weightedMix } from './workload.js';
+import { reviewAdmission } from '../src/admission/review.js';
+import { readClusterFacts } from '../src/cluster/facts.js';
+import { FileClusterView } from '../src/cluster/file-cluster-view.js';
+import { BUILT_IN_CONFIG } from '../src/config/load-config.js';
+import { decisionLogLevel } from '../src/http/decision-log.js';
+import { BENCH_NOW, benchCluster, benchReviews, weightedMix } from './workload.js';
 
 export type Kind = 'guard' | 'guard-quiet' | 'bare';
 const KINDS: readonly Kind[] = ['guard', 'guard-quiet', 'bare'];
@@ -40,6 +45,11 @@ export interface HttpResult {
   throughputRatio: number;
   cpuRatio: number;
   quietThroughputRatio: number;
+  quietCpuRatio: number;
+  /** Share of the mix whose decision is logged at info (the rest only at debug). */
+  loggedShare: number;
+  /** Server CPU per request with the decision log on minus off. */
+  logCpuMicrosPerRequest: number;
 }
 
 interface Running {
@@ -60,12 +70,21 @@ function stop(running: Running): Promise<void> {
   });
 }
 
-const REQUESTS = weightedMix(benchReviews()).map((r) => ({
+const MIX = weightedMix(benchReviews());
+const REQUESTS = MIX.map((r) => ({
   method: 'POST',
   path: `/${r.webhook}`,
   headers: { 'content-type': 'application/json', accept: 'application/json, */*', 'user-agent': 'kube-apiserver-admission' },
   body: JSON.stringify(r.body),
 }));
+
+/** The share of the mix the server logs at info (the same decision the bench servers make). */
+function loggedShare(): number {
+  const view = FileClusterView.fromObjects(benchCluster());
+  const factsFor = (namespace: string) => readClusterFacts(view, namespace, BUILT_IN_CONFIG);
+  const logged = MIX.filter((r) => decisionLogLevel(reviewAdmission(r.webhook, r.body, { config: BUILT_IN_CONFIG, now: BENCH_NOW, factsFor })) === 'info');
+  return logged.length / MIX.length;
+}
 
 /** Sends every review once and checks the real webhook's verdict, so the timed run measures the right work. */
 async function verify(running: Running, kind: Kind, ca: string): Promise<void> {
@@ -139,6 +158,7 @@ export async function runHttpBench(options: { connections?: number; duration?: n
       };
     };
     const totals = { guard: total('guard'), 'guard-quiet': total('guard-quiet'), bare: total('bare') };
+    const logged = loggedShare();
     return {
       section: 'http',
       connections,
@@ -148,6 +168,9 @@ export async function runHttpBench(options: { connections?: number; duration?: n
       throughputRatio: totals.guard.requestsPerSecond / totals.bare.requestsPerSecond,
       cpuRatio: totals.bare.cpuMicrosPerRequest / totals.guard.cpuMicrosPerRequest,
       quietThroughputRatio: totals['guard-quiet'].requestsPerSecond / totals.bare.requestsPerSecond,
+      quietCpuRatio: totals.bare.cpuMicrosPerRequest / totals['guard-quiet'].cpuMicrosPerRequest,
+      loggedShare: logged,
+      logCpuMicrosPerRequest: totals.guard.cpuMicrosPerRequest - totals['guard-quiet'].cpuMicrosPerRequest,
     };
   } finally {
     await Promise.all(KINDS.map((kind) => stop(servers[kind])));

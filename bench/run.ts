@@ -83,7 +83,8 @@ if (sections.includes('http')) {
   const q = h.totals['guard-quiet'];
   row('HTTPS sidecar-guard, decision log off', `${f(q.requestsPerSecond, 0)} req/s, p50 ${f(q.p50Ms)} ms, p99 ${f(q.p99Ms)} ms, ${f(q.cpuMicrosPerRequest, 0)} µs CPU/req`, '', undefined);
   row('RSS of the sidecar-guard server after its rounds (no forced GC)', `${f(g.rssMb)} MB (bare: ${f(b.rssMb)} MB)`, '', undefined);
-  row('throughput ratio sidecar-guard / bare', `${f(h.throughputRatio, 2)} (CPU-per-request ratio ${f(h.cpuRatio, 2)}; log off ${f(h.quietThroughputRatio, 2)})`, '>= 0.80', h.throughputRatio >= 0.8);
+  row('throughput ratio sidecar-guard / bare', `${f(h.throughputRatio, 2)} (CPU-per-request ratio ${f(h.cpuRatio, 2)}; log off ${f(h.quietThroughputRatio, 2)}, CPU ${f(h.quietCpuRatio, 2)})`, '>= 0.80', h.throughputRatio >= 0.8);
+  row(`decision log in the server: CPU per request, log on minus off (${f(100 * h.loggedShare, 0)}% of the mix logged)`, `${f(h.logCpuMicrosPerRequest)} µs (the rounds' own spread is wider on a busy machine; the line itself is timed in the decision section)`, '', undefined);
 }
 
 /** The watch-backed view against the stand-in API server (its own process), when both are in the tree. */

@@ -1,5 +1,5 @@
 import type { ReviewResult } from '../admission/review.js';
-import type { Webhook } from '../policy/decision.js';
+import type { Evaluation, Webhook } from '../policy/decision.js';
 import { describeSubject } from '../policy/workload-context.js';
 
 /**
@@ -15,25 +15,50 @@ export function decisionLogLevel(result: Pick<ReviewResult, 'evaluation' | 'outc
   return outcome.warnings.length > 0 || evaluation.exemptions.length > 0 || evaluation.refusals.length > 0 ? 'info' : 'debug';
 }
 
-/** The fields of the "admission decision" line. */
-export function decisionLogFields(webhook: Webhook, result: Pick<ReviewResult, 'input' | 'evaluation' | 'outcome'>): Record<string, unknown> {
+/** The fields of the "admission decision" line (the optional ones only when they say something). */
+export interface DecisionLogFields {
+  webhook: Webhook;
+  uid: string;
+  namespace: string;
+  kind: string;
+  name: string;
+  /** A pod from generateName has no name yet: what will name it. */
+  subject?: string;
+  operation: string;
+  verdict: string;
+  reason: string;
+  mode: Evaluation['mode'];
+  dryRun: boolean;
+  profile?: string;
+  exemptions?: Evaluation['exemptions'];
+  refusedExemptions?: Evaluation['refusals'];
+  /** How many warnings went back. */
+  warnings?: number;
+}
+
+/**
+ * The fields of the "admission decision" line: the required ones in one literal, the optional ones
+ * assigned after (no spreads), always in the same order, so building the object and pino's walk
+ * over it stay cheap.
+ */
+export function decisionLogFields(webhook: Webhook, result: Pick<ReviewResult, 'input' | 'evaluation' | 'outcome'>): DecisionLogFields {
   const { input, evaluation, outcome } = result;
-  return {
+  const fields: DecisionLogFields = {
     webhook,
     uid: input.uid,
     namespace: input.namespace,
     kind: input.kind.kind,
     name: input.name,
-    // A pod from generateName has no name yet: log what will name it.
-    ...(input.name === '' ? { subject: describeSubject(input.kind.kind, input.name, input.object) } : {}),
     operation: input.operation,
     verdict: outcome.verdict,
     reason: outcome.code,
     mode: evaluation.mode,
     dryRun: input.dryRun,
-    ...(evaluation.profile ? { profile: evaluation.profile } : {}),
-    ...(evaluation.exemptions.length > 0 ? { exemptions: evaluation.exemptions } : {}),
-    ...(evaluation.refusals.length > 0 ? { refusedExemptions: evaluation.refusals } : {}),
-    ...(outcome.warnings.length > 0 ? { warnings: outcome.warnings.length } : {}),
   };
+  if (input.name === '') fields.subject = describeSubject(input.kind.kind, input.name, input.object);
+  if (evaluation.profile) fields.profile = evaluation.profile;
+  if (evaluation.exemptions.length > 0) fields.exemptions = evaluation.exemptions;
+  if (evaluation.refusals.length > 0) fields.refusedExemptions = evaluation.refusals;
+  if (outcome.warnings.length > 0) fields.warnings = outcome.warnings.length;
+  return fields;
 }

@@ -1,0 +1,46 @@
+import { mkdtemp, readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import t from 'tap';
+import { createServerLogger, LineBlocks, LOG_FLUSH_INTERVAL_MS } from '../../src/observability/logger.js';
+
+t.test('LineBlocks hands lines on joined, in order, once a block is full or when asked', async (t) => {
+  const blocks: string[] = [];
+  const lines = new LineBlocks({ write: (block: string) => blocks.push(block) }, 10);
+  lines.write('aaaa\n');
+  t.same(blocks, [], 'below the block size nothing is handed on');
+  lines.write('bbbbbb\n');
+  t.same(blocks, ['aaaa\nbbbbbb\n'], 'the block that reached the size goes out whole, in order');
+  lines.write('c\n');
+  lines.handOver();
+  lines.handOver();
+  t.same(blocks, ['aaaa\nbbbbbb\n', 'c\n'], 'handOver passes on a partial block, and nothing when empty');
+});
+
+async function logFile(): Promise<string> {
+  return join(await mkdtemp(join(tmpdir(), 'sg-log-')), 'server.log');
+}
+
+const parsed = (text: string) => text.split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as { msg: string; level: number; name: string; i?: number });
+
+t.test('the server logger writes every line, in order, by the time flush() returns', async (t) => {
+  const file = await logFile();
+  const { logger, flush } = createServerLogger('info', file);
+  // Let sonic-boom open the file (asynchronous); lines logged before are kept either way.
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  for (let i = 0; i < 1001; i++) logger.info({ i }, 'line');
+  logger.debug('below the level');
+  flush();
+  const lines = parsed(await readFile(file, 'utf8'));
+  t.equal(lines.length, 1001, 'all 1001 lines (not a whole number of blocks), none at debug');
+  t.same(lines.map((l) => l.i), Array.from({ length: 1001 }, (_, i) => i), 'in order');
+  t.ok(lines.every((l) => l.level === 30 && l.name === 'sidecar-guard' && l.msg === 'line'));
+});
+
+t.test('on a quiet server a lone line is written within the flush interval, without flush()', async (t) => {
+  const file = await logFile();
+  const { logger } = createServerLogger('info', file);
+  logger.info('alone');
+  await new Promise((resolve) => setTimeout(resolve, LOG_FLUSH_INTERVAL_MS + 400));
+  t.same(parsed(await readFile(file, 'utf8')).map((l) => l.msg), ['alone']);
+});
