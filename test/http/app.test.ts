@@ -30,6 +30,7 @@ t.test('validate echoes uid, apiVersion and kind and denies with 403 Forbidden',
   t.same([json.response.status.code, json.response.status.reason, json.response.status.status], [403, 'Forbidden', 'Failure']);
   t.notOk('patch' in json.response, 'a validating answer never carries a patch');
   t.same(json.response.auditAnnotations.decision, 'denied');
+  t.equal(res.headers['content-type'], 'application/json; charset=utf-8', 'the API server reads the answer as JSON');
 });
 
 t.test('mutate returns a base64 JSONPatch that applies cleanly', async (t) => {
