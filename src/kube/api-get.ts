@@ -6,6 +6,9 @@ import type { KubeConfig } from '@kubernetes/client-node';
 const AGENT_FIELDS = ['ca', 'cert', 'key', 'pfx', 'passphrase', 'rejectUnauthorized', 'servername'] as const;
 type AgentSettings = Pick<https.RequestOptions, (typeof AGENT_FIELDS)[number]>;
 
+/** An idle kept connection is closed after this long (Node's agent destroys only free sockets on timeout). */
+const IDLE_MS = 30_000;
+
 const keptAgents = new WeakMap<KubeConfig, { server: string; settings: AgentSettings; agent: http.Agent }>();
 
 function sameValue(a: unknown, b: unknown): boolean {
@@ -23,8 +26,8 @@ function keptAgent(kubeConfig: KubeConfig, server: string, options: https.Reques
   const settings: AgentSettings = Object.fromEntries(AGENT_FIELDS.filter((f) => options[f] !== undefined).map((f) => [f, options[f]]));
   const kept = keptAgents.get(kubeConfig);
   if (kept && kept.server === server && AGENT_FIELDS.every((f) => sameValue(kept.settings[f], settings[f]))) return kept.agent;
-  kept?.agent.destroy();
-  const agent = server.startsWith('http:') ? new http.Agent({ keepAlive: true }) : new https.Agent({ ...settings, keepAlive: true });
+  // A replaced agent is left to its requests in flight; its idle connections close after IDLE_MS like any other's.
+  const agent = server.startsWith('http:') ? new http.Agent({ keepAlive: true, timeout: IDLE_MS }) : new https.Agent({ ...settings, keepAlive: true, timeout: IDLE_MS });
   keptAgents.set(kubeConfig, { server, settings, agent });
   return agent;
 }
