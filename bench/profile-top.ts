@@ -1,15 +1,20 @@
 /**
  * Top self-time functions of a V8 .cpuprofile (from `node --cpu-prof`, or BENCH_NODE_FLAGS in
- * `npm run bench`): `node --import tsx bench/profile-top.ts <file.cpuprofile> [count] [filter]`.
+ * `npm run bench`): `node --import tsx bench/profile-top.ts <file.cpuprofile> [count] [filter] [--window=FROM-TO]`.
  * Self time is the time a sample was taken in the function itself; "total" adds its callees.
+ * `--window` keeps only samples taken between two monotonic-clock times in µs (V8's profile clock is
+ * the one `process.hrtime` reads on Linux): the sync bench prints its sync window in that form, so
+ * the stand-in's and the view's profiles can both be cut to the same seconds.
  */
 import { readFileSync } from 'node:fs';
 
 interface CallFrame { functionName: string; url: string; lineNumber: number }
 interface ProfileNode { id: number; callFrame: CallFrame; hitCount?: number; children?: number[] }
-interface CpuProfile { nodes: ProfileNode[]; samples: number[]; timeDeltas: number[] }
+interface CpuProfile { nodes: ProfileNode[]; startTime: number; samples: number[]; timeDeltas: number[] }
 
-const [file, countText = '25', filter = ''] = process.argv.slice(2);
+const windowArg = process.argv.slice(2).find((a) => a.startsWith('--window='));
+const [from, to] = windowArg ? windowArg.slice('--window='.length).split('-').map(Number) : [-Infinity, Infinity];
+const [file, countText = '25', filter = ''] = process.argv.slice(2).filter((a) => !a.startsWith('--window='));
 if (!file) {
   process.stderr.write('usage: profile-top.ts <file.cpuprofile> [count] [url filter]\n');
   process.exit(2);
@@ -23,8 +28,11 @@ const name = (f: CallFrame) => `${f.functionName || '(anonymous)'} ${f.url.repla
 const self = new Map<string, number>();
 const total = new Map<string, number>();
 let all = 0;
+let sampledAt = profile.startTime;
 profile.samples.forEach((id, i) => {
   const dt = profile.timeDeltas[i] ?? 0;
+  sampledAt += dt;
+  if (sampledAt < (from ?? -Infinity) || sampledAt > (to ?? Infinity)) return;
   all += dt;
   const node = byId.get(id);
   if (!node) return;

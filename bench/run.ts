@@ -1,16 +1,18 @@
 /**
  * `npm run bench`: every benchmark, each in its own process, then one summary table.
- * Sections: decision, http, cluster, soak (all by default; `npm run bench -- http soak` for some).
+ * Sections: decision, http, cluster, soak (all by default; `npm run bench -- http soak` for some), and
+ * sync: the watch-backed view's sync alone (also part of cluster), BENCH_SYNC_ROUNDS times.
  * Knobs (env): BENCH_DURATION (s per HTTP round, 8), BENCH_ROUNDS (A/B pairs, 2),
  * BENCH_CONNECTIONS (8), BENCH_DECISIONS (200000), BENCH_SOAK_REVIEWS (1000000),
  * BENCH_NAMESPACES / BENCH_SIDECARS (10000 / 20000), BENCH_NODE_FLAGS (e.g. --cpu-prof),
- * BENCH_TSX=1 (run the sources under tsx instead of the compiled copy).
+ * BENCH_TSX=1 (run the sources under tsx instead of the compiled copy), BENCH_PAGE_SIZE (the view's LIST
+ * page size; default the view's own).
  * Numbers are printed, never asserted: this machine is shared and noisy.
  */
 import { cpus, totalmem } from 'node:os';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { compileBench, ROOT, runSection, spawnBench, waitForLine } from './child.js';
+import { compileBench, processCpuSeconds, ROOT, runSection, spawnBench, waitForLine } from './child.js';
 import type { HttpResult } from './http.js';
 
 interface Summary { count: number; mean: number; p50: number; p90: number; p99: number; max: number }
@@ -27,6 +29,11 @@ interface ClusterResult {
 interface WatchResult {
   syncSeconds: number;
   catalogSyncSeconds: number;
+  /** CPU (user + system) of the view's process from start to the catalog synced. */
+  cpuSeconds: number;
+  pageSize: number;
+  /** CPU of the stand-in API server's process while the view synced (added by watchSync). */
+  standInCpuSeconds?: number;
   catalogCounts: { services?: number; endpoints?: number };
   baselineRssMb: number;
   rssMb: number;
@@ -36,10 +43,11 @@ interface WatchResult {
 }
 interface SoakResult { reviews: number; seconds: number; samples: { reviews: number; rssMb: number; heapUsedMb: number }[]; rssGrowth: number; heapGrowth: number }
 
-const ALL = ['decision', 'http', 'cluster', 'soak'] as const;
+/** `sync` is the watch-backed view's sync alone (part of `cluster`), for quick before/after runs. */
+const ALL = ['decision', 'http', 'cluster', 'sync', 'soak'] as const;
 type Section = (typeof ALL)[number];
 const wanted = process.argv.slice(2).filter((a): a is Section => (ALL as readonly string[]).includes(a));
-const sections: readonly Section[] = wanted.length > 0 ? wanted : ALL;
+const sections: readonly Section[] = wanted.length > 0 ? wanted : ALL.filter((s) => s !== 'sync');
 
 const rows: [string, string, string, string][] = [];
 const row = (what: string, value: string, target: string, met: boolean | undefined) => rows.push([what, value, target, met === undefined ? '' : met ? 'met' : 'NOT met']);
@@ -95,10 +103,41 @@ async function watchSync(): Promise<WatchResult | string> {
   const host = spawnBench('fake-apiserver-host.ts');
   try {
     const url = await waitForLine(host, 'listening ');
-    return await runSection<WatchResult>('watch-sync.ts', ['--expose-gc'], [url]);
+    const hostCpu = processCpuSeconds(host.pid as number);
+    const result = await runSection<WatchResult>('watch-sync.ts', ['--expose-gc'], [url]);
+    // After the sync the stand-in only holds idle watches: its CPU over the section is the sync's.
+    return { ...result, standInCpuSeconds: processCpuSeconds(host.pid as number) - hostCpu };
   } finally {
     host.kill('SIGTERM');
   }
+}
+
+/** The watch-backed view's rows: sync times, the view's own CPU beside the stand-in's, RSS; against the targets. */
+async function watchRows(namespaces: number, sidecars: number): Promise<void> {
+  const w = await watchSync();
+  if (typeof w === 'string') {
+    row('watch-backed view: sync from the stand-in API server', w, 'sync < 3 s', undefined);
+    return;
+  }
+  row(`watch-backed view: LIST+WATCH sync of ${namespaces} Namespaces + ${sidecars} Sidecars from the stand-in API server (page size ${w.pageSize})`, `${f(w.syncSeconds, 2)} s`, 'sync < 3 s', w.syncSeconds < 3);
+  const { services, endpoints } = w.catalogCounts;
+  if (services !== undefined) {
+    row(
+      `watch-backed view: + ${services.toLocaleString('en')} Services, ${endpoints?.toLocaleString('en')} endpoints (EndpointSlices) and ServiceEntries synced`,
+      `${f(w.catalogSyncSeconds, 2)} s from start`,
+      'sync < 5 s',
+      w.catalogSyncSeconds < 5,
+    );
+  }
+  row(
+    'watch-backed view: CPU while syncing, view process (stand-in API server process)',
+    `${f(w.cpuSeconds, 2)} s (${w.standInCpuSeconds === undefined ? '?' : f(w.standInCpuSeconds, 2)} s)`,
+    '',
+    undefined,
+  );
+  row('watch-backed view: process RSS when synced (after GC)', `${f(w.rssMb)} MB (heap ${f(w.heapMb)} MB; before ${f(w.baselineRssMb)} MB)`, services !== undefined ? '< 250 MB' : '< 150 MB', w.rssMb < (services !== undefined ? 250 : 150));
+  if (w.predictMicros) row('memory prediction per admission on the synced view', `p50 ${f(w.predictMicros.p50, 2)} µs, p99 ${f(w.predictMicros.p99, 2)} µs`, '', undefined);
+  row('watch-backed view: lookup (readClusterFacts)', `p50 ${f(w.lookupMicros.p50, 2)} µs, p99 ${f(w.lookupMicros.p99, 2)} µs`, '', undefined);
 }
 
 if (sections.includes('cluster')) {
@@ -106,26 +145,19 @@ if (sections.includes('cluster')) {
   const c = await runSection<ClusterResult>('cluster-scale.ts', ['--expose-gc']);
   row(`index build, ${c.namespaces} Namespaces + ${c.sidecars} Sidecars in memory`, `${f(c.indexBuildSeconds, 2)} s`, 'sync < 3 s', c.indexBuildSeconds < 3);
   row(`same cluster from a ${f(c.listBytes / 2 ** 20)} MB file (serve --cluster-state)`, `${f(c.fileLoadSeconds, 2)} s`, '', undefined);
-  const w = await watchSync();
-  if (typeof w === 'string') row('watch-backed view: sync from the stand-in API server', w, 'sync < 3 s', undefined);
-  else {
-    row(`watch-backed view: LIST+WATCH sync of ${c.namespaces} Namespaces + ${c.sidecars} Sidecars from the stand-in API server`, `${f(w.syncSeconds, 2)} s`, 'sync < 3 s', w.syncSeconds < 3);
-    const { services, endpoints } = w.catalogCounts;
-    if (services !== undefined) {
-      row(
-        `watch-backed view: + ${services.toLocaleString('en')} Services, ${endpoints?.toLocaleString('en')} endpoints (EndpointSlices) and ServiceEntries synced`,
-        `${f(w.catalogSyncSeconds, 2)} s from start`,
-        'sync < 5 s',
-        w.catalogSyncSeconds < 5,
-      );
-    }
-    row('watch-backed view: process RSS when synced (after GC)', `${f(w.rssMb)} MB (heap ${f(w.heapMb)} MB; before ${f(w.baselineRssMb)} MB)`, services !== undefined ? '< 250 MB' : '< 150 MB', w.rssMb < (services !== undefined ? 250 : 150));
-    if (w.predictMicros) row('memory prediction per admission on the synced view', `p50 ${f(w.predictMicros.p50, 2)} µs, p99 ${f(w.predictMicros.p99, 2)} µs`, '', undefined);
-    row('watch-backed view: lookup (readClusterFacts)', `p50 ${f(w.lookupMicros.p50, 2)} µs, p99 ${f(w.lookupMicros.p99, 2)} µs`, '', undefined);
-  }
+  await watchRows(c.namespaces, c.sidecars);
   row('process RSS holding the view (after GC)', `${f(c.rssWithViewMb)} MB (heap ${f(c.heapWithViewMb)} MB; empty process ${f(c.baselineRssMb)} MB)`, '< 150 MB', c.rssWithViewMb < 150);
   row('lookup (readClusterFacts) on the big view', `p50 ${f(c.lookupMicros.p50, 2)} µs, p99 ${f(c.lookupMicros.p99, 2)} µs`, '', undefined);
   row('mutate decision on the big view', `p50 ${f(c.decisionMs.p50 * 1000, 0)} µs, p99 ${f(c.decisionMs.p99 * 1000, 0)} µs`, '', undefined);
+}
+
+if (sections.includes('sync')) {
+  // BENCH_SYNC_ROUNDS repeats it (each round a fresh stand-in and view) to see the run-to-run spread.
+  const rounds = Number(process.env.BENCH_SYNC_ROUNDS ?? 1);
+  for (let round = 1; round <= rounds; round++) {
+    process.stderr.write(`watch-backed view sync, round ${round} of ${rounds} …\n`);
+    await watchRows(Number(process.env.BENCH_NAMESPACES ?? 10_000), Number(process.env.BENCH_SIDECARS ?? 20_000));
+  }
 }
 
 if (sections.includes('soak')) {

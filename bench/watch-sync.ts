@@ -26,7 +26,7 @@ async function waitForCatalog(view: WatchView, timeoutMs: number): Promise<boole
   return true;
 }
 interface WatchModule {
-  WatchClusterView: { start(options: { kubeConfig: KubeConfig; registry?: Registry }): Promise<WatchView> };
+  WatchClusterView: { start(options: { kubeConfig: KubeConfig; registry?: Registry; pageSize?: number }): Promise<WatchView> };
 }
 
 const url = process.argv[2];
@@ -43,12 +43,18 @@ gc();
 const baselineRssMb = process.memoryUsage().rss / MB;
 const modulePath = fileURLToPath(new URL(`../src/cluster/watch-cluster-view${EXT}`, import.meta.url));
 const { WatchClusterView } = (await import(modulePath)) as WatchModule;
+const pageSize = process.env.BENCH_PAGE_SIZE ? Number(process.env.BENCH_PAGE_SIZE) : undefined;
+const cpuBefore = process.cpuUsage();
 const started = process.hrtime.bigint();
-const view = await WatchClusterView.start({ kubeConfig, registry: new Registry() });
+const view = await WatchClusterView.start({ kubeConfig, registry: new Registry(), ...(pageSize ? { pageSize } : {}) });
 await view.waitForSync(60_000, 5);
 const syncSeconds = Number(process.hrtime.bigint() - started) / 1e9;
 const withCatalog = await waitForCatalog(view, 120_000);
-const catalogSyncSeconds = Number(process.hrtime.bigint() - started) / 1e9;
+const ended = process.hrtime.bigint();
+const catalogSyncSeconds = Number(ended - started) / 1e9;
+const cpuDuringSync = process.cpuUsage(cpuBefore);
+// The sync's seconds on the monotonic clock V8's profiler stamps samples with: profile-top.ts --window=FROM-TO.
+process.stderr.write(`  [watch-sync.ts] sync window for profile-top.ts: --window=${started / 1000n}-${ended / 1000n}\n`);
 let catalogCounts: Record<string, number> = {};
 if (withCatalog) {
   const catalog = view.catalog?.();
@@ -91,6 +97,8 @@ emitResult({
   section: 'watch',
   syncSeconds,
   catalogSyncSeconds,
+  cpuSeconds: (cpuDuringSync.user + cpuDuringSync.system) / 1e6,
+  pageSize: pageSize ?? 500,
   catalogCounts,
   baselineRssMb,
   rssMb,

@@ -158,7 +158,7 @@ export class ResourceWatcher<T = unknown> {
     let resourceVersion = '';
     do {
       const page = await this.#options.list({ limit: this.#options.pageSize ?? 500, ...(continueToken ? { continueToken } : {}) });
-      items.push(...page.items);
+      for (const item of page.items) items.push(item);
       resourceVersion ||= page.resourceVersion;
       continueToken = page.continueToken;
     } while (continueToken && !this.#stopped);

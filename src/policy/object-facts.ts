@@ -22,6 +22,21 @@ export function toLabels(value: unknown): Labels {
   return out;
 }
 
+/** One string entry of a label/annotation map, as `toLabels(value)[key]` reads it, without copying the map. */
+export function labelValue(value: unknown, key: string): string | undefined {
+  if (!isRecord(value) || !Object.hasOwn(value, key)) return undefined;
+  const entry = value[key];
+  return typeof entry === 'string' ? entry : undefined;
+}
+
+/** How many entries of `value` are objects (0 when it is not an array): `value.filter(isRecord).length` without the array. */
+export function countRecords(value: unknown): number {
+  if (!Array.isArray(value)) return 0;
+  let count = 0;
+  for (const entry of value) if (isRecord(entry)) count += 1;
+  return count;
+}
+
 /** Which of the objects we cache this is, judged by apiVersion and kind. */
 export function classifyObject(object: unknown): ObjectKindName | undefined {
   if (!isRecord(object)) return undefined;

@@ -1,4 +1,4 @@
-import { isRecord, namespacedName, toLabels } from './object-facts.js';
+import { countRecords, isRecord, labelValue, namespacedName } from './object-facts.js';
 
 /**
  * The compact facts the import computation reads from Services, ServiceEntries and
@@ -55,14 +55,14 @@ export function parseExportTo(value: unknown): readonly string[] | undefined {
 }
 
 function countPorts(spec: Record<string, unknown>): number {
-  return Array.isArray(spec.ports) ? spec.ports.filter(isRecord).length : 0;
+  return countRecords(spec.ports);
 }
 
 /** A Service reduced to what the import computation reads. */
 export function toServiceFacts(object: unknown, defaultNamespace?: string): ServiceFacts | undefined {
   const named = namedIn(object, defaultNamespace);
   if (!named) return undefined;
-  const exportTo = parseExportTo(toLabels(named.metadata.annotations)[SERVICE_EXPORT_TO]);
+  const exportTo = parseExportTo(labelValue(named.metadata.annotations, SERVICE_EXPORT_TO));
   return { namespace: named.namespace, name: named.name, ports: countPorts(named.spec), ...(exportTo ? { exportTo } : {}) };
 }
 
@@ -73,7 +73,7 @@ export function toServiceEntryFacts(object: unknown, defaultNamespace?: string):
   const { spec } = named;
   const hosts = Array.isArray(spec.hosts) ? spec.hosts.filter((h): h is string => typeof h === 'string' && h !== '').map((h) => h.toLowerCase()) : [];
   const resolution = typeof spec.resolution === 'string' ? spec.resolution.toUpperCase() : undefined;
-  const declared = Array.isArray(spec.endpoints) ? spec.endpoints.filter(isRecord).length : 0;
+  const declared = countRecords(spec.endpoints);
   const endpoints = declared > 0 ? declared : resolution?.startsWith('DNS') ? 1 : 0;
   const exportTo = parseExportTo(spec.exportTo);
   return {
@@ -91,9 +91,9 @@ export function toServiceEntryFacts(object: unknown, defaultNamespace?: string):
 export function toEndpointSliceFacts(object: unknown, defaultNamespace?: string): EndpointSliceFacts | undefined {
   const named = namedIn(object, defaultNamespace);
   if (!named || !isRecord(object)) return undefined;
-  const service = toLabels(named.metadata.labels)[SERVICE_NAME_LABEL];
+  const service = labelValue(named.metadata.labels, SERVICE_NAME_LABEL);
   if (service === undefined || service === '') return undefined;
-  const endpoints = Array.isArray(object.endpoints) ? object.endpoints.filter(isRecord).length : 0;
+  const endpoints = countRecords(object.endpoints);
   return { namespace: named.namespace, name: named.name, service, endpoints };
 }
 

@@ -4,7 +4,7 @@ import { ServiceCatalog } from '../../src/cluster/service-catalog.js';
 import { WatchClusterView } from '../../src/cluster/watch-cluster-view.js';
 import type { ClusterView } from '../../src/cluster/cluster-view.js';
 import { computeImports } from '../../src/policy/service-imports.js';
-import { toServiceFacts } from '../../src/policy/service-facts.js';
+import { toEndpointSliceFacts, toServiceEntryFacts, toServiceFacts } from '../../src/policy/service-facts.js';
 import { namespace, type Json } from '../support/builders.js';
 import { endpointSlice, service, serviceEntry } from '../support/catalog-builders.js';
 import { eventually } from '../support/eventually.js';
@@ -97,4 +97,15 @@ t.test('with minVersionIntervalMs the version callers see moves at most that oft
   t.equal(catalog.endpoints('a', 'x'), 1, 'the facts themselves are current');
   now += 1000;
   t.not(catalog.version, first, 'published once the interval has passed');
+});
+
+t.test('odd values in the fields the facts read: wrong types count as absent, never as found', async (t) => {
+  const meta = (extra: Json) => ({ namespace: 'shop', name: 'x', ...extra });
+  t.same(toServiceFacts({ metadata: meta({ annotations: { 'networking.istio.io/exportTo': 5 } }), spec: { ports: 'many' } }), { namespace: 'shop', name: 'x', ports: 0 }, 'a non-string exportTo, ports not a list');
+  t.same(toServiceFacts({ metadata: meta({ annotations: ['networking.istio.io/exportTo'] }), spec: { ports: [{ port: 80 }, 'x', null, [1]] } }), { namespace: 'shop', name: 'x', ports: 1 }, 'annotations as an array; only object ports count');
+  t.same(toServiceFacts({ metadata: meta({ annotations: JSON.parse('{"__proto__": {"networking.istio.io/exportTo": "."}}') as Json }) }), { namespace: 'shop', name: 'x', ports: 0 }, 'a key nested under __proto__ is not the annotation');
+  t.equal(toEndpointSliceFacts({ metadata: meta({ labels: { 'kubernetes.io/service-name': 7 } }), endpoints: [{}] }), undefined, 'a non-string service label names no Service');
+  t.equal(toEndpointSliceFacts({ metadata: meta({ labels: 'kubernetes.io/service-name=web' }), endpoints: [{}] }), undefined, 'labels that are not a map');
+  t.same(toEndpointSliceFacts({ metadata: meta({ labels: { 'kubernetes.io/service-name': 'web' } }), endpoints: [{}, 1, null, { addresses: [] }] }), { namespace: 'shop', name: 'x', service: 'web', endpoints: 2 }, 'only object endpoints count');
+  t.same(toServiceEntryFacts({ metadata: meta({}), spec: { hosts: ['a.example.com'], endpoints: [{ address: '192.0.2.1' }, 'x'], resolution: 'static' } })?.endpoints, 1, 'declared endpoints: objects only');
 });

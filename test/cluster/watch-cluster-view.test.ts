@@ -58,7 +58,8 @@ t.test('lists are paged and v1beta1 is used where v1 is not served', async (t) =
   t.equal(view.namespace('ns-6')?.name, 'ns-6', 'every page read');
   t.equal(view.sidecars('ns-1').length, 1);
   t.ok(server.requests.some((r) => r.startsWith('GET /api/v1/namespaces?') && r.includes('continue=')), 'a continue token was followed');
-  t.ok(server.requests.some((r) => r.includes('allowWatchBookmarks=true')), 'watches ask for bookmarks');
+  // Synced means listed: the watches that follow may not have reached the server yet.
+  await eventually(() => server.requests.some((r) => r.includes('watch=true') && r.includes('allowWatchBookmarks=true')), 'watches ask for bookmarks');
 });
 
 t.test('the view survives a restart of the API server', async (t) => {
