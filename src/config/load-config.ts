@@ -225,7 +225,8 @@ export function parseConfigWithNotices(text: string, source = 'config'): LoadedC
   try {
     document = parse(text);
   } catch (error) {
-    const first = (error as Error).message.split('\n')[0] ?? '';
+    // The yaml library ends its first line with a colon before the excerpt it quotes.
+    const first = ((error as Error).message.split('\n')[0] ?? '').replace(/:\s*$/, '');
     throw new ConfigError(`${source}: not valid YAML: ${first}: fix the line it names (indentation, a missing colon or quote)`, { cause: error });
   }
   try {

@@ -73,7 +73,7 @@ const bad: [string, string, RegExp][] = [
   ['bad cluster domain', 'scope: { clusterDomain: "Cluster Local" }', /scope.clusterDomain must be a lowercase DNS domain/],
   ['a bad defaultServiceExportTo value', 'scope: { defaultServiceExportTo: ["Shop Floor"] }', /scope.defaultServiceExportTo\[0\] must be an exportTo value: "\*" \(every namespace\), "\." \(its own\), "~" \(none\) or a namespace name/],
   ['an empty defaultServiceExportTo', 'scope: { defaultServiceExportTo: [] }', /scope.defaultServiceExportTo must not be an empty list/],
-  ['not YAML', 'mode: [', /not valid YAML: .*: fix the line it names/],
+  ['not YAML', 'mode: [', /not valid YAML: .*[^:]: fix the line it names/],
   ['not a map', '- a\n- b', /\(top level\) must be a map of settings \(mode, profiles, rules, …\), not a single value or a list$/],
   ['profiles without the default one', 'profiles: { tiny: { cpu: 10m, cpuLimit: 100m, memory: 32Mi, memoryLimit: 64Mi } }', /defaultProfile "medium" is not one of the profiles \(tiny\): set defaultProfile to one of them \(your profiles replace the built-in ones, so the built-in default "medium" is gone\)$/],
   ['profiles with a typo in a rule', 'profiles: { tiny: { cpu: 10m, cpuLimit: 100m, memory: 32Mi, memoryLimit: 64Mi } }\ndefaultProfile: tiny\nrules: [{ profile: tinny, match: { namespaces: [a] } }]', /rules\[0\].profile "tinny" is not one of the profiles \(tiny\)/],
