@@ -89,20 +89,33 @@ function overridesFinding(plan: ResourcePlan, subject: string): Finding | undefi
 // Per prediction, the sentence for each profile and limit it met (bounded: limits may be the workload's own values).
 const summaries = new WeakMap<MemoryPrediction, Map<string, string>>();
 const SUMMARIES_PER_PREDICTION_MAX = 64;
+// Only short limits are kept: the limit may be the workload's own annotation (up to 256 KiB at the
+// validating webhook), and a prediction lives until the catalog changes, so 64 long ones per
+// prediction, times the predictions a tenant's Sidecars make, outgrow the replica's memory limit.
+const CACHED_LIMIT_MAX = 32;
 
 /** `imports … ; predicted 410 MiB; profile medium limits 256 MiB`, for the audit annotation. */
 function describeAgainstLimit(prediction: MemoryPrediction, profile: string, limit: string): string {
+  const describe = () => {
+    const limitBytes = parseQuantity(limit);
+    return `${describePrediction(prediction)}; profile ${profile} limits ${limitBytes !== undefined ? formatBytes(limitBytes) : limit}`;
+  };
+  if (limit.length > CACHED_LIMIT_MAX) return describe();
   let byLimit = summaries.get(prediction);
   if (byLimit === undefined) summaries.set(prediction, (byLimit = new Map()));
   const key = `${profile}\u0000${limit}`;
   let text = byLimit.get(key);
   if (text === undefined) {
-    const limitBytes = parseQuantity(limit);
-    text = `${describePrediction(prediction)}; profile ${profile} limits ${limitBytes !== undefined ? formatBytes(limitBytes) : limit}`;
+    text = describe();
     if (byLimit.size >= SUMMARIES_PER_PREDICTION_MAX) byLimit.clear();
     byLimit.set(key, text);
   }
   return text;
+}
+
+/** For tests: how many sentences are kept for `prediction`. */
+export function keptSummaryCount(prediction: MemoryPrediction): number {
+  return summaries.get(prediction)?.size ?? 0;
 }
 
 /**

@@ -5,6 +5,8 @@ import { applyMode } from '../../src/policy/enforcement.js';
 import { evaluateMutation } from '../../src/policy/mutate.js';
 import { FIXED_CLUSTERS } from '../../src/policy/service-imports.js';
 import { evaluateValidation } from '../../src/policy/validate.js';
+import { describePrediction, predictWorkload } from '../../src/policy/memory-check.js';
+import { keptSummaryCount } from '../../src/policy/sizing.js';
 import type { ClusterFacts } from '../../src/policy/types.js';
 import { MESH_NS, NOW, controller, facts, input, pod, sidecar, type Json } from '../support/builders.js';
 import { catalogOf, endpointSlice, service } from '../support/catalog-builders.js';
@@ -97,4 +99,21 @@ t.test("scope.defaultServiceExportTo: with the mesh's services private by defaul
   t.match(open.auditAnnotations['predicted-memory'], /^imports 301 services \/ 308 clusters/, "Istio's default [\"*\"]: every service of the mesh");
   const closed = validate(controller('Deployment', 'web', pod({ labels: { app: 'web' } })), f, config({}, { mode: 'audit', scope: { defaultServiceExportTo: ['.'] } }));
   t.match(closed.auditAnnotations['predicted-memory'], /^imports 1 service \/ 8 clusters \/ 2 endpoints; predicted 8 MiB/, "['.']: only shop's own service");
+});
+
+t.test("a workload's own long memory limit is described but not kept (a tenant's annotations cannot pile up per prediction)", async (t) => {
+  const f = meshFacts(3, [sidecar('shop', 'default', { hosts: ['./*'] })]);
+  const c = config();
+  const prediction = predictWorkload('shop', {}, f, c);
+  if (prediction === undefined) throw new Error('no prediction');
+  const before = keptSummaryCount(prediction);
+  for (let i = 0; i < 3; i++) {
+    const limit = `${i}`.padEnd(64 * 1024, 'x');
+    const outcome = validate(pod({ annotations: { 'sidecar.istio.io/proxyMemoryLimit': limit } }), f, c);
+    const said = outcome.auditAnnotations['predicted-memory'] ?? '';
+    t.ok(said.startsWith(`${describePrediction(prediction)}; profile medium limits ${i}xxx`), 'the sentence names this request\'s own limit');
+  }
+  t.equal(keptSummaryCount(prediction), before, 'no long limit kept');
+  validate(pod({ annotations: { 'sidecar.istio.io/proxyMemoryLimit': '300Mi' } }), f, c);
+  t.equal(keptSummaryCount(prediction), before + 1, 'a short one is kept');
 });
