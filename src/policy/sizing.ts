@@ -88,9 +88,9 @@ function overridesFinding(plan: ResourcePlan, subject: string): Finding | undefi
 
 // Per prediction, the sentence for each profile and limit it met (bounded: limits may be the workload's own values).
 const summaries = new WeakMap<MemoryPrediction, Map<string, string>>();
-const SUMMARIES_PER_PREDICTION_MAX = 64;
+const SUMMARIES_PER_PREDICTION_MAX = 16;
 // Only short limits are kept: the limit may be the workload's own annotation (up to 256 KiB at the
-// validating webhook), and a prediction lives until the catalog changes, so 64 long ones per
+// validating webhook), and a prediction lives until the catalog changes, so many long ones per
 // prediction, times the predictions a tenant's Sidecars make, outgrow the replica's memory limit.
 const CACHED_LIMIT_MAX = 32;
 
