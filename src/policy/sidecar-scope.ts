@@ -172,7 +172,11 @@ export interface ScopeVerdict {
 
 /** Whether a pod with these labels is covered by a Sidecar that scopes its egress. */
 export function decideScope(podLabels: Labels, facts: ClusterFacts, scope: Config['scope']): ScopeVerdict {
-  const effective = findEffectiveSidecar(podLabels, facts);
+  return scopeVerdict(findEffectiveSidecar(podLabels, facts), scope);
+}
+
+/** decideScope for a Sidecar already looked up (findEffectiveSidecar). */
+export function scopeVerdict(effective: EffectiveSidecar | undefined, scope: Config['scope']): ScopeVerdict {
   if (effective === undefined) return { scoped: false, code: 'NO_SIDECAR' };
   if (!isScopingSidecar(effective.sidecar, scope.clusterDomain)) return { scoped: false, code: 'SIDECAR_NOT_SCOPING', sidecar: effective };
   if (effective.source === 'root-namespace' && !scope.acceptRootNamespaceDefault) {

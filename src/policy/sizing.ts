@@ -2,7 +2,8 @@ import type { Ceilings, Config, Profile } from '../config/types.js';
 import { compareQuantities } from './quantity.js';
 import { ALLOWED_PROFILES, APPLIED_PROFILE, PROFILE, PROXY_OVERRIDES } from './annotations.js';
 import { finding, type Finding, type PlannedChanges } from './decision.js';
-import { describePrediction, memoryLimitFinding, predictWorkload, smallestCovering, type MemoryPrediction } from './memory-check.js';
+import { describePrediction, memoryLimitFinding, predictFor, predictWorkload, smallestCovering, type MemoryPrediction } from './memory-check.js';
+import type { EffectiveSidecar } from './sidecar-scope.js';
 import { formatBytes } from './memory-model.js';
 import { chooseProfile, describeProfileChoice, workloadProfiles, type ProfileChoice } from './profiles.js';
 import { parseQuantity } from './quantity.js';
@@ -123,7 +124,16 @@ export function keptSummaryCount(prediction: MemoryPrediction): number {
  * `sidecar.istio.io/proxy*` annotations, `sidecar-guard.io/applied-profile`, and the
  * `istio-proxy` container when there is one.
  */
-export function planSizing(context: WorkloadContext, config: Config, options: { finalContainer?: boolean; facts?: ClusterFacts } = {}): SizingResult {
+export interface SizingOptions {
+  /** The pod as it will run (validation, after Istio's injection). */
+  readonly finalContainer?: boolean;
+  /** Given, the prediction is made (and `sizing.choose: predicted` can use it). */
+  readonly facts?: ClusterFacts;
+  /** The Sidecar that applies, when the caller has looked it up already (findEffectiveSidecar). */
+  readonly lookedUp?: { readonly effective: EffectiveSidecar | undefined };
+}
+
+export function planSizing(context: WorkloadContext, config: Config, options: SizingOptions = {}): SizingResult {
   let choice = chooseProfile(
     {
       pod: context.template,
@@ -135,7 +145,12 @@ export function planSizing(context: WorkloadContext, config: Config, options: { 
     config,
   );
   // A Sidecar does not apply to gateways (sidecar.proto NOTE 3): no prediction for them.
-  const prediction = options.facts && !context.gateway ? predictWorkload(context.namespace, context.template.labels, options.facts, config) : undefined;
+  const prediction =
+    options.facts === undefined || context.gateway
+      ? undefined
+      : options.lookedUp
+        ? predictFor(context.namespace, options.lookedUp.effective?.sidecar, options.facts, config)
+        : predictWorkload(context.namespace, context.template.labels, options.facts, config);
   if (prediction && config.sizing.choose === 'predicted' && choice.source === 'default' && !choice.unknown) {
     const name = smallestCovering(prediction, workloadProfiles(context.namespaceAnnotations, config), config.profiles, config);
     const profile = name !== undefined ? config.profiles[name] : undefined;

@@ -4,7 +4,7 @@ import { resolveExemptions } from './exemptions.js';
 import { isMeshNamespace } from './mesh-membership.js';
 import { effectiveMode } from './mode.js';
 import type { AdmissionInput } from './request.js';
-import { decideScope, describeScopeProblem, isScopingSidecar, meshWideHosts, suggestSidecarManifest, WHY_SCOPE } from './sidecar-scope.js';
+import { describeScopeProblem, findEffectiveSidecar, isScopingSidecar, meshWideHosts, scopeVerdict, suggestSidecarManifest, WHY_SCOPE, type EffectiveSidecar } from './sidecar-scope.js';
 import { planSizing } from './sizing.js';
 import type { ClusterFacts, SidecarFacts } from './types.js';
 import { allowUntouched, isEvaluation, prepareWorkload, refusalNotices, unsyncedEvaluation, useExemption, type WorkloadContext } from './workload-context.js';
@@ -14,8 +14,8 @@ import { validatePodRelabel } from './pod-relabel.js';
 import { optedInPodsFinding, podsSidecarsApplyTo, podsUnscopedByChange } from './sidecar-effect.js';
 import { checkSidecarMemory } from './sidecar-memory.js';
 
-function scopeFinding(context: WorkloadContext, facts: ClusterFacts, config: Config): Finding | undefined {
-  const verdict = decideScope(context.template.labels, facts, config.scope);
+function scopeFinding(context: WorkloadContext, effective: EffectiveSidecar | undefined, config: Config): Finding | undefined {
+  const verdict = scopeVerdict(effective, config.scope);
   if (verdict.scoped) return undefined;
   const problem = describeScopeProblem(verdict, context.namespace);
   const manifest = suggestSidecarManifest(context.namespace, config.scope.suggestedEgressHosts);
@@ -40,6 +40,9 @@ function validateWorkload(input: AdmissionInput, facts: ClusterFacts, config: Co
   const violations: Finding[] = [];
   const notices: Finding[] = [...context.notices];
   const exemptions = [];
+  // The Sidecar that applies decides both the scope check and the memory prediction: looked up once.
+  // A Sidecar does not apply to gateways (sidecar.proto NOTE 3).
+  const lookedUp = { effective: context.gateway ? undefined : findEffectiveSidecar(context.template.labels, facts) };
 
   if (!context.gateway) {
     const exempt = useExemption(context, 'scope');
@@ -47,7 +50,7 @@ function validateWorkload(input: AdmissionInput, facts: ClusterFacts, config: Co
       exemptions.push(exempt.exemption);
       notices.push(exempt.notice);
     } else {
-      const problem = scopeFinding(context, facts, config);
+      const problem = scopeFinding(context, lookedUp.effective, config);
       if (problem) violations.push(problem);
     }
   }
@@ -64,7 +67,7 @@ function validateWorkload(input: AdmissionInput, facts: ClusterFacts, config: Co
       exemptions.push(exempt.exemption);
       notices.push(exempt.notice);
     } else {
-      const sizing = planSizing(context, config, { finalContainer: input.kind.kind === 'Pod', facts });
+      const sizing = planSizing(context, config, { finalContainer: input.kind.kind === 'Pod', facts, lookedUp });
       profile = sizing.choice.name;
       violations.push(...sizing.violations);
       if (sizing.memoryFinding) notices.push(sizing.memoryFinding);
