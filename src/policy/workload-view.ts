@@ -1,7 +1,7 @@
 import { ISTIO_INIT_CONTAINER, ISTIO_PROXY_CONTAINER } from './annotations.js';
 import { MEMBERSHIP_ANNOTATIONS, MEMBERSHIP_LABELS } from './mesh-membership.js';
 import type { ContainerResources, ContainerView, Labels, PodTemplateView } from './types.js';
-import { isRecord } from './object-facts.js';
+import { isRecord, toLabels } from './object-facts.js';
 
 /** The Kubernetes kinds whose pods sidecar-guard checks, and where each keeps its pod template. */
 const TEMPLATE_PATHS: Readonly<Record<string, readonly string[]>> = {
@@ -34,21 +34,20 @@ export interface GroupKind {
  */
 function stringMap(value: unknown): Labels {
   if (!isRecord(value)) return {};
-  for (const key in value) if (typeof value[key] !== 'string') return stringEntries(value);
+  for (const key in value) if (typeof value[key] !== 'string') return toLabels(value);
   return value as Labels;
-}
-
-function stringEntries(value: Record<string, unknown>): Labels {
-  const out: Record<string, string> = {};
-  for (const [key, entry] of Object.entries(value)) if (typeof entry === 'string') out[key] = entry;
-  return out;
 }
 
 /** Quantities may arrive as YAML numbers (`cpu: 1`); they mean the same as the string. */
 function quantityMap(value: unknown): Labels | undefined {
   if (!isRecord(value)) return undefined;
   let allStrings = true;
-  for (const key in value) if (typeof value[key] !== 'string') allStrings = false;
+  for (const key in value) {
+    if (typeof value[key] !== 'string') {
+      allStrings = false;
+      break;
+    }
+  }
   if (allStrings) return value as Labels;
   const out: Record<string, string> = {};
   for (const [key, entry] of Object.entries(value)) {
