@@ -137,6 +137,12 @@ export function sidecarsYaml(recs: readonly ScopeRecommendation[], verified?: re
     .join('---\n');
 }
 
+/** The verification's cells of a Sidecar's row (cuts, confidence, predicted memory), in the terminal and the HTML report alike. */
+export function verificationCells(check: VerifiedScope): string[] {
+  const cuts = String(check.verification.cuts.length);
+  return [check.refused ? `${cuts} (refused)` : cuts, check.verification.confidence, describeMemoryChange(check.memory)];
+}
+
 /**
  * `recommend scope` output: the Sidecars (YAML), everything (JSON), or a before/after table
  * followed by the Sidecars. With verifications (same order as `recs`), the table adds the cuts,
@@ -156,7 +162,7 @@ export function renderScopes(recs: readonly ScopeRecommendation[], format: Outpu
   const rows = recs.map((r, index) => {
     const share = r.clustersBefore === 0 ? '-' : `${Math.round((100 * r.removedClusters) / r.clustersBefore)}%`;
     const check = verified?.[index];
-    const extra = check === undefined ? [] : [check.refused ? `${check.verification.cuts.length} (refused)` : String(check.verification.cuts.length), check.verification.confidence, describeMemoryChange(check.memory)];
+    const extra = check === undefined ? [] : verificationCells(check);
     return [
       `${r.namespace}/${r.name}`,
       r.workloadSelector ? Object.entries(r.workloadSelector).map(([k, v]) => `${k}=${v}`).join(',') : '(namespace)',

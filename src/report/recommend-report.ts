@@ -2,8 +2,7 @@ import { toManifestYaml } from '../kube/manifest-yaml.js';
 import { describeBytes } from '../recommend/memory-quantity.js';
 import type { ProfileRecommendation } from '../recommend/recommend-profiles.js';
 import { toSidecarManifest, type ScopeRecommendation } from '../recommend/recommend-scope.js';
-import { verificationLines, type VerifiedScope } from '../recommend/render-recommendations.js';
-import { describeMemoryChange } from '../recommend/verify-scope.js';
+import { verificationCells, verificationLines, type VerifiedScope } from '../recommend/render-recommendations.js';
 import { renderPage, type Section } from './html.js';
 
 const bytes = (value: number | undefined): string => (value === undefined ? '-' : describeBytes(value));
@@ -77,9 +76,9 @@ export function scopeReport(recs: readonly ScopeRecommendation[], generated: Dat
   const ranked = [...recs].sort((a, b) => b.removedClusters - a.removedClusters || a.namespace.localeCompare(b.namespace) || a.name.localeCompare(b.name));
   const label = (r: ScopeRecommendation) => (r.workload ? `${r.namespace}/${r.workload}` : r.namespace);
   const verificationHead = verified ? ['cuts', 'confidence', 'predicted memory (busiest proxy)'] : [];
-  const verificationCells = (r: ScopeRecommendation): string[] => {
+  const cellsOf = (r: ScopeRecommendation): string[] => {
     const check = checks.get(r);
-    return check ? [String(check.verification.cuts.length), check.verification.confidence, describeMemoryChange(check.memory)] : [];
+    return check ? verificationCells(check) : [];
   };
   const sections: Section[] = [
     {
@@ -97,7 +96,7 @@ export function scopeReport(recs: readonly ScopeRecommendation[], generated: Dat
       kind: 'table',
       title: 'Suggested Sidecars',
       head: ['namespace', 'Sidecar', 'proxies', 'clusters now', 'after', 'no longer pushed', 'egress hosts', ...verificationHead],
-      rows: ranked.map((r) => [r.namespace, r.name, String(r.proxies), String(r.clustersBefore), String(r.clustersAfter), String(r.removedClusters), r.hosts.join(', '), ...verificationCells(r)]),
+      rows: ranked.map((r) => [r.namespace, r.name, String(r.proxies), String(r.clustersBefore), String(r.clustersAfter), String(r.removedClusters), r.hosts.join(', '), ...cellsOf(r)]),
     },
   ];
   if (verified) {
