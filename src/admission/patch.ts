@@ -1,5 +1,6 @@
 import type { PlannedChanges } from '../policy/decision.js';
 import { CONTAINER_FIELD_FOR } from '../policy/proxy-resources.js';
+import { BoundedMemo } from '../policy/bounded-memo.js';
 import { isRecord } from '../policy/object-facts.js';
 
 /** One RFC 6902 operation. sidecar-guard only ever adds or replaces; it never removes. */
@@ -13,18 +14,11 @@ export interface JsonPatchOperation {
 export function escapePointerSegment(segment: string): string {
   const tilde = segment.includes('~');
   if (!tilde && !segment.includes('/')) return segment;
-  let escaped = escapedSegments.get(segment);
-  if (escaped === undefined) {
-    escaped = (tilde ? segment.replaceAll('~', '~0') : segment).replaceAll('/', '~1');
-    if (escapedSegments.size >= ESCAPED_SEGMENTS_MAX) escapedSegments.clear();
-    escapedSegments.set(segment, escaped);
-  }
-  return escaped;
+  return escapedSegments.get(segment) ?? escapedSegments.set(segment, (tilde ? segment.replaceAll('~', '~0') : segment).replaceAll('/', '~1'));
 }
 
 // The keys a patch writes are the few proxy annotations: each is escaped once, not per request.
-const escapedSegments = new Map<string, string>();
-const ESCAPED_SEGMENTS_MAX = 256;
+const escapedSegments = new BoundedMemo<string>(256);
 
 function pointer(segments: readonly (string | number)[]): string {
   let out = '';

@@ -1,3 +1,5 @@
+import { BoundedMemo, MEMO_TEXT_MAX } from './bounded-memo.js';
+
 /**
  * Kubernetes resource quantities ("100m", "128Mi", "1.5Gi", "2e3"), parsed to plain numbers
  * in base units (cores, bytes) so they can be compared.
@@ -51,9 +53,7 @@ function parseSimpleQuantity(text: string): number | undefined {
  * The same few quantities (the profiles', `100m`, `128Mi`) are read some forty times per mesh
  * decision: parsing each once was a fifth of the decision. NaN marks a text that is not a quantity.
  */
-const parsed = new Map<string, number>();
-const CACHE_ENTRIES_MAX = 4096;
-const CACHED_TEXT_MAX = 32;
+const parsed = new BoundedMemo<number>(4096, MEMO_TEXT_MAX);
 
 /**
  * Parses a quantity to its value in base units; undefined when it is not a valid quantity.
@@ -64,11 +64,7 @@ export function parseQuantity(text: string): number | undefined {
   const known = parsed.get(text);
   if (known !== undefined) return Number.isNaN(known) ? undefined : known;
   const value = parseUncached(text);
-  // Bounded: a tenant writing many distinct values empties the cache, it does not grow it.
-  if (text.length <= CACHED_TEXT_MAX) {
-    if (parsed.size >= CACHE_ENTRIES_MAX) parsed.clear();
-    parsed.set(text, value ?? Number.NaN);
-  }
+  parsed.set(text, value ?? Number.NaN);
   return value;
 }
 

@@ -1,3 +1,4 @@
+import { BoundedMemo } from './bounded-memo.js';
 import { toManifestYaml } from '../kube/manifest-yaml.js';
 import type { Config } from '../config/types.js';
 import type { ClusterFacts, Labels, SidecarFacts } from './types.js';
@@ -185,8 +186,7 @@ export function scopeVerdict(effective: EffectiveSidecar | undefined, scope: Con
   return { scoped: true, code: 'SCOPED', sidecar: effective };
 }
 
-const manifestCache = new Map<string, string>();
-const MANIFEST_CACHE_LIMIT = 1024;
+const manifestCache = new BoundedMemo<string>(1024);
 
 /**
  * A ready-to-apply namespace-wide Sidecar for `namespace`, as YAML. Memoised (bounded): rendering
@@ -194,12 +194,7 @@ const MANIFEST_CACHE_LIMIT = 1024;
  */
 export function suggestSidecarManifest(namespace: string, egressHosts: readonly string[]): string {
   const key = `${namespace}\u0000${egressHosts.join('\u0000')}`;
-  const cached = manifestCache.get(key);
-  if (cached !== undefined) return cached;
-  if (manifestCache.size >= MANIFEST_CACHE_LIMIT) manifestCache.clear();
-  const manifest = renderSidecarManifest(namespace, egressHosts);
-  manifestCache.set(key, manifest);
-  return manifest;
+  return manifestCache.get(key) ?? manifestCache.set(key, renderSidecarManifest(namespace, egressHosts));
 }
 
 function renderSidecarManifest(namespace: string, egressHosts: readonly string[]): string {

@@ -7,6 +7,7 @@ import type { EffectiveSidecar } from './sidecar-scope.js';
 import { formatBytes } from './memory-model.js';
 import { chooseProfile, describeProfileChoice, workloadProfiles, type ProfileChoice } from './profiles.js';
 import { parseQuantity } from './quantity.js';
+import { BoundedMemo, MEMO_TEXT_MAX } from './bounded-memo.js';
 import type { ClusterFacts } from './types.js';
 import { planProxyResources, type ResourcePlan } from './proxy-resources.js';
 import type { WorkloadContext } from './workload-context.js';
@@ -87,13 +88,11 @@ function overridesFinding(plan: ResourcePlan, subject: string): Finding | undefi
   );
 }
 
-// Per prediction, the sentence for each profile and limit it met (bounded: limits may be the workload's own values).
-const summaries = new WeakMap<MemoryPrediction, Map<string, string>>();
+// Per prediction, the sentence for each profile and limit it met. Only short limits are kept: the
+// limit may be the workload's own annotation (up to 256 KiB at the validating webhook) and a
+// prediction lives until the catalog changes.
+const summaries = new WeakMap<MemoryPrediction, BoundedMemo<string>>();
 const SUMMARIES_PER_PREDICTION_MAX = 16;
-// Only short limits are kept: the limit may be the workload's own annotation (up to 256 KiB at the
-// validating webhook), and a prediction lives until the catalog changes, so many long ones per
-// prediction, times the predictions a tenant's Sidecars make, outgrow the replica's memory limit.
-const CACHED_LIMIT_MAX = 32;
 
 /** `imports … ; predicted 410 MiB; profile medium limits 256 MiB`, for the audit annotation. */
 function describeAgainstLimit(prediction: MemoryPrediction, profile: string, limit: string): string {
@@ -101,17 +100,11 @@ function describeAgainstLimit(prediction: MemoryPrediction, profile: string, lim
     const limitBytes = parseQuantity(limit);
     return `${describePrediction(prediction)}; profile ${profile} limits ${limitBytes !== undefined ? formatBytes(limitBytes) : limit}`;
   };
-  if (limit.length > CACHED_LIMIT_MAX) return describe();
+  if (limit.length > MEMO_TEXT_MAX) return describe();
   let byLimit = summaries.get(prediction);
-  if (byLimit === undefined) summaries.set(prediction, (byLimit = new Map()));
+  if (byLimit === undefined) summaries.set(prediction, (byLimit = new BoundedMemo(SUMMARIES_PER_PREDICTION_MAX)));
   const key = `${profile}\u0000${limit}`;
-  let text = byLimit.get(key);
-  if (text === undefined) {
-    text = describe();
-    if (byLimit.size >= SUMMARIES_PER_PREDICTION_MAX) byLimit.clear();
-    byLimit.set(key, text);
-  }
-  return text;
+  return byLimit.get(key) ?? byLimit.set(key, describe());
 }
 
 /** For tests: how many sentences are kept for `prediction`. */
