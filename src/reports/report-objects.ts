@@ -270,10 +270,16 @@ export function buildReports(report: AuditReport, options: BuildOptions): { name
   const findingsOf = new Map<string, Finding[]>();
   for (const f of findings) {
     const key = f.kind === 'Sidecar' ? `${f.namespace}/Sidecar` : `${f.namespace}/${f.kind}/${f.name}`;
-    findingsOf.set(key, [...(findingsOf.get(key) ?? []), f]);
+    const list = findingsOf.get(key);
+    if (list) list.push(f);
+    else findingsOf.set(key, [f]);
   }
   const workloadsOf = new Map<string, WorkloadReport[]>();
-  for (const w of report.workloads) workloadsOf.set(w.namespace, [...(workloadsOf.get(w.namespace) ?? []), w]);
+  for (const w of report.workloads) {
+    const list = workloadsOf.get(w.namespace);
+    if (list) list.push(w);
+    else workloadsOf.set(w.namespace, [w]);
+  }
 
   const namespaced: ReportObject[] = [];
   const summaries: Draft[] = [];
