@@ -243,7 +243,7 @@ function reportObject(
 function namespaceSummaryDraft(n: NamespaceReport, summary: ReportSummary): Draft {
   const checked = summary.pass + summary.fail + summary.warn + summary.error;
   const result: ResultStatus = summary.fail > 0 ? 'fail' : summary.error > 0 ? 'error' : summary.warn > 0 ? 'warn' : checked > 0 || n.inMesh === true ? 'pass' : 'skip';
-  const parts = [`${summary.fail} failed`, `${summary.warn} ${summary.warn === 1 ? 'warning' : 'warnings'}`, `${summary.pass} passed`, `${summary.skip} skipped`];
+  const parts = [`${summary.fail} failed`, plural(summary.warn, 'warning'), `${summary.pass} passed`, `${summary.skip} skipped`];
   return {
     kind: 'Namespace',
     rule: 'NAMESPACE_REPORT',
