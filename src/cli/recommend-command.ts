@@ -389,7 +389,8 @@ async function verifyScopes(recs: readonly ScopeRecommendation[], evidence: Scop
   // A calibrated sizing.model (recommend calibrate) and the mesh's defaultServiceExportTo come from --config.
   const base = options.config === undefined ? DEFAULT_CONFIG : await loadCommandConfig(options.config, io);
   const config = { scope: { ...base.scope, clusterDomain: options.clusterDomain, rootNamespace: options.rootNamespace }, sizing: base.sizing };
-  const input: VerifyInput = { evidence, ...(accessLog === undefined ? {} : { accessLog }), ...(sourceWindowOf(options) === undefined ? {} : { sourceWindow: sourceWindowOf(options) }) };
+  const sourceWindow = sourceWindowOf(options);
+  const input: VerifyInput = { evidence, ...(accessLog === undefined ? {} : { accessLog }), ...(sourceWindow === undefined ? {} : { sourceWindow }) };
   const podLabels = (rec: ScopeRecommendation) => evidence.pods.find((p) => rec.members.includes(`${p.namespace}/${p.pod}`))?.labels ?? rec.workloadSelector ?? {};
   return recs.map((rec) => {
     const verification = verifyScope(rec, input, { policy: options.outboundTrafficPolicy ?? 'ALLOW_ANY', clusterDomain: options.clusterDomain });
