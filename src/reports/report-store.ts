@@ -1,5 +1,6 @@
 import { CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
 import { HASH_ANNOTATION, MANAGED_BY, MANAGED_BY_LABEL, REPORT_APIS, type ReportApi, type ReportObject } from './report-objects.js';
+import { apiStatus } from '../kube/api-error.js';
 
 /** A report as stored: enough to update it safely (resourceVersion) and to know whether it changed (hash). */
 export interface StoredReport {
@@ -73,7 +74,7 @@ export function createKubeReportStore(kubeConfig: KubeConfig, apiName: ReportApi
             : await api.getClusterCustomObject({ group, version, plural: clusterPlural, name: ref.name });
         return toStored(object);
       } catch (error) {
-        if ((error as { code?: number }).code === 404) return undefined;
+        if (apiStatus(error) === 404) return undefined;
         throw error;
       }
     },
