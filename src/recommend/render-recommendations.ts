@@ -92,7 +92,7 @@ export function describeCut(cut: Cut): string {
 }
 
 /** One line per destination already outside the registry. */
-export function describeOutside(entry: OutsideRegistry): string {
+function describeOutside(entry: OutsideRegistry): string {
   const what = entry.destination === undefined ? entry.seenAs : `${entry.destination} via ${entry.seenAs}`;
   const meaning = entry.seenAs === 'BlackHoleCluster' ? 'already refused today' : 'already outside Istio\'s registry (no Sidecar keeps or cuts it; REGISTRY_ONLY would block it; a ServiceEntry would let a Sidecar name it)';
   return `${what}: ${describeCalls(entry.count)} from ${few(entry.callers)} (${entry.evidence.join(', ')}): ${meaning}`;

@@ -61,7 +61,7 @@ export interface ObservationWindow {
 
 export type Confidence = 'high' | 'medium' | 'low';
 
-export const CONFIDENCE_RULES = {
+const CONFIDENCE_RULES = {
   high: { seconds: 7 * 86_400, calls: 1_000 },
   medium: { seconds: 86_400, calls: 100 },
 } as const;

@@ -21,8 +21,8 @@ export type ReportApi = keyof typeof REPORT_APIS;
 export const REPORT_API_NAMES = Object.keys(REPORT_APIS) as ReportApi[];
 
 /** The name of every report sidecar-guard writes (one per namespace, one cluster-wide). */
-export const REPORT_NAME = 'sidecar-guard';
-export const POLICY = 'sidecar-guard';
+const REPORT_NAME = 'sidecar-guard';
+const POLICY = 'sidecar-guard';
 export const MANAGED_BY_LABEL = 'app.kubernetes.io/managed-by';
 export const MANAGED_BY = 'sidecar-guard';
 /** Hash of a report's content less timestamps: equal hashes mean nothing to write. */
@@ -208,7 +208,7 @@ function refKey(r: ReportResult): string {
 }
 
 /** The hash of what a report says, timestamps left out: a pass that finds the same results writes nothing. */
-export function reportFingerprint(report: Pick<ReportObject, 'scope' | 'summary' | 'results' | 'source'>): string {
+function reportFingerprint(report: Pick<ReportObject, 'scope' | 'summary' | 'results' | 'source'>): string {
   const content = { source: report.source, scope: report.scope, summary: report.summary, results: report.results.map(({ timestamp: _timestamp, ...rest }) => rest) };
   return createHash('sha256').update(JSON.stringify(content)).digest('hex').slice(0, 32);
 }
