@@ -372,8 +372,16 @@ async function verifyScopes(recs: readonly ScopeRecommendation[], evidence: Scop
   } catch (error) {
     throw usageError((error as Error).message, { cause: error });
   }
+  // Grouped by pod once: each Sidecar is checked against its own pods' lines, not a scan of every line.
+  const logOf = new Map<string, AccessLogEntry[]>();
+  for (const entry of accessLog ?? []) {
+    const caller = `${entry.namespace}/${entry.pod}`;
+    const lines = logOf.get(caller);
+    if (lines) lines.push(entry);
+    else logOf.set(caller, [entry]);
+  }
   const members = new Set(recs.flatMap((r) => r.members));
-  const strangers = [...new Set((accessLog ?? []).map((e) => `${e.namespace}/${e.pod}`).filter((p) => !members.has(p)))].sort();
+  const strangers = [...logOf.keys()].filter((p) => !members.has(p)).sort();
   if (strangers.length > 0) {
     io.stderr(`warning: --access-log lines of ${shortList(strangers)}: no Sidecar here applies to that proxy (not in the stats, or a gateway), so they were not checked; name each file <namespace>/<pod>.log\n`);
   }
@@ -390,10 +398,11 @@ async function verifyScopes(recs: readonly ScopeRecommendation[], evidence: Scop
   const base = options.config === undefined ? DEFAULT_CONFIG : await loadCommandConfig(options.config, io);
   const config = { scope: { ...base.scope, clusterDomain: options.clusterDomain, rootNamespace: options.rootNamespace }, sizing: base.sizing };
   const sourceWindow = sourceWindowOf(options);
-  const input: VerifyInput = { evidence, ...(accessLog === undefined ? {} : { accessLog }), ...(sourceWindow === undefined ? {} : { sourceWindow }) };
+  const input: VerifyInput = { evidence, ...(sourceWindow === undefined ? {} : { sourceWindow }) };
   const podLabels = (rec: ScopeRecommendation) => evidence.pods.find((p) => rec.members.includes(`${p.namespace}/${p.pod}`))?.labels ?? rec.workloadSelector ?? {};
   return recs.map((rec) => {
-    const verification = verifyScope(rec, input, { policy: options.outboundTrafficPolicy ?? 'ALLOW_ANY', clusterDomain: options.clusterDomain });
+    const ownLog = accessLog === undefined ? {} : { accessLog: [...new Set(rec.members)].flatMap((m) => logOf.get(m) ?? []) };
+    const verification = verifyScope(rec, { ...input, ...ownLog }, { policy: options.outboundTrafficPolicy ?? 'ALLOW_ANY', clusterDomain: options.clusterDomain });
     const memory = (view && memoryFromCatalog(rec, view, podLabels(rec), config)) ?? memoryFromClusters(rec, config.sizing.model);
     return { verification, memory, refused: verification.cuts.length > 0 && options.allowCuts !== true };
   });
