@@ -31,6 +31,7 @@ import type { RegisterCommand } from './commands.js';
 import { PROCESS_IO } from './command-io.js';
 import { CliError, EXIT, usageError } from './exit-codes.js';
 import { withExamples } from './help.js';
+import { shortList } from './table.js';
 
 /** Options every `recommend` sub-command takes: where the stats come from and how to print. */
 export interface SourceOptions {
@@ -246,9 +247,6 @@ export async function runRecommendProfiles(options: ProfilesCommandOptions, io: 
   if (options.html !== undefined) await writeReport(options.html, profilesReport(rec, (io.now ?? (() => new Date()))()));
   io.stdout(renderProfiles(rec, options.output));
 }
-
-const shortList = (items: readonly string[]): string =>
-  items.length > 5 ? `${items.slice(0, 5).join(', ')} and ${items.length - 5} more` : items.join(', ');
 
 async function writeReport(file: string, html: string): Promise<void> {
   const problem = await writeHtml(file, html);
