@@ -31,6 +31,7 @@ import type { RegisterCommand } from './commands.js';
 import { PROCESS_IO } from './command-io.js';
 import { CliError, EXIT, usageError } from './exit-codes.js';
 import { withExamples } from './help.js';
+import { shortList } from './table.js';
 
 /** Options every `recommend` sub-command takes: where the stats come from and how to print. */
 export interface SourceOptions {
@@ -247,9 +248,6 @@ export async function runRecommendProfiles(options: ProfilesCommandOptions, io: 
   io.stdout(renderProfiles(rec, options.output));
 }
 
-const shortList = (items: readonly string[]): string =>
-  items.length > 5 ? `${items.slice(0, 5).join(', ')} and ${items.length - 5} more` : items.join(', ');
-
 async function writeReport(file: string, html: string): Promise<void> {
   const problem = await writeHtml(file, html);
   if (problem !== undefined) throw usageError(problem);
@@ -372,8 +370,16 @@ async function verifyScopes(recs: readonly ScopeRecommendation[], evidence: Scop
   } catch (error) {
     throw usageError((error as Error).message, { cause: error });
   }
+  // Grouped by pod once: each Sidecar is checked against its own pods' lines, not a scan of every line.
+  const logOf = new Map<string, AccessLogEntry[]>();
+  for (const entry of accessLog ?? []) {
+    const caller = `${entry.namespace}/${entry.pod}`;
+    const lines = logOf.get(caller);
+    if (lines) lines.push(entry);
+    else logOf.set(caller, [entry]);
+  }
   const members = new Set(recs.flatMap((r) => r.members));
-  const strangers = [...new Set((accessLog ?? []).map((e) => `${e.namespace}/${e.pod}`).filter((p) => !members.has(p)))].sort();
+  const strangers = [...logOf.keys()].filter((p) => !members.has(p)).sort();
   if (strangers.length > 0) {
     io.stderr(`warning: --access-log lines of ${shortList(strangers)}: no Sidecar here applies to that proxy (not in the stats, or a gateway), so they were not checked; name each file <namespace>/<pod>.log\n`);
   }
@@ -389,10 +395,12 @@ async function verifyScopes(recs: readonly ScopeRecommendation[], evidence: Scop
   // A calibrated sizing.model (recommend calibrate) and the mesh's defaultServiceExportTo come from --config.
   const base = options.config === undefined ? DEFAULT_CONFIG : await loadCommandConfig(options.config, io);
   const config = { scope: { ...base.scope, clusterDomain: options.clusterDomain, rootNamespace: options.rootNamespace }, sizing: base.sizing };
-  const input: VerifyInput = { evidence, ...(accessLog === undefined ? {} : { accessLog }), ...(sourceWindowOf(options) === undefined ? {} : { sourceWindow: sourceWindowOf(options) }) };
+  const sourceWindow = sourceWindowOf(options);
+  const input: VerifyInput = { evidence, ...(sourceWindow === undefined ? {} : { sourceWindow }) };
   const podLabels = (rec: ScopeRecommendation) => evidence.pods.find((p) => rec.members.includes(`${p.namespace}/${p.pod}`))?.labels ?? rec.workloadSelector ?? {};
   return recs.map((rec) => {
-    const verification = verifyScope(rec, input, { policy: options.outboundTrafficPolicy ?? 'ALLOW_ANY', clusterDomain: options.clusterDomain });
+    const ownLog = accessLog === undefined ? {} : { accessLog: [...new Set(rec.members)].flatMap((m) => logOf.get(m) ?? []) };
+    const verification = verifyScope(rec, { ...input, ...ownLog }, { policy: options.outboundTrafficPolicy ?? 'ALLOW_ANY', clusterDomain: options.clusterDomain });
     const memory = (view && memoryFromCatalog(rec, view, podLabels(rec), config)) ?? memoryFromClusters(rec, config.sizing.model);
     return { verification, memory, refused: verification.cuts.length > 0 && options.allowCuts !== true };
   });

@@ -220,8 +220,7 @@ export async function serve(options: ServeOptions): Promise<void> {
   const stopTls = tls.follow(server, (cert) => (servedCert = cert));
   let reports: ReportMode | undefined;
   if (settings !== undefined && view instanceof WatchClusterView) {
-    const { kubeConfig } = resolveKubeConfig(options.kubeconfig !== undefined ? { kubeconfigPath: options.kubeconfig } : {});
-    reports = startReportMode({ kubeConfig, view, config: () => configStore.current(), registry: metrics.registry, logger, settings });
+    reports = startReportMode({ kubeConfig: view.kubeConfig, view, config: () => configStore.current(), registry: metrics.registry, logger, settings });
   }
   logger.info({ url: server.url, mode: configStore.current().mode, config: options.config ?? 'built-in defaults', tlsMode: options.tlsMode }, 'sidecar-guard is serving');
 

@@ -29,6 +29,11 @@ export function colourEnabled(stream: { readonly isTTY?: boolean }, env: NodeJS.
   return stream.isTTY === true;
 }
 
+/** The first `shown` items and how many more: `a, b, c and 4 more`. */
+export function shortList(items: readonly string[], shown = 5): string {
+  return items.length > shown ? `${items.slice(0, shown).join(', ')} and ${items.length - shown} more` : items.join(', ');
+}
+
 /** A count for people: `1 workload`, `3 workloads`. */
 export function plural(count: number, one: string, many = `${one}s`): string {
   return `${count} ${count === 1 ? one : many}`;

@@ -82,6 +82,11 @@ export class WatchClusterView implements ClusterView {
     this.#metrics = options.registry ? viewMetrics(options.registry, { counts: () => this.#counts(), ages: () => this.#ages() }) : undefined;
   }
 
+  /** The kubeconfig the watches use; `serve --reports` reads and writes with the same one (one resolution, one kept connection pool). */
+  get kubeConfig(): KubeConfig {
+    return this.#options.kubeConfig;
+  }
+
   /** The served Sidecar version, once the probe has found it. */
   get sidecarVersion(): string | undefined {
     return this.#sidecarVersion;

@@ -1,3 +1,9 @@
+/** The HTTP status of an error from the Kubernetes API (client-node's ApiException `code`), if it has one. */
+export function apiStatus(error: unknown): number | undefined {
+  const code = (error as { code?: unknown } | null | undefined)?.code;
+  return typeof code === 'number' ? code : undefined;
+}
+
 /**
  * One line for an error from the Kubernetes API: the HTTP code and the API server's own Status
  * message, instead of client-node's multi-line dump (`HTTP-Code: 403 / Message: Unknown API

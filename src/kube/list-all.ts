@@ -17,12 +17,12 @@ interface ListBody {
 export async function listAll(
   kubeConfig: KubeConfig,
   path: string,
-  options: { pageSize?: number; onPage?: (count: number) => void } = {},
+  options: { pageSize?: number; onPage?: (count: number) => void; labelSelector?: string } = {},
 ): Promise<Record<string, unknown>[]> {
   const items: Record<string, unknown>[] = [];
   let token: string | undefined;
   do {
-    const query = new URLSearchParams({ limit: String(options.pageSize ?? 500), ...(token ? { continue: token } : {}) });
+    const query = new URLSearchParams({ limit: String(options.pageSize ?? 500), ...(token ? { continue: token } : {}), ...(options.labelSelector ? { labelSelector: options.labelSelector } : {}) });
     const list = JSON.parse(await getFromApiServer(kubeConfig, `${path}?${query.toString()}`)) as ListBody;
     const kind = list.kind?.replace(/List$/, '');
     for (const item of list.items ?? []) items.push({ apiVersion: list.apiVersion, kind, ...item });

@@ -15,8 +15,8 @@ import type { ProfileRecommendation } from './recommend-profiles.js';
 import type { ScopeRecommendation } from './recommend-scope.js';
 import { toSidecarManifest } from './recommend-scope.js';
 import type { Cut, MemoryChange, OutsideRegistry, ScopeVerification } from './verify-scope.js';
-import { describeMemoryChange, describeSeconds } from './verify-scope.js';
-import { renderTable } from '../cli/table.js';
+import { describeCalls, describeMemoryChange, describeSeconds } from './verify-scope.js';
+import { renderTable, shortList } from '../cli/table.js';
 
 export type OutputFormat = 'table' | 'yaml' | 'json';
 
@@ -83,20 +83,18 @@ export interface VerifiedScope {
   readonly refused: boolean;
 }
 
-const calls = (n: number): string => `${n.toLocaleString('en-US')} call${n === 1 ? '' : 's'}`;
-const few = (items: readonly string[]): string => (items.length > 3 ? `${items.slice(0, 3).join(', ')} and ${items.length - 3} more` : items.join(', '));
 
 /** One line per cut: what, how seen, how much, by whom, where it would go, what keeps it. */
 export function describeCut(cut: Cut): string {
   const ports = cut.ports.length > 0 ? `:${cut.ports.join(',')}` : '';
-  return `${cut.host}${ports}: ${calls(cut.count)} from ${few(cut.callers)} (${cut.evidence.join(', ')}) would hit ${cut.wouldHit}; keep it with egress host ${cut.keepWith}`;
+  return `${cut.host}${ports}: ${describeCalls(cut.count)} from ${shortList(cut.callers, 3)} (${cut.evidence.join(', ')}) would hit ${cut.wouldHit}; keep it with egress host ${cut.keepWith}`;
 }
 
 /** One line per destination already outside the registry. */
-export function describeOutside(entry: OutsideRegistry): string {
+function describeOutside(entry: OutsideRegistry): string {
   const what = entry.destination === undefined ? entry.seenAs : `${entry.destination} via ${entry.seenAs}`;
   const meaning = entry.seenAs === 'BlackHoleCluster' ? 'already refused today' : 'already outside Istio\'s registry (no Sidecar keeps or cuts it; REGISTRY_ONLY would block it; a ServiceEntry would let a Sidecar name it)';
-  return `${what}: ${calls(entry.count)} from ${few(entry.callers)} (${entry.evidence.join(', ')}): ${meaning}`;
+  return `${what}: ${describeCalls(entry.count)} from ${shortList(entry.callers, 3)} (${entry.evidence.join(', ')}): ${meaning}`;
 }
 
 /** The verification of one Sidecar in words, one line each (no comment marks). */

@@ -1,4 +1,4 @@
-import { predictMemoryBytes, type MemoryModel } from '../policy/memory-model.js';
+import { formatCount, predictMemoryBytes, type MemoryModel } from '../policy/memory-model.js';
 import { egressSelector } from '../policy/service-imports.js';
 import { describePrediction, predictFor } from '../policy/memory-check.js';
 import { findEffectiveSidecar } from '../policy/sidecar-scope.js';
@@ -61,7 +61,7 @@ export interface ObservationWindow {
 
 export type Confidence = 'high' | 'medium' | 'low';
 
-export const CONFIDENCE_RULES = {
+const CONFIDENCE_RULES = {
   high: { seconds: 7 * 86_400, calls: 1_000 },
   medium: { seconds: 86_400, calls: 100 },
 } as const;
@@ -107,6 +107,11 @@ export function describeSeconds(seconds: number): string {
   return parts.length === 0 ? '0s' : parts.join(' ');
 }
 
+/** `1,240 calls`, `1 call` */
+export function describeCalls(count: number): string {
+  return `${formatCount(count)} call${count === 1 ? '' : 's'}`;
+}
+
 /**
  * high: at least 7 days and 1,000 calls; medium: at least 1 day and 100 calls; low otherwise, or
  * when the window is unknown. A weekly job that did not run in the window is missing from it.
@@ -114,13 +119,13 @@ export function describeSeconds(seconds: number): string {
  * @example confidenceOf(7 * 86_400, 5_000) // { confidence: 'high', reason: '7d and 5,000 calls' }
  */
 export function confidenceOf(seconds: number | undefined, calls: number): { confidence: Confidence; reason: string } {
-  const count = `${calls.toLocaleString('en-US')} call${calls === 1 ? '' : 's'}`;
+  const count = describeCalls(calls);
   if (seconds === undefined) return { confidence: 'low', reason: `window unknown (${count})` };
   const span = describeSeconds(seconds);
   const { high, medium } = CONFIDENCE_RULES;
   if (seconds >= high.seconds && calls >= high.calls) return { confidence: 'high', reason: `${span} and ${count}` };
   if (seconds >= medium.seconds && calls >= medium.calls) {
-    const missing = [seconds < high.seconds ? describeSeconds(high.seconds) : undefined, calls < high.calls ? `${high.calls.toLocaleString('en-US')} calls` : undefined].filter((s) => s !== undefined);
+    const missing = [seconds < high.seconds ? describeSeconds(high.seconds) : undefined, calls < high.calls ? describeCalls(high.calls) : undefined].filter((s) => s !== undefined);
     return { confidence: 'medium', reason: `${span} and ${count} (high needs ${missing.join(' and ')})` };
   }
   const short = [seconds < medium.seconds ? `${span} is under ${describeSeconds(medium.seconds)}` : undefined, calls < medium.calls ? `${count} is under ${medium.calls}` : undefined]

@@ -1,5 +1,6 @@
 import { CoordinationV1Api, V1MicroTime, type KubeConfig, type V1Lease } from '@kubernetes/client-node';
 import type { LeaseClient, LeaseRecord, StoredLease } from './lease-elector.js';
+import { apiStatus } from '../kube/api-error.js';
 
 /**
  * {@link LeaseClient} over client-node's CoordinationV1Api: get, create and update (PUT with the
@@ -27,7 +28,7 @@ export function createKubeLeaseClient(kubeConfig: KubeConfig, namespace: string,
       try {
         return toStored(await api.readNamespacedLease({ namespace, name }));
       } catch (error) {
-        if ((error as { code?: number }).code === 404) return undefined;
+        if (apiStatus(error) === 404) return undefined;
         throw error;
       }
     },

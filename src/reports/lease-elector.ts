@@ -99,10 +99,6 @@ export class LeaderElector {
     this.#clock = options.clock ?? SYSTEM_CLOCK;
   }
 
-  get identity(): string {
-    return this.#options.identity;
-  }
-
   /** The holder as last observed (empty when released or unknown). */
   get observedLeader(): string {
     return this.#observed?.record.holderIdentity ?? '';

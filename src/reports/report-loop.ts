@@ -37,16 +37,10 @@ export class ReportLoop {
   #wakeIdle: (() => void) | undefined;
   #wakeDebounce: (() => void) | undefined;
   #running: Promise<void> | undefined;
-  #passes = 0;
 
   constructor(options: ReportLoopOptions) {
     this.#options = options;
     this.#clock = options.clock ?? SYSTEM_CLOCK;
-  }
-
-  /** Passes completed (written or found nothing to write). */
-  get passes(): number {
-    return this.#passes;
   }
 
   /** Something the reports depend on changed. */
@@ -121,7 +115,6 @@ export class ReportLoop {
         return;
       }
       const result = await this.#options.writer.sync(this.#options.build(report, now));
-      this.#passes += 1;
       this.#options.onPass?.(result, report);
     } catch (error) {
       // Retried at the next change or resync, not in a tight loop (a missing CRD or RBAC does not heal in seconds).

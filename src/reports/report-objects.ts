@@ -21,8 +21,8 @@ export type ReportApi = keyof typeof REPORT_APIS;
 export const REPORT_API_NAMES = Object.keys(REPORT_APIS) as ReportApi[];
 
 /** The name of every report sidecar-guard writes (one per namespace, one cluster-wide). */
-export const REPORT_NAME = 'sidecar-guard';
-export const POLICY = 'sidecar-guard';
+const REPORT_NAME = 'sidecar-guard';
+const POLICY = 'sidecar-guard';
 export const MANAGED_BY_LABEL = 'app.kubernetes.io/managed-by';
 export const MANAGED_BY = 'sidecar-guard';
 /** Hash of a report's content less timestamps: equal hashes mean nothing to write. */
@@ -208,7 +208,7 @@ function refKey(r: ReportResult): string {
 }
 
 /** The hash of what a report says, timestamps left out: a pass that finds the same results writes nothing. */
-export function reportFingerprint(report: Pick<ReportObject, 'scope' | 'summary' | 'results' | 'source'>): string {
+function reportFingerprint(report: Pick<ReportObject, 'scope' | 'summary' | 'results' | 'source'>): string {
   const content = { source: report.source, scope: report.scope, summary: report.summary, results: report.results.map(({ timestamp: _timestamp, ...rest }) => rest) };
   return createHash('sha256').update(JSON.stringify(content)).digest('hex').slice(0, 32);
 }
@@ -243,7 +243,7 @@ function reportObject(
 function namespaceSummaryDraft(n: NamespaceReport, summary: ReportSummary): Draft {
   const checked = summary.pass + summary.fail + summary.warn + summary.error;
   const result: ResultStatus = summary.fail > 0 ? 'fail' : summary.error > 0 ? 'error' : summary.warn > 0 ? 'warn' : checked > 0 || n.inMesh === true ? 'pass' : 'skip';
-  const parts = [`${summary.fail} failed`, `${summary.warn} ${summary.warn === 1 ? 'warning' : 'warnings'}`, `${summary.pass} passed`, `${summary.skip} skipped`];
+  const parts = [`${summary.fail} failed`, plural(summary.warn, 'warning'), `${summary.pass} passed`, `${summary.skip} skipped`];
   return {
     kind: 'Namespace',
     rule: 'NAMESPACE_REPORT',
@@ -270,10 +270,16 @@ export function buildReports(report: AuditReport, options: BuildOptions): { name
   const findingsOf = new Map<string, Finding[]>();
   for (const f of findings) {
     const key = f.kind === 'Sidecar' ? `${f.namespace}/Sidecar` : `${f.namespace}/${f.kind}/${f.name}`;
-    findingsOf.set(key, [...(findingsOf.get(key) ?? []), f]);
+    const list = findingsOf.get(key);
+    if (list) list.push(f);
+    else findingsOf.set(key, [f]);
   }
   const workloadsOf = new Map<string, WorkloadReport[]>();
-  for (const w of report.workloads) workloadsOf.set(w.namespace, [...(workloadsOf.get(w.namespace) ?? []), w]);
+  for (const w of report.workloads) {
+    const list = workloadsOf.get(w.namespace);
+    if (list) list.push(w);
+    else workloadsOf.set(w.namespace, [w]);
+  }
 
   const namespaced: ReportObject[] = [];
   const summaries: Draft[] = [];

@@ -1,5 +1,7 @@
 import { CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
 import { HASH_ANNOTATION, MANAGED_BY, MANAGED_BY_LABEL, REPORT_APIS, type ReportApi, type ReportObject } from './report-objects.js';
+import { apiStatus } from '../kube/api-error.js';
+import { listAll } from '../kube/list-all.js';
 
 /** A report as stored: enough to update it safely (resourceVersion) and to know whether it changed (hash). */
 export interface StoredReport {
@@ -25,11 +27,6 @@ export function reportKey(ref: { namespace?: string; name: string }): string {
   return `${ref.namespace ?? ''}/${ref.name}`;
 }
 
-interface Listed {
-  metadata?: { continue?: string; _continue?: string };
-  items?: { metadata?: { name?: string; namespace?: string; resourceVersion?: string; annotations?: Record<string, string> } }[];
-}
-
 function toStored(object: unknown): StoredReport {
   const metadata = (object as { metadata?: { name?: string; namespace?: string; resourceVersion?: string; annotations?: Record<string, string> } }).metadata ?? {};
   const hash = metadata.annotations?.[HASH_ANNOTATION];
@@ -50,16 +47,7 @@ export function createKubeReportStore(kubeConfig: KubeConfig, apiName: ReportApi
   const api = kubeConfig.makeApiClient(CustomObjectsApi);
   const { group, version, plural, clusterPlural } = REPORT_APIS[apiName];
   const labelSelector = `${MANAGED_BY_LABEL}=${MANAGED_BY}`;
-  const listAllOf = async (which: string): Promise<StoredReport[]> => {
-    const found: StoredReport[] = [];
-    let token: string | undefined;
-    do {
-      const page = (await api.listClusterCustomObject({ group, version, plural: which, labelSelector, limit: pageSize, ...(token ? { _continue: token } : {}) })) as Listed;
-      for (const item of page.items ?? []) found.push(toStored(item));
-      token = page.metadata?.continue || page.metadata?._continue || undefined;
-    } while (token);
-    return found;
-  };
+  const listAllOf = async (which: string): Promise<StoredReport[]> => (await listAll(kubeConfig, `/apis/${group}/${version}/${which}`, { pageSize, labelSelector })).map(toStored);
   const withVersion = (report: ReportObject, resourceVersion: string) => ({ ...report, metadata: { ...report.metadata, resourceVersion } });
   return {
     async list() {
@@ -73,7 +61,7 @@ export function createKubeReportStore(kubeConfig: KubeConfig, apiName: ReportApi
             : await api.getClusterCustomObject({ group, version, plural: clusterPlural, name: ref.name });
         return toStored(object);
       } catch (error) {
-        if ((error as { code?: number }).code === 404) return undefined;
+        if (apiStatus(error) === 404) return undefined;
         throw error;
       }
     },

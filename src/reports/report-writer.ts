@@ -1,3 +1,4 @@
+import { apiStatus } from '../kube/api-error.js';
 import { SYSTEM_CLOCK, type Clock } from '../kube/resource-watcher.js';
 import { HASH_ANNOTATION, type ReportObject } from './report-objects.js';
 import { reportKey, type ReportStore, type StoredReport } from './report-store.js';
@@ -23,11 +24,6 @@ export interface SyncResult {
   readonly failed: number;
   /** True when the pass stopped early because `canWrite` turned false. */
   readonly interrupted: boolean;
-}
-
-function codeOf(error: unknown): number | undefined {
-  const code = (error as { code?: unknown } | null)?.code;
-  return typeof code === 'number' ? code : undefined;
 }
 
 /**
@@ -128,13 +124,13 @@ export class ReportWriter {
       try {
         return await store.create(report);
       } catch (error) {
-        if (codeOf(error) !== 409) throw error;
+        if (apiStatus(error) !== 409) throw error;
       }
     } else {
       try {
         return await store.replace(report, stored.resourceVersion);
       } catch (error) {
-        if (codeOf(error) !== 409 && codeOf(error) !== 404) throw error;
+        if (apiStatus(error) !== 409 && apiStatus(error) !== 404) throw error;
       }
     }
     // Someone wrote it since we looked (a previous leader, an admin): write ours on what is there now.
@@ -147,8 +143,8 @@ export class ReportWriter {
     try {
       await store.delete(stored, stored.resourceVersion);
     } catch (error) {
-      if (codeOf(error) === 404) return;
-      if (codeOf(error) !== 409) throw error;
+      if (apiStatus(error) === 404) return;
+      if (apiStatus(error) !== 409) throw error;
       const fresh = await store.get(stored);
       if (fresh) await store.delete(fresh, fresh.resourceVersion);
     }

@@ -77,3 +77,11 @@ t.test('files: named <namespace>/<pod>.log; one with no access log line is an er
   await t.rejects(readAccessLogs([join(dir, 'agent.log')]), { message: /--access-log \S+agent\.log: no access log line in it.*accessLogFile/ });
   await t.rejects(readAccessLogs([join(dir, 'missing.log')]), { message: /--access-log \S+missing\.log/ });
 });
+
+t.test('files: a long log (200,000 lines) is read whole', async (t) => {
+  const dir = join(t.testdir(), 'foo');
+  await mkdir(dir);
+  await writeFile(join(dir, 'sleep-1.log'), `${SLEEP_LINE}\n`.repeat(200_000));
+  const entries = await readAccessLogs([join(dir, 'sleep-1.log')]);
+  t.equal(entries.length, 200_000);
+});
