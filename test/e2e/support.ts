@@ -208,10 +208,26 @@ export function counterSum(metricsText: string, name: string, labels: Record<str
   return sum;
 }
 
-export async function decisionCount(labels: Record<string, string> = {}): Promise<number> {
+/**
+ * Decisions counted by the shared webhook, or by `webhook` when given. The shared one also judges
+ * other namespaces' late requests (a namespace deleted by an earlier test still has its Sidecars
+ * deleted one by one), so exact counts need an isolated webhook.
+ */
+export async function decisionCount(labels: Record<string, string> = {}, webhook?: { url: string; caPem: string }): Promise<number> {
   const state = environment();
-  const metrics = await webhookGet(`${state.webhookUrl}/metrics`, state.webhookCaPem);
+  const metrics = await webhookGet(`${webhook?.url ?? state.webhookUrl}/metrics`, webhook?.caPem ?? state.webhookCaPem);
   return counterSum(metrics.body, 'sidecar_guard_decisions_total', labels);
+}
+
+/**
+ * Waits until no namespace is terminating, so the shared webhook's counters stop moving with
+ * earlier tests' clean-up (the namespace controller deletes their Sidecars one by one).
+ */
+export async function settled(): Promise<void> {
+  await eventually('no namespace left terminating by earlier tests', () => {
+    const namespaces = getJson<{ items: { status?: { phase?: string } }[] }>(['get', 'namespaces']);
+    return namespaces.items.some((item) => item.status?.phase === 'Terminating') ? undefined : true;
+  }, 60_000, 200);
 }
 
 export interface IsolatedWebhook {

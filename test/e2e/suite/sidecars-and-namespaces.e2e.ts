@@ -1,6 +1,6 @@
 /** Sidecar hygiene and namespace selection, as the real API server reports them. */
 import t from 'tap';
-import { decisionCount, deployment, eventually, freshNamespace, getJson, kubectl, MESH, pod, sidecar } from '../support.js';
+import { decisionCount, deployment, eventually, freshNamespace, getJson, kubectl, MESH, pod, settled, sidecar } from '../support.js';
 
 function sidecarDenial(stderr: string, code: string): boolean {
   return stderr.includes('admission webhook "injection.sidecars.validate.sidecar-guard.io" denied the request') && stderr.includes(code);
@@ -77,6 +77,7 @@ t.test('kube-system is never sent to the webhook, even when labelled for injecti
   t.equal(kubectl(['label', 'namespace', 'kube-system', 'istio-injection=enabled', '--overwrite']).code, 0);
   // A meshed namespace's pod moves the counter: the probe below would have been seen.
   const ns = freshNamespace(t, 'count', MESH);
+  await settled();
   const start = await decisionCount();
   kubectl(['create', '-f', '-'], pod(ns, 'p'));
   const afterMeshed = await decisionCount();

@@ -3,7 +3,7 @@
  * each closed, shown through the real API server (its selectors, its UPDATE and DELETE calls).
  */
 import t from 'tap';
-import { auditEvents, cronJob, decisionCount, deployment, eventually, freshNamespace, getJson, kubectl, MESH, pod, sidecar } from '../support.js';
+import { auditEvents, cronJob, decisionCount, deployment, eventually, freshNamespace, getJson, kubectl, MESH, pod, settled, sidecar } from '../support.js';
 
 const denied = (result: { code: number; stderr: string }, webhook: string) => result.code === 1 && result.stderr.includes(`admission webhook "${webhook}" denied the request`);
 
@@ -41,6 +41,7 @@ t.test('controllers whose pod template opts in on its own are denied at apply ti
   t.equal(plain.code, 0, `a controller whose template does not opt in is not sent: ${plain.stderr}`);
   const scaled = kubectl(['scale', 'deployment', 'plain', '-n', ns, '--replicas=3']);
   t.equal(scaled.code, 0, 'a scale is not a template change');
+  await settled();
   const before = await decisionCount();
   t.equal(kubectl(['set', 'env', 'deployment/plain', '-n', ns, 'FEATURE=on']).code, 0, 'a pod template change');
   t.equal(await decisionCount(), before, 'a template that does not opt in never reaches the webhook, even when it changes');
