@@ -1,5 +1,5 @@
 import fastJson, { type ObjectSchema } from 'fast-json-stringify';
-import type { Outcome } from '../policy/enforcement.js';
+import type { AuditAnnotations, Outcome } from '../policy/enforcement.js';
 import type { JsonPatchOperation } from './patch.js';
 
 export interface AdmissionResponse {
@@ -9,7 +9,7 @@ export interface AdmissionResponse {
   patchType?: 'JSONPatch';
   patch?: string;
   warnings?: string[];
-  auditAnnotations?: Record<string, string>;
+  auditAnnotations?: Readonly<AuditAnnotations>;
 }
 
 export interface AdmissionReviewResponse {
@@ -21,7 +21,7 @@ export interface AdmissionReviewResponse {
 /**
  * The AdmissionReview to send back: echoes uid, apiVersion and kind; carries the patch only
  * when there is one (patch and patchType go together, admission-contract §1.3); drops empty
- * warnings and audit annotations.
+ * warnings. The audit annotations are the outcome's own (read-only) object.
  */
 export function toAdmissionReview(uid: string, outcome: Outcome, patch: readonly JsonPatchOperation[] = []): AdmissionReviewResponse {
   const response: AdmissionResponse = { uid, allowed: outcome.allowed };
@@ -34,12 +34,26 @@ export function toAdmissionReview(uid: string, outcome: Outcome, patch: readonly
     const warnings = [...new Set(outcome.warnings.filter((w) => w !== ''))];
     if (warnings.length > 0) response.warnings = warnings;
   }
-  for (const _ in outcome.auditAnnotations) {
-    response.auditAnnotations = { ...outcome.auditAnnotations };
-    break;
-  }
+  response.auditAnnotations = outcome.auditAnnotations;
   return { apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview', response };
 }
+
+/**
+ * Named, not `additionalProperties`: the compiled encoder writes known keys directly instead of
+ * walking the map. `satisfies` keeps this list and the AuditAnnotations type the same keys.
+ */
+const AUDIT_ANNOTATION_PROPERTIES = {
+  decision: { type: 'string' },
+  reason: { type: 'string' },
+  mode: { type: 'string' },
+  profile: { type: 'string' },
+  'predicted-memory': { type: 'string' },
+  exemption: { type: 'string' },
+  'exemption-refused': { type: 'string' },
+  'would-deny': { type: 'string' },
+  'would-patch': { type: 'string' },
+  patched: { type: 'string' },
+} as const satisfies Record<keyof AuditAnnotations, { type: 'string' }>;
 
 /** Every field an AdmissionResponse may carry; the encoder writes these and nothing else. */
 export const admissionReviewResponseSchema: ObjectSchema = {
@@ -61,7 +75,7 @@ export const admissionReviewResponseSchema: ObjectSchema = {
         patchType: { type: 'string' },
         patch: { type: 'string' },
         warnings: { type: 'array', items: { type: 'string' } },
-        auditAnnotations: { type: 'object', additionalProperties: { type: 'string' } },
+        auditAnnotations: { type: 'object', properties: AUDIT_ANNOTATION_PROPERTIES },
       },
     },
   },

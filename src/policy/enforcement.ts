@@ -13,7 +13,24 @@ export interface Outcome {
   /** Changes to apply as a JSON patch; only in enforce mode, only when allowed. */
   readonly changes?: PlannedChanges;
   readonly warnings: readonly string[];
-  readonly auditAnnotations: Readonly<Record<string, string>>;
+  readonly auditAnnotations: Readonly<AuditAnnotations>;
+}
+
+/**
+ * Every audit annotation an answer can carry, in the order they are set. A fixed set, so the
+ * answer's encoder writes each by name (src/admission/respond.ts lists the same keys).
+ */
+export interface AuditAnnotations {
+  decision: string;
+  reason: string;
+  mode: string;
+  profile?: string;
+  'predicted-memory'?: string;
+  exemption?: string;
+  'exemption-refused'?: string;
+  'would-deny'?: string;
+  'would-patch'?: string;
+  patched?: string;
 }
 
 const WARNING_PREFIX = 'sidecar-guard: ';
@@ -48,7 +65,7 @@ export function describeChanges(changes: PlannedChanges): string {
  * Audit annotation keys carry no `/` and stay under 63 characters (admission-contract §1.6).
  */
 export function applyMode(evaluation: Evaluation): Outcome {
-  const audit: Record<string, string> = { decision: '', reason: evaluation.code, mode: evaluation.mode };
+  const audit: AuditAnnotations = { decision: '', reason: evaluation.code, mode: evaluation.mode };
   if (evaluation.profile) audit.profile = evaluation.profile;
   if (evaluation.memory) audit['predicted-memory'] = clip(evaluation.memory);
   if (evaluation.exemptions.length > 0) audit.exemption = clip(evaluation.exemptions.map(describeExemption).join('; '));
