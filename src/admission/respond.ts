@@ -7,9 +7,17 @@ export interface AdmissionResponse {
   allowed: boolean;
   status?: { code: number; reason: string; message: string; status: 'Failure' };
   patchType?: 'JSONPatch';
-  patch?: string;
+  patch?: Base64Text;
   warnings?: string[];
   auditAnnotations?: Readonly<AuditAnnotations>;
+}
+
+/** Text in the base64 alphabet (A-Z a-z 0-9 + / =): nothing in it needs escaping in JSON. */
+export type Base64Text = string & { readonly __base64: true };
+
+/** The only way to make a Base64Text: Node's own base64 encoder. */
+export function toBase64(text: string): Base64Text {
+  return Buffer.from(text).toString('base64') as Base64Text;
 }
 
 export interface AdmissionReviewResponse {
@@ -28,7 +36,7 @@ export function toAdmissionReview(uid: string, outcome: Outcome, patch: readonly
   if (!outcome.allowed && outcome.status) response.status = { ...outcome.status, status: 'Failure' };
   if (outcome.allowed && patch.length > 0) {
     response.patchType = 'JSONPatch';
-    response.patch = Buffer.from(JSON.stringify(patch)).toString('base64');
+    response.patch = toBase64(JSON.stringify(patch));
   }
   if (outcome.warnings.length > 0) {
     const warnings = [...new Set(outcome.warnings.filter((w) => w !== ''))];
@@ -73,7 +81,8 @@ export const admissionReviewResponseSchema: ObjectSchema = {
           properties: { code: { type: 'integer' }, reason: { type: 'string' }, message: { type: 'string' }, status: { type: 'string' } },
         },
         patchType: { type: 'string' },
-        patch: { type: 'string' },
+        // Base64Text by type: written without the escape scan, half the cost of a patched answer's encoding.
+        patch: { type: 'string', format: 'unsafe' },
         warnings: { type: 'array', items: { type: 'string' } },
         auditAnnotations: { type: 'object', properties: AUDIT_ANNOTATION_PROPERTIES },
       },
