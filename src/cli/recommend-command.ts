@@ -388,7 +388,8 @@ async function verifyScopes(recs: readonly ScopeRecommendation[], evidence: Scop
     try {
       view = await loadFileClusterView([options.clusterState]);
     } catch (error) {
-      throw usageError(`--cluster-state ${options.clusterState}: ${(error as Error).message}`, { cause: error });
+      // The loader's errors name the file or directory; the flag is what it adds.
+      throw usageError(`--cluster-state: ${(error as Error).message}`, { cause: error });
     }
     if (view.catalog?.() === undefined) io.stderr(`warning: --cluster-state ${options.clusterState} holds no Services or ServiceEntries: predicted memory from the observed cluster counts instead\n`);
   }

@@ -103,4 +103,10 @@ t.test('--cluster-state: predicted memory from the imports the catalog gives', a
   await runRecommendScope(options({ clusterState: dir }), out.io);
   // Today no Sidecar: 34 services + 7 fixed clusters; the proposal keeps details, ratings, reviews (api.stripe.com is not in the catalog).
   t.match(out.stdout.join(''), /model on the --cluster-state catalog: no Sidecar today: imports 34 services \/ 41 clusters \/ 0 endpoints; predicted [^→]+ → imports 3 services \/ 10 clusters/);
+
+  const missing = join(dir, 'missing');
+  const result = await runCli(['recommend', 'scope', '--from-files', `${synthetic}bookinfo`, '--pods', `${synthetic}bookinfo-pods.yaml`, '--cluster-state', missing]);
+  t.equal(result.code, 2, 'a missing --cluster-state is an input error');
+  t.equal(result.stdout, '', 'and nothing is printed as a proposal');
+  t.equal(result.stderr, `sidecar-guard: --cluster-state: ${missing}: no such file or directory: check the path\n`, 'the flag and the path, each named once');
 });
