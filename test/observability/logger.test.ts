@@ -77,3 +77,17 @@ t.test('lines still in the buffer when the process exits are written (stdout, as
   t.equal(lines.length, count, `all ${count} lines, the last part-filled block included`);
   t.same(lines.map((l) => l.uid ?? l.i), Array.from({ length: count }, (_, i) => (i % 2 === 0 ? `u-${i}` : i)));
 });
+
+t.test('a lone surrogate reaches the log file escaped in the compiled line; pino writes it raw, which UTF-8 turns into U+FFFD', async (t) => {
+  const file = await logFile();
+  const { logger, flush } = createServerLogger('info', file);
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  const fields = { webhook: 'validate', uid: 'u-1', namespace: 'ns\ud800', kind: 'Pod', name: 'web', operation: 'CREATE', verdict: 'denied', reason: 'MISSING_SIDECAR', mode: 'enforce', dryRun: false } as const;
+  logger.info(fields, 'admission decision');
+  decisionLogLine.write(logger, 'info', fields);
+  flush();
+  const [byPino, compiled] = (await readFile(file, 'utf8')).trim().split('\n') as [string, string];
+  t.match(byPino, '"namespace":"ns\ufffd"', "pino's line (the README says so)");
+  t.match(compiled, '"namespace":"ns\\ud800"', 'the compiled line keeps the code unit, escaped');
+  t.equal((JSON.parse(compiled) as { namespace: string }).namespace, fields.namespace);
+});
