@@ -15,7 +15,7 @@ import { readClusterFacts } from '../src/cluster/facts.js';
 import { FileClusterView } from '../src/cluster/file-cluster-view.js';
 import { BUILT_IN_CONFIG } from '../src/config/load-config.js';
 import { createServerLogger } from '../src/observability/logger.js';
-import { decisionLogFields, decisionLogLevel } from '../src/http/decision-log.js';
+import { decisionLogFields, decisionLogLevel, decisionLogLine } from '../src/http/decision-log.js';
 import { emitResult, summarize } from './stats.js';
 import { BENCH_NOW, benchCluster, benchReviews, weightedMix, type BenchReview } from './workload.js';
 
@@ -63,6 +63,7 @@ export function categoryOf(label: string): string {
 }
 
 const micros = (t0: bigint) => Number(process.hrtime.bigint() - t0) / 1e3;
+const mean = (list: readonly number[]) => list.reduce((a, b) => a + b, 0) / list.length;
 
 function main(): void {
   const iterations = Number(process.env.BENCH_DECISIONS ?? 200_000);
@@ -135,12 +136,17 @@ function main(): void {
   const memoCategories = new Map<string, number[]>();
   for (const [label, list] of memo) memoCategories.set(categoryOf(label), [...(memoCategories.get(categoryOf(label)) ?? []), ...list]);
 
-  // Logging: the decision line as the server writes it (createServerLogger: pino, asynchronous, buffered), for the
-  // decisions logged at info, on results of fresh objects; timed per line and as CPU per batch.
+  // Logging: the decision line as the server writes it (createServerLogger: pino, asynchronous, buffered; the
+  // compiled line of src/http/decision-log.ts on a request's child logger), for the decisions logged at info, on
+  // results of fresh objects; timed per line and as CPU per batch. Beside it, batch by batch (which goes first
+  // alternates), the same line through plain pino (`log.info(fields, msg)`, what the server did before): the ratio
+  // of the two is what holds on a busy machine. A third series only builds the fields, timed the same way: the
+  // floor (timer and fields) under both.
   const { logger } = createServerLogger('info', '/dev/null');
+  const requestLog = logger.child({ reqId: 'req-1' });
   const logged = mix.filter((p) => decisionLogLevel(reviewAdmission(p.review.webhook, JSON.parse(p.text), { config, now: BENCH_NOW, factsFor })) === 'info');
-  const logLine: number[] = [];
-  const logCpu: number[] = [];
+  const lines = { compiled: { line: [] as number[], cpu: [] as number[] }, pino: { line: [] as number[], cpu: [] as number[] }, fields: { line: [] as number[], cpu: [] as number[] } };
+  let built = 0;
   // Every batch is decided before any line is timed: building them while timing charged the
   // collector's work on their garbage to the log lines.
   const batches = Array.from({ length: 40 }, () =>
@@ -149,15 +155,22 @@ function main(): void {
       return { webhook: p.review.webhook, result: reviewAdmission(p.review.webhook, JSON.parse(p.text), { config, now: BENCH_NOW, factsFor }) };
     }),
   );
-  for (const [round, batch] of batches.entries()) {
+  const logBatch = (variant: keyof typeof lines, round: number, batch: (typeof batches)[number]) => {
+    const into = lines[variant];
     const c0 = process.cpuUsage();
     for (const { webhook, result } of batch) {
       const t0 = process.hrtime.bigint();
-      logger.info(decisionLogFields(webhook, result), 'admission decision');
-      logLine.push(micros(t0));
+      if (variant === 'compiled') decisionLogLine.write(requestLog, 'info', decisionLogFields(webhook, result));
+      else if (variant === 'pino') requestLog.info(decisionLogFields(webhook, result), 'admission decision');
+      else built += decisionLogFields(webhook, result).uid.length;
+      if (round >= 10) into.line.push(micros(t0));
     }
     const c = process.cpuUsage(c0);
-    if (round >= 10) logCpu.push((c.user + c.system) / batch.length);
+    if (round >= 10) into.cpu.push((c.user + c.system) / batch.length);
+  };
+  for (const [round, batch] of batches.entries()) {
+    const order = round % 2 === 0 ? (['compiled', 'pino', 'fields'] as const) : (['fields', 'pino', 'compiled'] as const);
+    for (const variant of order) logBatch(variant, round, batch);
   }
   logger.flush();
   const loggedShare = logged.length / mix.length;
@@ -174,8 +187,12 @@ function main(): void {
     all: summary(decide),
     reference: summary(reference),
     parse: summary(parse),
-    logLine: summary(logLine.slice(5000)),
-    logCpuMicros: logCpu.reduce((a, b) => a + b, 0) / logCpu.length,
+    logLine: summary(lines.compiled.line),
+    logCpuMicros: mean(lines.compiled.cpu),
+    logLinePino: summary(lines.pino.line),
+    logCpuMicrosPino: mean(lines.pino.cpu),
+    logFieldsOnly: summary(lines.fields.line),
+    logFieldsBuilt: built,
     loggedShare,
     byCategory: [...categories].map(([category, e]) => ({ category, decide: summary(e.decide), reference: summary(e.reference), memoHit: summary(memoCategories.get(category) ?? []) })),
     byLabel: [...byLabel].map(([label, e]) => ({ label, decide: summary(e.decide), reference: summary(e.reference) })),

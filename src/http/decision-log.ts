@@ -1,5 +1,8 @@
+import type { ObjectSchema } from 'fast-json-stringify';
 import type { ReviewResult } from '../admission/review.js';
+import { compileLogLine } from '../observability/compiled-log-line.js';
 import type { Evaluation, Webhook } from '../policy/decision.js';
+import type { Exemption, ExemptionRefusal } from '../policy/exemptions.js';
 import { describeSubject } from '../policy/workload-context.js';
 
 /**
@@ -62,3 +65,45 @@ export function decisionLogFields(webhook: Webhook, result: Pick<ReviewResult, '
   if (outcome.warnings.length > 0) fields.warnings = outcome.warnings.length;
   return fields;
 }
+
+const text = { type: 'string' } as const;
+const exemptionProperties: Record<keyof Exemption, object> = { target: text, kinds: { type: 'array', items: text }, reason: text, until: text };
+const exemptionSchema = { type: 'object', required: ['target', 'kinds', 'reason'], properties: exemptionProperties };
+const refusalProperties: Record<keyof ExemptionRefusal, object> = { target: text, code: text, message: text };
+const refusalSchema = { type: 'object', required: ['target', 'code', 'message'], properties: refusalProperties };
+
+/** A schema for every key of DecisionLogFields (and of an exemption, a refusal): a key added there and not here fails the typecheck. */
+const decisionLogProperties: Record<keyof DecisionLogFields, object> = {
+  webhook: text,
+  uid: text,
+  namespace: text,
+  kind: text,
+  name: text,
+  operation: text,
+  verdict: text,
+  reason: text,
+  mode: text,
+  dryRun: { type: 'boolean' },
+  subject: text,
+  profile: text,
+  exemptions: { type: 'array', items: exemptionSchema },
+  refusedExemptions: { type: 'array', items: refusalSchema },
+  warnings: { type: 'integer' },
+};
+
+/**
+ * Every key of DecisionLogFields, in the order decisionLogFields sets them (the line's key order),
+ * and of the exemptions and refusals in the order src/policy/exemptions.ts builds them. The
+ * serialiser writes only these keys.
+ */
+export const decisionLogFieldsSchema: ObjectSchema = {
+  type: 'object',
+  required: ['webhook', 'uid', 'namespace', 'kind', 'name', 'operation', 'verdict', 'reason', 'mode', 'dryRun'],
+  properties: decisionLogProperties,
+};
+
+/**
+ * The "admission decision" line: what `log[level](fields, 'admission decision')` writes, with the
+ * fields serialised by code compiled from decisionLogFieldsSchema (src/observability/compiled-log-line.ts).
+ */
+export const decisionLogLine = compileLogLine<DecisionLogFields>(decisionLogFieldsSchema, 'admission decision');

@@ -1,8 +1,9 @@
 import { Writable } from 'node:stream';
-import { pino } from 'pino';
+import { pino, type LoggerOptions } from 'pino';
 import t from 'tap';
 import { BUILT_IN_CONFIG } from '../../src/config/load-config.js';
 import { buildApp } from '../../src/http/app.js';
+import { decisionLogFieldsSchema } from '../../src/http/decision-log.js';
 import { createMetrics } from '../../src/observability/metrics.js';
 import { MESH_NS, NOW, SCOPING, namespace, pod, review, type Json } from '../support/builders.js';
 import { MemoryView } from '../support/memory-view.js';
@@ -10,15 +11,20 @@ import { MemoryView } from '../support/memory-view.js';
 interface Line { level: number; msg: string; verdict?: string; reason?: string; warnings?: number; exemptions?: unknown[] }
 
 /** The app with a real pino logger at `level`, and the lines it wrote. */
-function setup(level: 'info' | 'debug', objects: Json[]) {
+function setup(level: 'info' | 'debug', objects: Json[], options: LoggerOptions = {}) {
   const lines: Line[] = [];
+  const texts: string[] = [];
   const sink = new Writable({
     write(chunk: Buffer, _encoding, done) {
-      for (const text of chunk.toString('utf8').split('\n')) if (text !== '') lines.push(JSON.parse(text) as Line);
+      for (const text of chunk.toString('utf8').split('\n')) {
+        if (text === '') continue;
+        texts.push(text);
+        lines.push(JSON.parse(text) as Line);
+      }
       done();
     },
   });
-  const logger = pino({ level }, sink);
+  const logger = pino({ level, name: 'sidecar-guard', ...options }, sink);
   const app = buildApp(
     { config: () => BUILT_IN_CONFIG, view: new MemoryView(objects), metrics: createMetrics({ defaultMetrics: false }), now: () => NOW, readiness: () => ({ ready: true }) },
     { loggerInstance: logger },
@@ -29,7 +35,7 @@ function setup(level: 'info' | 'debug', objects: Json[]) {
     return res.json() as { response: { allowed: boolean; warnings?: string[] } };
   };
   const decisions = () => lines.filter((l) => l.msg === 'admission decision');
-  return { app, post, decisions };
+  return { app, post, decisions, texts };
 }
 
 const OUTSIDE = namespace('tools');
@@ -73,4 +79,31 @@ t.test('at debug, every decision is logged, the untouched ones at debug level', 
   await post('/validate', review(pod({ name: 'tool', namespace: 'tools' }), { namespace: 'tools' }));
   await post('/mutate', review(pod({ name: 'web' })));
   t.same(decisions().map((l) => [l.level, l.verdict, l.reason]), [[20, 'allowed', 'NOT_IN_MESH'], [30, 'patched', 'SIZED']]);
+});
+
+t.test("the server's decision line is the line pino writes for the request's logger and the same fields", async (t) => {
+  const { post, texts } = setup('info', [MESH_NS]);
+  const odd = 'web-"quoted"\\back\tslash\u0001-__proto__-\u2028-漢';
+  await post('/validate', review(pod({ name: odd })));
+  await post('/validate', review(pod({ generateName: `${odd}-` })));
+  const lines = texts.filter((text) => text.includes('"msg":"admission decision"'));
+  t.equal(lines.length, 2);
+  for (const text of lines) {
+    const parsed = JSON.parse(text) as Record<string, unknown> & { reqId: string };
+    t.match(parsed, { level: 30, pid: process.pid, reqId: /^req-/, msg: 'admission decision' });
+    // Rebuilt in the fields' own order (parsed, the decision's `name` would sit where the logger's is).
+    const fields = Object.fromEntries(Object.keys(decisionLogFieldsSchema.properties ?? {}).filter((key) => key in parsed).map((key) => [key, parsed[key]]));
+    const expected: string[] = [];
+    const reference = pino({ name: 'sidecar-guard' }, { write: (line: string) => void expected.push(line) }).child({ reqId: parsed.reqId });
+    reference.info(fields, 'admission decision');
+    const withoutTime = (line: string) => line.replace(/,"time":\d+/, '').trimEnd();
+    t.equal(withoutTime(text), withoutTime(expected[0] as string), 'byte for byte, time aside');
+  }
+  t.ok(lines.some((text) => text.includes(JSON.stringify(odd).slice(1, -1))), 'the odd name is in a line, escaped');
+});
+
+t.test("redaction configured on the server's logger applies to the decision line", async (t) => {
+  const { post, decisions } = setup('info', [MESH_NS], { redact: ['namespace', 'uid'] });
+  await post('/validate', review(pod({ name: 'web' })));
+  t.match(decisions(), [{ verdict: 'denied', namespace: '[Redacted]', uid: '[Redacted]' }]);
 });

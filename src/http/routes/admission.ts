@@ -7,7 +7,7 @@ import { readClusterFacts } from '../../cluster/facts.js';
 import { ReviewDecodeError } from '../../errors.js';
 import type { Webhook } from '../../policy/decision.js';
 import type { AppDependencies } from '../app.js';
-import { decisionLogFields, decisionLogLevel } from '../decision-log.js';
+import { decisionLogFields, decisionLogLevel, decisionLogLine } from '../decision-log.js';
 import { countRejection, mapError } from '../error-handler.js';
 
 /** Whether a line at `level` would be written (so its fields need not be built otherwise). */
@@ -46,7 +46,7 @@ export function registerAdmissionRoutes(app: FastifyInstance, deps: AppDependenc
     deps.metrics.duration.observe({ webhook }, Number(process.hrtime.bigint() - started) / 1e9);
     // Built only when it will be written: the untouched majority costs nothing at info.
     const level = decisionLogLevel(result);
-    if (levelEnabled(request.log, level)) request.log[level](decisionLogFields(webhook, result), 'admission decision');
+    if (levelEnabled(request.log, level)) decisionLogLine.write(request.log, level, decisionLogFields(webhook, result));
     // The compiled encoder (src/admission/respond.ts) writes what JSON.stringify would, faster.
     return reply.code(200).type('application/json; charset=utf-8').send(encodeAdmissionReview(result.review));
   };
