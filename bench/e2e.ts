@@ -8,12 +8,15 @@
  *             from a parameter ConfigMap and a ValidatingAdmissionPolicy requiring the profile.
  * Per cell it also reads each process's CPU time (kube-apiserver, etcd, kube-controller-manager,
  * sidecar-guard, this load generator) before and after the timed load: CPU milliseconds per pod.
+ * Before the first round, BENCH_E2E_WEBHOOK_WARMUP pods (1000) go through the webhook set-up untimed,
+ * as a webhook in a cluster has served many calls since it started (its CPU per pod cold is printed);
+ * then every process's CPU with no load is read for 5 s (background that CPU per pod includes).
  * Knobs (env): BENCH_E2E_PODS (pods per set-up and level, 400), BENCH_E2E_LEVELS (10,50,200),
  * BENCH_E2E_SETUPS (baseline,webhook,policy; also webhook-lean: only the two chart entries pods
  * reach, without matchConditions, a diagnostic), BENCH_E2E_PPROF (seconds: a kube-apiserver CPU
  * profile from the start of each timed load, into .e2e-bench/pprof/; `go tool pprof -top` reads it),
- * BENCH_E2E_WEBHOOK_CPU_PROF=1 (sidecar-guard runs with `node --cpu-prof`, written to
- * .e2e-bench/cpuprof/ when it stops; `bench/profile-top.ts` reads it).
+ * BENCH_E2E_WEBHOOK_NODE_FLAGS (node flags for sidecar-guard, e.g. "--cpu-prof --cpu-prof-dir=/tmp/p":
+ * the profile is written when it stops; `bench/profile-top.ts` reads it).
  * Numbers are printed, never asserted.
  */
 import { request, Agent } from 'node:https';
@@ -33,6 +36,9 @@ import { processCpuSeconds } from './child.js';
 const PODS = Number(process.env.BENCH_E2E_PODS ?? 400);
 const LEVELS = (process.env.BENCH_E2E_LEVELS ?? '10,50,200').split(',').map(Number);
 const WARMUP = 40;
+/** Pods through the webhook set-up before the first round, untimed: V8 compiles the hot path in the first few thousand calls. */
+const WEBHOOK_WARMUP = Number(process.env.BENCH_E2E_WEBHOOK_WARMUP ?? 1000);
+const IDLE_SECONDS = 5;
 const DIR = join(ROOT, '.e2e-bench');
 const KNOWN_SETUPS = ['baseline', 'webhook', 'webhook-lean', 'policy'] as const;
 type Setup = (typeof KNOWN_SETUPS)[number];
@@ -100,6 +106,13 @@ const getText = async (url: string, options: { agent?: Agent; ca?: string }) => 
 function cpuTimes(pids: ReadonlyMap<string, number>): Map<string, number> {
   return new Map([...pids].map(([name, pid]) => [name, processCpuSeconds(pid)]));
 }
+
+/** CPU milliseconds each process used between two readings, divided by `per` (pods or seconds). */
+function cpuMsPer(before: ReadonlyMap<string, number>, after: ReadonlyMap<string, number>, per: number): Record<string, number> {
+  return Object.fromEntries([...after].map(([name, seconds]) => [name, (1000 * (seconds - (before.get(name) ?? 0))) / per]));
+}
+
+const formatCpu = (ms: Record<string, number>) => Object.entries(ms).map(([name, value]) => `${name} ${value.toFixed(2)}`).join(', ');
 
 /** Set-up webhook-lean: only the entries pods in the bench namespaces reach, without matchConditions. */
 function leanEntries(configuration: K8sObject, keep: string): K8sObject {
@@ -233,7 +246,7 @@ async function main(): Promise<void> {
     const webhook = await startWebhook({
       dir: DIR, name: 'sidecar-guard', apiserverUrl: controlPlane.apiserverUrl, apiserverCaFile: controlPlane.caCertFile,
       apiserverCaKeyFile: controlPlane.caKeyFile, configFile: writeConfig(DIR, 'config.yaml', chart.config),
-      ...(process.env.BENCH_E2E_WEBHOOK_CPU_PROF === '1' ? { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${join(DIR, 'cpuprof')}`] } : {}),
+      nodeArgs: (process.env.BENCH_E2E_WEBHOOK_NODE_FLAGS ?? '').split(' ').filter((flag) => flag !== ''),
     });
     processes.push(webhook.process);
     const configurations = toYamlStream([pointAt(chart.mutating, webhook.url, webhook.caPem), pointAt(chart.validating, webhook.url, webhook.caPem)]);
@@ -255,14 +268,36 @@ async function main(): Promise<void> {
       await new Promise((resolve) => setTimeout(resolve, 3000));
     };
 
+    /** A mesh namespace with its Sidecar and default ServiceAccount. */
+    const meshNamespace = async (ns: string) => {
+      must(kubectl(['apply', '-f', '-'], toYamlStream([{ apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns, labels: { 'istio-injection': 'enabled' } } }, { apiVersion: 'networking.istio.io/v1', kind: 'Sidecar', metadata: { name: 'default', namespace: ns }, spec: { egress: [{ hosts: ['./*', 'istio-system/*'] }] } }])), `creating ${ns}`);
+      for (let i = 0; i < 100 && kubectl(['get', 'serviceaccount', 'default', '-n', ns]).code !== 0; i++) await new Promise((resolve) => setTimeout(resolve, 100));
+    };
+
+    let coldCpu: Record<string, number> | undefined;
+    if (WEBHOOK_WARMUP > 0 && SETUPS.some((setup) => setup.startsWith('webhook'))) {
+      await meshNamespace('bench-webhook-warmup');
+      await enter('webhook');
+      const client = adminClient(controlPlane.kubeconfig, controlPlane.apiserverUrl, 10);
+      const cpuBefore = cpuTimes(pids);
+      const warm = await load(client, 'bench-webhook-warmup', 10, WEBHOOK_WARMUP, 'warm');
+      coldCpu = cpuMsPer(cpuBefore, cpuTimes(pids), WEBHOOK_WARMUP);
+      client.agent.destroy();
+      if (warm.errors > 0) throw new Error(`webhook: ${warm.errors} of ${WEBHOOK_WARMUP} warm-up pods were refused: the set-up does not admit pods`);
+      process.stderr.write(`webhook warm-up: ${WEBHOOK_WARMUP} pods at 10 clients, ms CPU per pod: ${formatCpu(coldCpu)}\n`);
+    }
+    await enter('baseline');
+    const idleBefore = cpuTimes(pids);
+    await new Promise((resolve) => setTimeout(resolve, IDLE_SECONDS * 1000));
+    const idleCpu = cpuMsPer(idleBefore, cpuTimes(pids), IDLE_SECONDS);
+
     const results: Result[] = [];
     let round = 0;
     for (const level of LEVELS) {
       for (const setup of SETUPS) {
         round++;
-        const ns = `bench-${setup}-${level}`;
-        must(kubectl(['apply', '-f', '-'], toYamlStream([{ apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns, labels: { 'istio-injection': 'enabled' } } }, { apiVersion: 'networking.istio.io/v1', kind: 'Sidecar', metadata: { name: 'default', namespace: ns }, spec: { egress: [{ hosts: ['./*', 'istio-system/*'] }] } }])), `creating ${ns}`);
-        for (let i = 0; i < 100 && kubectl(['get', 'serviceaccount', 'default', '-n', ns]).code !== 0; i++) await new Promise((resolve) => setTimeout(resolve, 100));
+        const ns = `bench-${round}-${setup}-${level}`;
+        await meshNamespace(ns);
         await enter(setup);
         const client = adminClient(controlPlane.kubeconfig, controlPlane.apiserverUrl, level);
         const warm = await load(client, ns, Math.min(level, 10), WARMUP, 'warm');
@@ -272,7 +307,7 @@ async function main(): Promise<void> {
         const cpuBefore = cpuTimes(pids);
         const run = await load(client, ns, level, PODS, 'pod');
         const cpuAfter = cpuTimes(pids);
-        const cpuMsPerPod = Object.fromEntries([...cpuAfter].map(([name, seconds]) => [name, (1000 * (seconds - (cpuBefore.get(name) ?? 0))) / PODS]));
+        const cpuMsPerPod = cpuMsPer(cpuBefore, cpuAfter, PODS);
         const calls = before ? callsBetween(before, await snapshot(client, webhook.url, webhook.caPem), PODS) : undefined;
         if (profile) writeFileSync(join(DIR, 'pprof', `kube-apiserver-${setup}-${level}.pb.gz`), await profile);
         client.agent.destroy();
@@ -305,12 +340,15 @@ async function main(): Promise<void> {
     }
     const names = [...pids.keys()];
     const total = (r: Result) => Object.values(r.cpuMsPerPod).reduce((a, b) => a + b, 0);
-    console.log(`\n| clients | set-up | ${names.join(' | ')} | total | total / baseline |`);
+    console.log('\nms CPU per pod (user + system, all threads, from /proc/<pid>/stat) during the timed load:');
+    console.log(`| clients | set-up | ${names.join(' | ')} | total | total / baseline |`);
     console.log(`|---|---|${names.map(() => '---|').join('')}---|---|`);
     for (const r of results) {
       const base = results.find((x) => x.level === r.level && x.setup === 'baseline');
       console.log(`| ${r.level} | ${r.setup} | ${names.map((n) => (r.cpuMsPerPod[n] ?? 0).toFixed(2)).join(' | ')} | ${total(r).toFixed(2)} | ${base ? (total(r) / total(base)).toFixed(2) : ''} |`);
     }
+    console.log(`\nms CPU per second with no load (${IDLE_SECONDS} s, included above in proportion to each cell's duration): ${formatCpu(idleCpu)}`);
+    if (coldCpu) console.log(`ms CPU per pod during the webhook warm-up (${WEBHOOK_WARMUP} pods at 10 clients, sidecar-guard just started): ${formatCpu(coldCpu)}`);
   } finally {
     for (const p of [...processes].reverse()) await stopProcess(p.pid);
   }
