@@ -12,14 +12,16 @@
  * as a webhook in a cluster has served many calls since it started (its CPU per pod cold is printed);
  * then every process's CPU with no load is read for 5 s (background that CPU per pod includes).
  * Knobs (env): BENCH_E2E_PODS (pods per set-up and level, 400), BENCH_E2E_LEVELS (10,50,200),
- * BENCH_E2E_SETUPS (baseline,webhook,policy; also webhook-lean: only the two chart entries pods
- * reach, without matchConditions, a diagnostic), BENCH_E2E_PPROF (seconds: a kube-apiserver CPU
+ * BENCH_E2E_SETUPS (baseline,webhook,policy; diagnostics: webhook-lean, only the two chart entries
+ * pods reach, without matchConditions; webhook-ecdsa, the chart's entries on a second sidecar-guard
+ * serving an ECDSA P-256 key, as the chart's cert-manager Certificate asks for), BENCH_E2E_PPROF (seconds: a kube-apiserver CPU
  * profile from the start of each timed load, into .e2e-bench/pprof/; `go tool pprof -top` reads it),
  * BENCH_E2E_WEBHOOK_NODE_FLAGS (node flags for sidecar-guard, e.g. "--cpu-prof --cpu-prof-dir=/tmp/p":
  * the profile is written when it stops; `bench/profile-top.ts` reads it).
  * Numbers are printed, never asserted.
  */
 import { request, Agent } from 'node:https';
+import { spawnSync } from 'node:child_process';
 import { cpus, totalmem } from 'node:os';
 import { rmSync, readFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
@@ -28,7 +30,7 @@ import { ROOT, type K8sObject } from '../test/charts/helm.js';
 import { buildControlPlane, CRDS, kubectlWith, type CommandResult } from '../test/e2e/harness/environment.js';
 import { startControlPlane } from '../test/e2e/harness/control-plane.js';
 import { stopProcess, type StartedProcess } from '../test/e2e/harness/processes.js';
-import { pointAt, RELEASE_NAMESPACE, renderChart, startWebhook, toYamlStream, writeConfig } from '../test/e2e/harness/webhook.js';
+import { pointAt, RELEASE, RELEASE_NAMESPACE, renderChart, startWebhook, toYamlStream, writeConfig, type WebhookProcess } from '../test/e2e/harness/webhook.js';
 import { parsePrometheusText } from '../src/recommend/prometheus-text.js';
 import { quantile } from './stats.js';
 import { processCpuSeconds } from './child.js';
@@ -40,7 +42,7 @@ const WARMUP = 40;
 const WEBHOOK_WARMUP = Number(process.env.BENCH_E2E_WEBHOOK_WARMUP ?? 1000);
 const IDLE_SECONDS = 5;
 const DIR = join(ROOT, '.e2e-bench');
-const KNOWN_SETUPS = ['baseline', 'webhook', 'webhook-lean', 'policy'] as const;
+const KNOWN_SETUPS = ['baseline', 'webhook', 'webhook-lean', 'webhook-ecdsa', 'policy'] as const;
 type Setup = (typeof KNOWN_SETUPS)[number];
 const SETUPS = (process.env.BENCH_E2E_SETUPS ?? 'baseline,webhook,policy').split(',').map((name) => {
   if (!(KNOWN_SETUPS as readonly string[]).includes(name)) throw new Error(`BENCH_E2E_SETUPS: unknown set-up "${name}"; known: ${KNOWN_SETUPS.join(', ')}`);
@@ -110,6 +112,24 @@ function cpuTimes(pids: ReadonlyMap<string, number>): Map<string, number> {
 /** CPU milliseconds each process used between two readings, divided by `per` (pods or seconds). */
 function cpuMsPer(before: ReadonlyMap<string, number>, after: ReadonlyMap<string, number>, per: number): Record<string, number> {
   return Object.fromEntries([...after].map(([name, seconds]) => [name, (1000 * (seconds - (before.get(name) ?? 0))) / per]));
+}
+
+/**
+ * An ECDSA P-256 CA and serving certificate from openssl in `certDir` (sidecar-guard serves an
+ * existing pair as it is; it generates RSA-2048 itself, node-forge signing only with RSA).
+ */
+function writeEcdsaCertDir(certDir: string): void {
+  mkdirSync(certDir, { recursive: true });
+  writeFileSync(join(certDir, 'serving.ext'), `subjectAltName=DNS:${RELEASE}.${RELEASE_NAMESPACE}.svc,DNS:localhost,IP:127.0.0.1\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth\n`);
+  const p256 = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes'];
+  for (const args of [
+    ['req', '-x509', ...p256, '-keyout', 'ca.key', '-out', 'ca.crt', '-subj', '/CN=bench-ecdsa-ca', '-days', '2', '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign'],
+    ['req', '-new', ...p256, '-keyout', 'tls.key', '-out', 'tls.csr', '-subj', `/CN=${RELEASE}.${RELEASE_NAMESPACE}.svc`],
+    ['x509', '-req', '-in', 'tls.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-days', '2', '-out', 'tls.crt', '-extfile', 'serving.ext'],
+  ]) {
+    const result = spawnSync('openssl', args, { cwd: certDir, encoding: 'utf8' });
+    if (result.status !== 0) throw new Error(`openssl ${args.slice(0, 2).join(' ')} failed: ${result.stderr || result.error?.message}`);
+  }
 }
 
 const formatCpu = (ms: Record<string, number>) => Object.entries(ms).map(([name, value]) => `${name} ${value.toFixed(2)}`).join(', ');
@@ -243,17 +263,30 @@ async function main(): Promise<void> {
     const chart = renderChart(kubernetesVersion);
     must(kubectl(['create', 'namespace', RELEASE_NAMESPACE]), 'creating the release namespace');
     must(kubectl(['apply', '-f', '-'], toYamlStream(chart.rbac)), "applying the chart's RBAC");
-    const webhook = await startWebhook({
-      dir: DIR, name: 'sidecar-guard', apiserverUrl: controlPlane.apiserverUrl, apiserverCaFile: controlPlane.caCertFile,
-      apiserverCaKeyFile: controlPlane.caKeyFile, configFile: writeConfig(DIR, 'config.yaml', chart.config),
+    const configFile = writeConfig(DIR, 'config.yaml', chart.config);
+    const start = (name: string) => startWebhook({
+      dir: DIR, name, apiserverUrl: controlPlane.apiserverUrl, apiserverCaFile: controlPlane.caCertFile, apiserverCaKeyFile: controlPlane.caKeyFile, configFile,
       nodeArgs: (process.env.BENCH_E2E_WEBHOOK_NODE_FLAGS ?? '').split(' ').filter((flag) => flag !== ''),
     });
+    const webhook = await start('sidecar-guard');
     processes.push(webhook.process);
-    const configurations = toYamlStream([pointAt(chart.mutating, webhook.url, webhook.caPem), pointAt(chart.validating, webhook.url, webhook.caPem)]);
-    const leanConfigurations = toYamlStream([
-      pointAt(leanEntries(chart.mutating, 'injection.pods.mutate.sidecar-guard.io'), webhook.url, webhook.caPem),
-      pointAt(leanEntries(chart.validating, 'injection.pods.validate.sidecar-guard.io'), webhook.url, webhook.caPem),
-    ]);
+    let ecdsaWebhook: WebhookProcess | undefined;
+    if (SETUPS.includes('webhook-ecdsa')) {
+      writeEcdsaCertDir(join(DIR, 'sidecar-guard-ecdsa-certs'));
+      ecdsaWebhook = await start('sidecar-guard-ecdsa');
+      processes.push(ecdsaWebhook.process);
+    }
+    /** The webhook process a set-up calls. */
+    const webhookFor = (setup: Setup) => (setup === 'webhook-ecdsa' ? ecdsaWebhook : setup.startsWith('webhook') ? webhook : undefined);
+    const chartEntries = (hook: WebhookProcess) => toYamlStream([pointAt(chart.mutating, hook.url, hook.caPem), pointAt(chart.validating, hook.url, hook.caPem)]);
+    const configurations: Partial<Record<Setup, string>> = {
+      webhook: chartEntries(webhook),
+      'webhook-lean': toYamlStream([
+        pointAt(leanEntries(chart.mutating, 'injection.pods.mutate.sidecar-guard.io'), webhook.url, webhook.caPem),
+        pointAt(leanEntries(chart.validating, 'injection.pods.validate.sidecar-guard.io'), webhook.url, webhook.caPem),
+      ]),
+      ...(ecdsaWebhook ? { 'webhook-ecdsa': chartEntries(ecdsaWebhook) } : {}),
+    };
     const pids = new Map<string, number>([...processes.map((p): [string, number] => [p.name, p.pid]), ['bench', process.pid]]);
     if (PPROF_SECONDS > 0) mkdirSync(join(DIR, 'pprof'), { recursive: true });
     const policies = toYamlStream(admissionPolicies());
@@ -261,8 +294,8 @@ async function main(): Promise<void> {
     const enter = async (setup: Setup) => {
       kubectl(['delete', 'mutatingwebhookconfigurations,validatingwebhookconfigurations', '-l', 'app.kubernetes.io/name=sidecar-guard', '--ignore-not-found']);
       kubectl(['delete', 'mutatingadmissionpolicybindings,mutatingadmissionpolicies,validatingadmissionpolicybindings,validatingadmissionpolicies', '--all', '--ignore-not-found']);
-      if (setup === 'webhook') must(kubectl(['apply', '-f', '-'], configurations), "applying sidecar-guard's webhook configurations");
-      if (setup === 'webhook-lean') must(kubectl(['apply', '-f', '-'], leanConfigurations), "applying sidecar-guard's two pod entries");
+      const configuration = configurations[setup];
+      if (configuration !== undefined) must(kubectl(['apply', '-f', '-'], configuration), `applying sidecar-guard's webhook configurations (${setup})`);
       if (setup === 'policy') must(kubectl(['apply', '-f', '-'], policies), 'applying the admission policies');
       // The API server picks configuration changes up from its own informers.
       await new Promise((resolve) => setTimeout(resolve, 3000));
@@ -274,17 +307,18 @@ async function main(): Promise<void> {
       for (let i = 0; i < 100 && kubectl(['get', 'serviceaccount', 'default', '-n', ns]).code !== 0; i++) await new Promise((resolve) => setTimeout(resolve, 100));
     };
 
-    let coldCpu: Record<string, number> | undefined;
-    if (WEBHOOK_WARMUP > 0 && SETUPS.some((setup) => setup.startsWith('webhook'))) {
-      await meshNamespace('bench-webhook-warmup');
-      await enter('webhook');
+    const coldCpu = new Map<Setup, Record<string, number>>();
+    const warmUps = WEBHOOK_WARMUP > 0 ? (['webhook', 'webhook-ecdsa'] as const).filter((setup) => SETUPS.some((s) => webhookFor(s) !== undefined && webhookFor(s) === webhookFor(setup))) : [];
+    for (const setup of warmUps) {
+      await meshNamespace(`bench-warmup-${setup}`);
+      await enter(setup);
       const client = adminClient(controlPlane.kubeconfig, controlPlane.apiserverUrl, 10);
       const cpuBefore = cpuTimes(pids);
-      const warm = await load(client, 'bench-webhook-warmup', 10, WEBHOOK_WARMUP, 'warm');
-      coldCpu = cpuMsPer(cpuBefore, cpuTimes(pids), WEBHOOK_WARMUP);
+      const warm = await load(client, `bench-warmup-${setup}`, 10, WEBHOOK_WARMUP, 'warm');
+      coldCpu.set(setup, cpuMsPer(cpuBefore, cpuTimes(pids), WEBHOOK_WARMUP));
       client.agent.destroy();
-      if (warm.errors > 0) throw new Error(`webhook: ${warm.errors} of ${WEBHOOK_WARMUP} warm-up pods were refused: the set-up does not admit pods`);
-      process.stderr.write(`webhook warm-up: ${WEBHOOK_WARMUP} pods at 10 clients, ms CPU per pod: ${formatCpu(coldCpu)}\n`);
+      if (warm.errors > 0) throw new Error(`${setup}: ${warm.errors} of ${WEBHOOK_WARMUP} warm-up pods were refused: the set-up does not admit pods`);
+      process.stderr.write(`${setup} warm-up: ${WEBHOOK_WARMUP} pods at 10 clients, ms CPU per pod: ${formatCpu(coldCpu.get(setup) ?? {})}\n`);
     }
     await enter('baseline');
     const idleBefore = cpuTimes(pids);
@@ -302,13 +336,14 @@ async function main(): Promise<void> {
         const client = adminClient(controlPlane.kubeconfig, controlPlane.apiserverUrl, level);
         const warm = await load(client, ns, Math.min(level, 10), WARMUP, 'warm');
         if (warm.errors > 0) throw new Error(`${setup}: ${warm.errors} of ${WARMUP} warm-up pods were refused: the set-up does not admit pods`);
-        const before = setup.startsWith('webhook') ? await snapshot(client, webhook.url, webhook.caPem) : undefined;
+        const hook = webhookFor(setup);
+        const before = hook ? await snapshot(client, hook.url, hook.caPem) : undefined;
         const profile = PPROF_SECONDS > 0 ? getBody(`${controlPlane.apiserverUrl}/debug/pprof/profile?seconds=${PPROF_SECONDS}`, { agent: client.agent }) : undefined;
         const cpuBefore = cpuTimes(pids);
         const run = await load(client, ns, level, PODS, 'pod');
         const cpuAfter = cpuTimes(pids);
         const cpuMsPerPod = cpuMsPer(cpuBefore, cpuAfter, PODS);
-        const calls = before ? callsBetween(before, await snapshot(client, webhook.url, webhook.caPem), PODS) : undefined;
+        const calls = hook && before ? callsBetween(before, await snapshot(client, hook.url, hook.caPem), PODS) : undefined;
         if (profile) writeFileSync(join(DIR, 'pprof', `kube-apiserver-${setup}-${level}.pb.gz`), await profile);
         client.agent.destroy();
         const sorted = [...run.latencies].sort((a, b) => a - b);
@@ -348,7 +383,7 @@ async function main(): Promise<void> {
       console.log(`| ${r.level} | ${r.setup} | ${names.map((n) => (r.cpuMsPerPod[n] ?? 0).toFixed(2)).join(' | ')} | ${total(r).toFixed(2)} | ${base ? (total(r) / total(base)).toFixed(2) : ''} |`);
     }
     console.log(`\nms CPU per second with no load (${IDLE_SECONDS} s, included above in proportion to each cell's duration): ${formatCpu(idleCpu)}`);
-    if (coldCpu) console.log(`ms CPU per pod during the webhook warm-up (${WEBHOOK_WARMUP} pods at 10 clients, sidecar-guard just started): ${formatCpu(coldCpu)}`);
+    for (const [setup, cpu] of coldCpu) console.log(`ms CPU per pod during the ${setup} warm-up (${WEBHOOK_WARMUP} pods at 10 clients, sidecar-guard just started): ${formatCpu(cpu)}`);
   } finally {
     for (const p of [...processes].reverse()) await stopProcess(p.pid);
   }
