@@ -14,8 +14,9 @@
  * Knobs (env): BENCH_E2E_PODS (pods per set-up and level, 400), BENCH_E2E_LEVELS (10,50,200),
  * BENCH_E2E_SETUPS (baseline,webhook,policy; diagnostics: webhook-lean, only the two chart entries
  * pods reach, without matchConditions; webhook-ecdsa, the chart's entries on a second sidecar-guard
- * serving an ECDSA P-256 key, as the chart's cert-manager Certificate asks for), BENCH_E2E_PPROF (seconds: a kube-apiserver CPU
- * profile from the start of each timed load, into .e2e-bench/pprof/; `go tool pprof -top` reads it),
+ * serving an ECDSA P-256 key, as the chart's cert-manager Certificate asks for),
+ * BENCH_E2E_PPROF (seconds: a kube-apiserver CPU profile from the start of each timed load, into
+ * .e2e-bench/pprof/; `go tool pprof -top` reads it),
  * BENCH_E2E_WEBHOOK_NODE_FLAGS (node flags for sidecar-guard, e.g. "--cpu-prof --cpu-prof-dir=/tmp/p":
  * the profile is written when it stops; `bench/profile-top.ts` reads it).
  * Numbers are printed, never asserted.
