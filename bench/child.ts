@@ -64,14 +64,23 @@ export function waitForLine(child: ChildProcess, prefix: string): Promise<string
   });
 }
 
-const CLOCK_TICKS_PER_SECOND = 100;
+let clockTicksPerSecond: number | undefined;
 
-/** CPU seconds (user + system) a process has used so far, from /proc (Linux). */
+/** The unit of /proc/<pid>/stat's times, from `getconf CLK_TCK` (100 on every common Linux). */
+function clockTicks(): number {
+  if (clockTicksPerSecond === undefined) {
+    const ticks = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout?.trim());
+    clockTicksPerSecond = Number.isInteger(ticks) && ticks > 0 ? ticks : 100;
+  }
+  return clockTicksPerSecond;
+}
+
+/** CPU seconds (user + system, all threads) a process has used so far, from /proc (Linux). */
 export function processCpuSeconds(pid: number): number {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   // Fields after the parenthesised command name; utime and stime are fields 14 and 15.
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND;
+  return (Number(fields[11]) + Number(fields[12])) / clockTicks();
 }
 
 /** Resident set size of a process, in bytes, from /proc (Linux). */

@@ -6,31 +6,53 @@
  *   webhook   sidecar-guard's validating and mutating configurations as the chart renders them;
  *   policy    the in-process equivalent: a MutatingAdmissionPolicy setting the proxy annotations
  *             from a parameter ConfigMap and a ValidatingAdmissionPolicy requiring the profile.
- * Knobs (env): BENCH_E2E_PODS (pods per set-up and level, 400), BENCH_E2E_LEVELS (10,50,200).
+ * Per cell it also reads each process's CPU time (kube-apiserver, etcd, kube-controller-manager,
+ * sidecar-guard, this load generator) before and after the timed load: CPU milliseconds per pod.
+ * Before the first round, BENCH_E2E_WEBHOOK_WARMUP pods (1000) go through the webhook set-up untimed,
+ * as a webhook in a cluster has served many calls since it started (its CPU per pod cold is printed);
+ * then every process's CPU with no load is read for 5 s (background that CPU per pod includes).
+ * Knobs (env): BENCH_E2E_PODS (pods per set-up and level, 400), BENCH_E2E_LEVELS (10,50,200),
+ * BENCH_E2E_SETUPS (baseline,webhook,policy; diagnostics: webhook-lean, only the two chart entries
+ * pods reach, without matchConditions; webhook-ecdsa, the chart's entries on a second sidecar-guard
+ * serving an ECDSA P-256 key, as the chart's cert-manager Certificate asks for),
+ * BENCH_E2E_PPROF (seconds: a kube-apiserver CPU profile from the start of each timed load, into
+ * .e2e-bench/pprof/; `go tool pprof -top` reads it),
+ * BENCH_E2E_WEBHOOK_NODE_FLAGS (node flags for sidecar-guard, e.g. "--cpu-prof --cpu-prof-dir=/tmp/p":
+ * the profile is written when it stops; `bench/profile-top.ts` reads it).
  * Numbers are printed, never asserted.
  */
 import { request, Agent } from 'node:https';
+import { spawnSync } from 'node:child_process';
 import { cpus, totalmem } from 'node:os';
-import { rmSync, readFileSync, mkdirSync } from 'node:fs';
+import { rmSync, readFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { parse } from 'yaml';
-import { ROOT } from '../test/charts/helm.js';
+import { ROOT, type K8sObject } from '../test/charts/helm.js';
 import { buildControlPlane, CRDS, kubectlWith, type CommandResult } from '../test/e2e/harness/environment.js';
 import { startControlPlane } from '../test/e2e/harness/control-plane.js';
 import { stopProcess, type StartedProcess } from '../test/e2e/harness/processes.js';
-import { pointAt, RELEASE_NAMESPACE, renderChart, startWebhook, toYamlStream, writeConfig } from '../test/e2e/harness/webhook.js';
+import { pointAt, RELEASE, RELEASE_NAMESPACE, renderChart, startWebhook, toYamlStream, writeConfig, type WebhookProcess } from '../test/e2e/harness/webhook.js';
 import { parsePrometheusText } from '../src/recommend/prometheus-text.js';
 import { quantile } from './stats.js';
+import { processCpuSeconds } from './child.js';
 
 const PODS = Number(process.env.BENCH_E2E_PODS ?? 400);
 const LEVELS = (process.env.BENCH_E2E_LEVELS ?? '10,50,200').split(',').map(Number);
 const WARMUP = 40;
+/** Pods through the webhook set-up before the first round, untimed: V8 compiles the hot path in the first few thousand calls. */
+const WEBHOOK_WARMUP = Number(process.env.BENCH_E2E_WEBHOOK_WARMUP ?? 1000);
+const IDLE_SECONDS = 5;
 const DIR = join(ROOT, '.e2e-bench');
-const SETUPS = ['baseline', 'webhook', 'policy'] as const;
-type Setup = (typeof SETUPS)[number];
+const KNOWN_SETUPS = ['baseline', 'webhook', 'webhook-lean', 'webhook-ecdsa', 'policy'] as const;
+type Setup = (typeof KNOWN_SETUPS)[number];
+const SETUPS = (process.env.BENCH_E2E_SETUPS ?? 'baseline,webhook,policy').split(',').map((name) => {
+  if (!(KNOWN_SETUPS as readonly string[]).includes(name)) throw new Error(`BENCH_E2E_SETUPS: unknown set-up "${name}"; known: ${KNOWN_SETUPS.join(', ')}`);
+  return name as Setup;
+});
+const PPROF_SECONDS = Number(process.env.BENCH_E2E_PPROF ?? 0);
 
 interface Client { url: string; agent: Agent }
-interface Result { setup: Setup; level: number; p50: number; p99: number; podsPerSecond: number; errors: number; calls?: Calls }
+interface Result { setup: Setup; level: number; p50: number; p99: number; podsPerSecond: number; errors: number; calls?: Calls; cpuMsPerPod: Record<string, number> }
 /** What one cell cost the webhook, from both sides' /metrics: calls and connections per pod, latency the API server saw. */
 interface Calls { perPod: number; connectionsPerCall: number; apiserverMs: Record<string, number>; webhookCallsByName: Record<string, number> }
 
@@ -68,18 +90,58 @@ function createPod(client: Client, namespace: string, name: string): Promise<num
   });
 }
 
-/** GET over HTTPS, the body as text. */
-function getText(url: string, options: { agent?: Agent; ca?: string }): Promise<string> {
+/** GET over HTTPS, the body. */
+function getBody(url: string, options: { agent?: Agent; ca?: string }): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const req = request(url, { method: 'GET', ...(options.agent ? { agent: options.agent } : {}), ...(options.ca ? { ca: options.ca } : {}) }, (res) => {
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => (text += chunk));
-      res.on('end', () => resolve(text));
+      const chunks: Buffer[] = [];
+      res.on('data', (chunk: Buffer) => chunks.push(chunk));
+      res.on('end', () => (res.statusCode === 200 ? resolve(Buffer.concat(chunks)) : reject(new Error(`GET ${url}: HTTP ${res.statusCode}`))));
     });
     req.on('error', reject);
     req.end();
   });
+}
+
+const getText = async (url: string, options: { agent?: Agent; ca?: string }) => (await getBody(url, options)).toString('utf8');
+
+/** CPU seconds each named process has used so far. */
+function cpuTimes(pids: ReadonlyMap<string, number>): Map<string, number> {
+  return new Map([...pids].map(([name, pid]) => [name, processCpuSeconds(pid)]));
+}
+
+/** CPU milliseconds each process used between two readings, divided by `per` (pods or seconds). */
+function cpuMsPer(before: ReadonlyMap<string, number>, after: ReadonlyMap<string, number>, per: number): Record<string, number> {
+  return Object.fromEntries([...after].map(([name, seconds]) => [name, (1000 * (seconds - (before.get(name) ?? 0))) / per]));
+}
+
+/**
+ * An ECDSA P-256 CA and serving certificate from openssl in `certDir` (sidecar-guard serves an
+ * existing pair as it is; it generates RSA-2048 itself, node-forge signing only with RSA).
+ */
+function writeEcdsaCertDir(certDir: string): void {
+  mkdirSync(certDir, { recursive: true });
+  writeFileSync(join(certDir, 'serving.ext'), `subjectAltName=DNS:${RELEASE}.${RELEASE_NAMESPACE}.svc,DNS:localhost,IP:127.0.0.1\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth\n`);
+  const p256 = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes'];
+  for (const args of [
+    ['req', '-x509', ...p256, '-keyout', 'ca.key', '-out', 'ca.crt', '-subj', '/CN=bench-ecdsa-ca', '-days', '2', '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign'],
+    ['req', '-new', ...p256, '-keyout', 'tls.key', '-out', 'tls.csr', '-subj', `/CN=${RELEASE}.${RELEASE_NAMESPACE}.svc`],
+    ['x509', '-req', '-in', 'tls.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-days', '2', '-out', 'tls.crt', '-extfile', 'serving.ext'],
+  ]) {
+    const result = spawnSync('openssl', args, { cwd: certDir, encoding: 'utf8' });
+    if (result.status !== 0) throw new Error(`openssl ${args.slice(0, 2).join(' ')} failed: ${result.stderr || result.error?.message}`);
+  }
+}
+
+const formatCpu = (ms: Record<string, number>) => Object.entries(ms).map(([name, value]) => `${name} ${value.toFixed(2)}`).join(', ');
+
+/** Set-up webhook-lean: only the entries pods in the bench namespaces reach, without matchConditions. */
+function leanEntries(configuration: K8sObject, keep: string): K8sObject {
+  const copy = structuredClone(configuration) as K8sObject & { webhooks: { name: string; matchConditions?: unknown }[] };
+  copy.webhooks = copy.webhooks.filter((w) => w.name === keep);
+  if (copy.webhooks.length !== 1) throw new Error(`the chart has no webhook entry ${keep}`);
+  delete copy.webhooks[0]!.matchConditions;
+  return copy;
 }
 
 /** Sums of Prometheus samples of one metric by the value of one label (or '' for none). */
@@ -202,41 +264,91 @@ async function main(): Promise<void> {
     const chart = renderChart(kubernetesVersion);
     must(kubectl(['create', 'namespace', RELEASE_NAMESPACE]), 'creating the release namespace');
     must(kubectl(['apply', '-f', '-'], toYamlStream(chart.rbac)), "applying the chart's RBAC");
-    const webhook = await startWebhook({
-      dir: DIR, name: 'sidecar-guard', apiserverUrl: controlPlane.apiserverUrl, apiserverCaFile: controlPlane.caCertFile,
-      apiserverCaKeyFile: controlPlane.caKeyFile, configFile: writeConfig(DIR, 'config.yaml', chart.config),
+    const configFile = writeConfig(DIR, 'config.yaml', chart.config);
+    const start = (name: string) => startWebhook({
+      dir: DIR, name, apiserverUrl: controlPlane.apiserverUrl, apiserverCaFile: controlPlane.caCertFile, apiserverCaKeyFile: controlPlane.caKeyFile, configFile,
+      nodeArgs: (process.env.BENCH_E2E_WEBHOOK_NODE_FLAGS ?? '').split(' ').filter((flag) => flag !== ''),
     });
+    const webhook = await start('sidecar-guard');
     processes.push(webhook.process);
-    const configurations = toYamlStream([pointAt(chart.mutating, webhook.url, webhook.caPem), pointAt(chart.validating, webhook.url, webhook.caPem)]);
+    let ecdsaWebhook: WebhookProcess | undefined;
+    if (SETUPS.includes('webhook-ecdsa')) {
+      writeEcdsaCertDir(join(DIR, 'sidecar-guard-ecdsa-certs'));
+      ecdsaWebhook = await start('sidecar-guard-ecdsa');
+      processes.push(ecdsaWebhook.process);
+    }
+    /** The webhook process a set-up calls. */
+    const webhookFor = (setup: Setup) => (setup === 'webhook-ecdsa' ? ecdsaWebhook : setup.startsWith('webhook') ? webhook : undefined);
+    const chartEntries = (hook: WebhookProcess) => toYamlStream([pointAt(chart.mutating, hook.url, hook.caPem), pointAt(chart.validating, hook.url, hook.caPem)]);
+    const configurations: Partial<Record<Setup, string>> = {
+      webhook: chartEntries(webhook),
+      'webhook-lean': toYamlStream([
+        pointAt(leanEntries(chart.mutating, 'injection.pods.mutate.sidecar-guard.io'), webhook.url, webhook.caPem),
+        pointAt(leanEntries(chart.validating, 'injection.pods.validate.sidecar-guard.io'), webhook.url, webhook.caPem),
+      ]),
+      ...(ecdsaWebhook ? { 'webhook-ecdsa': chartEntries(ecdsaWebhook) } : {}),
+    };
+    const pids = new Map<string, number>([...processes.map((p): [string, number] => [p.name, p.pid]), ['bench', process.pid]]);
+    if (PPROF_SECONDS > 0) mkdirSync(join(DIR, 'pprof'), { recursive: true });
     const policies = toYamlStream(admissionPolicies());
 
     const enter = async (setup: Setup) => {
       kubectl(['delete', 'mutatingwebhookconfigurations,validatingwebhookconfigurations', '-l', 'app.kubernetes.io/name=sidecar-guard', '--ignore-not-found']);
       kubectl(['delete', 'mutatingadmissionpolicybindings,mutatingadmissionpolicies,validatingadmissionpolicybindings,validatingadmissionpolicies', '--all', '--ignore-not-found']);
-      if (setup === 'webhook') must(kubectl(['apply', '-f', '-'], configurations), "applying sidecar-guard's webhook configurations");
+      const configuration = configurations[setup];
+      if (configuration !== undefined) must(kubectl(['apply', '-f', '-'], configuration), `applying sidecar-guard's webhook configurations (${setup})`);
       if (setup === 'policy') must(kubectl(['apply', '-f', '-'], policies), 'applying the admission policies');
       // The API server picks configuration changes up from its own informers.
       await new Promise((resolve) => setTimeout(resolve, 3000));
     };
+
+    /** A mesh namespace with its Sidecar and default ServiceAccount. */
+    const meshNamespace = async (ns: string) => {
+      must(kubectl(['apply', '-f', '-'], toYamlStream([{ apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns, labels: { 'istio-injection': 'enabled' } } }, { apiVersion: 'networking.istio.io/v1', kind: 'Sidecar', metadata: { name: 'default', namespace: ns }, spec: { egress: [{ hosts: ['./*', 'istio-system/*'] }] } }])), `creating ${ns}`);
+      for (let i = 0; i < 100 && kubectl(['get', 'serviceaccount', 'default', '-n', ns]).code !== 0; i++) await new Promise((resolve) => setTimeout(resolve, 100));
+    };
+
+    const coldCpu = new Map<Setup, Record<string, number>>();
+    const warmUps = WEBHOOK_WARMUP > 0 ? (['webhook', 'webhook-ecdsa'] as const).filter((setup) => SETUPS.some((s) => webhookFor(s) !== undefined && webhookFor(s) === webhookFor(setup))) : [];
+    for (const setup of warmUps) {
+      await meshNamespace(`bench-warmup-${setup}`);
+      await enter(setup);
+      const client = adminClient(controlPlane.kubeconfig, controlPlane.apiserverUrl, 10);
+      const cpuBefore = cpuTimes(pids);
+      const warm = await load(client, `bench-warmup-${setup}`, 10, WEBHOOK_WARMUP, 'warm');
+      coldCpu.set(setup, cpuMsPer(cpuBefore, cpuTimes(pids), WEBHOOK_WARMUP));
+      client.agent.destroy();
+      if (warm.errors > 0) throw new Error(`${setup}: ${warm.errors} of ${WEBHOOK_WARMUP} warm-up pods were refused: the set-up does not admit pods`);
+      process.stderr.write(`${setup} warm-up: ${WEBHOOK_WARMUP} pods at 10 clients, ms CPU per pod: ${formatCpu(coldCpu.get(setup) ?? {})}\n`);
+    }
+    await enter('baseline');
+    const idleBefore = cpuTimes(pids);
+    await new Promise((resolve) => setTimeout(resolve, IDLE_SECONDS * 1000));
+    const idleCpu = cpuMsPer(idleBefore, cpuTimes(pids), IDLE_SECONDS);
 
     const results: Result[] = [];
     let round = 0;
     for (const level of LEVELS) {
       for (const setup of SETUPS) {
         round++;
-        const ns = `bench-${setup}-${level}`;
-        must(kubectl(['apply', '-f', '-'], toYamlStream([{ apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns, labels: { 'istio-injection': 'enabled' } } }, { apiVersion: 'networking.istio.io/v1', kind: 'Sidecar', metadata: { name: 'default', namespace: ns }, spec: { egress: [{ hosts: ['./*', 'istio-system/*'] }] } }])), `creating ${ns}`);
-        for (let i = 0; i < 100 && kubectl(['get', 'serviceaccount', 'default', '-n', ns]).code !== 0; i++) await new Promise((resolve) => setTimeout(resolve, 100));
+        const ns = `bench-${round}-${setup}-${level}`;
+        await meshNamespace(ns);
         await enter(setup);
         const client = adminClient(controlPlane.kubeconfig, controlPlane.apiserverUrl, level);
         const warm = await load(client, ns, Math.min(level, 10), WARMUP, 'warm');
         if (warm.errors > 0) throw new Error(`${setup}: ${warm.errors} of ${WARMUP} warm-up pods were refused: the set-up does not admit pods`);
-        const before = setup === 'webhook' ? await snapshot(client, webhook.url, webhook.caPem) : undefined;
+        const hook = webhookFor(setup);
+        const before = hook ? await snapshot(client, hook.url, hook.caPem) : undefined;
+        const profile = PPROF_SECONDS > 0 ? getBody(`${controlPlane.apiserverUrl}/debug/pprof/profile?seconds=${PPROF_SECONDS}`, { agent: client.agent }) : undefined;
+        const cpuBefore = cpuTimes(pids);
         const run = await load(client, ns, level, PODS, 'pod');
-        const calls = before ? callsBetween(before, await snapshot(client, webhook.url, webhook.caPem), PODS) : undefined;
+        const cpuAfter = cpuTimes(pids);
+        const cpuMsPerPod = cpuMsPer(cpuBefore, cpuAfter, PODS);
+        const calls = hook && before ? callsBetween(before, await snapshot(client, hook.url, hook.caPem), PODS) : undefined;
+        if (profile) writeFileSync(join(DIR, 'pprof', `kube-apiserver-${setup}-${level}.pb.gz`), await profile);
         client.agent.destroy();
         const sorted = [...run.latencies].sort((a, b) => a - b);
-        results.push({ setup, level, p50: quantile(sorted, 0.5), p99: quantile(sorted, 0.99), podsPerSecond: PODS / run.seconds, errors: run.errors, ...(calls ? { calls } : {}) });
+        results.push({ setup, level, p50: quantile(sorted, 0.5), p99: quantile(sorted, 0.99), podsPerSecond: PODS / run.seconds, errors: run.errors, ...(calls ? { calls } : {}), cpuMsPerPod });
         process.stderr.write(`round ${round}: ${setup} at ${level} clients: p50 ${quantile(sorted, 0.5).toFixed(1)} ms, p99 ${quantile(sorted, 0.99).toFixed(1)} ms, ${(PODS / run.seconds).toFixed(0)} pods/s\n`);
         if (calls) {
           const seen = Object.entries(calls.apiserverMs).map(([name, ms]) => `${name} ${(calls.webhookCallsByName[name] ?? 0).toFixed(2)}/pod ${ms.toFixed(1)} ms`).join(', ');
@@ -255,13 +367,24 @@ async function main(): Promise<void> {
       const ratio = (x: Result | undefined) => (x ? (r.p99 / x.p99).toFixed(2) : '');
       console.log(`| ${r.level} | ${r.setup} | ${r.p50.toFixed(1)} | ${r.p99.toFixed(1)} | ${r.podsPerSecond.toFixed(0)} | ${ratio(base)} | ${ratio(policy)} | ${r.errors} |`);
     }
-    console.log('\n| clients | webhook calls per pod | new TLS connections per call | mean call latency the API server saw, per webhook entry |');
-    console.log('|---|---|---|---|');
+    console.log('\n| clients | set-up | webhook calls per pod | new TLS connections per call | mean call latency the API server saw, per webhook entry |');
+    console.log('|---|---|---|---|---|');
     for (const r of results) {
       if (!r.calls) continue;
       const seen = Object.entries(r.calls.apiserverMs).map(([name, ms]) => `${name}: ${ms.toFixed(1)} ms`).join('; ');
-      console.log(`| ${r.level} | ${r.calls.perPod.toFixed(2)} | ${r.calls.connectionsPerCall.toFixed(3)} | ${seen} |`);
+      console.log(`| ${r.level} | ${r.setup} | ${r.calls.perPod.toFixed(2)} | ${r.calls.connectionsPerCall.toFixed(3)} | ${seen} |`);
     }
+    const names = [...pids.keys()];
+    const total = (r: Result) => Object.values(r.cpuMsPerPod).reduce((a, b) => a + b, 0);
+    console.log('\nms CPU per pod (user + system, all threads, from /proc/<pid>/stat) during the timed load:');
+    console.log(`| clients | set-up | ${names.join(' | ')} | total | total / baseline |`);
+    console.log(`|---|---|${names.map(() => '---|').join('')}---|---|`);
+    for (const r of results) {
+      const base = results.find((x) => x.level === r.level && x.setup === 'baseline');
+      console.log(`| ${r.level} | ${r.setup} | ${names.map((n) => (r.cpuMsPerPod[n] ?? 0).toFixed(2)).join(' | ')} | ${total(r).toFixed(2)} | ${base ? (total(r) / total(base)).toFixed(2) : ''} |`);
+    }
+    console.log(`\nms CPU per second with no load (${IDLE_SECONDS} s, included above in proportion to each cell's duration): ${formatCpu(idleCpu)}`);
+    for (const [setup, cpu] of coldCpu) console.log(`ms CPU per pod during the ${setup} warm-up (${WEBHOOK_WARMUP} pods at 10 clients, sidecar-guard just started): ${formatCpu(cpu)}`);
   } finally {
     for (const p of [...processes].reverse()) await stopProcess(p.pid);
   }

@@ -95,6 +95,7 @@ t.test('selectors: exactly one entry per rule for mesh namespaces, none for the 
   for (const [groupName, entries] of [
     ['mutating pods', mutating.filter(namespaceEntry)],
     ['validating pods', validating.filter((w) => String(w['name']).includes('.pods.') && namespaceEntry(w))],
+    ['validating pod updates', validating.filter((w) => String(w['name']).includes('.pod-updates.'))],
     ['validating workloads', validating.filter((w) => String(w['name']).includes('.workloads.') && namespaceEntry(w))],
     // The unlabelled namespaces' Sidecar entry has its own test below.
     ['validating sidecars', validating.filter((w) => String(w['name']).includes('.sidecars.') && namespaceEntry(w))],
@@ -150,14 +151,27 @@ t.test('validating entries: pods, workload controllers and Sidecars, Fail by def
   t.same(
     [...byName.keys()].sort(),
     [
-      ...['pods', 'workloads', 'sidecars'].flatMap((r) => [`injection.${r}.validate.sidecar-guard.io`, `revision.${r}.validate.sidecar-guard.io`]),
+      ...['pods', 'pod-updates', 'workloads', 'sidecars'].flatMap((r) => [`injection.${r}.validate.sidecar-guard.io`, `revision.${r}.validate.sidecar-guard.io`]),
       'pod-inject.pods.validate.sidecar-guard.io',
       'pod-revision.pods.validate.sidecar-guard.io',
       'pod-opt-in.workloads.validate.sidecar-guard.io',
       'pod-opt-in.sidecars.validate.sidecar-guard.io',
     ].sort(),
   );
-  for (const kind of ['injection', 'revision', 'pod-inject', 'pod-revision']) {
+  for (const kind of ['injection', 'revision']) {
+    const create = byName.get(`${kind}.pods.validate.sidecar-guard.io`);
+    const update = byName.get(`${kind}.pod-updates.validate.sidecar-guard.io`);
+    t.same(get(create, 'rules'), [
+      { apiGroups: [''], apiVersions: ['v1'], resources: ['pods'], operations: ['CREATE'], scope: 'Namespaced' },
+    ], `${kind}: pod CREATE on an entry of its own`);
+    t.notOk(create && 'matchConditions' in create, `${kind}: no matchConditions on CREATE (any would make the API server convert every new pod for CEL)`);
+    t.same(get(update, 'rules'), [
+      { apiGroups: [''], apiVersions: ['v1'], resources: ['pods', 'pods/status'], operations: ['UPDATE'], scope: 'Namespaced' },
+    ], `${kind}: pod and pods/status UPDATE (narrowed to label changes by matchConditions; pods/status can rewrite labels)`);
+    t.same(get(update, 'namespaceSelector'), get(create, 'namespaceSelector'), `${kind}: both in the same namespaces`);
+    t.equal(get(update, 'clientConfig', 'service', 'path'), '/validate');
+  }
+  for (const kind of ['pod-inject', 'pod-revision']) {
     t.same(get(byName.get(`${kind}.pods.validate.sidecar-guard.io`), 'rules'), [
       { apiGroups: [''], apiVersions: ['v1'], resources: ['pods', 'pods/status'], operations: ['CREATE', 'UPDATE'], scope: 'Namespaced' },
     ], `${kind}: pod and pods/status UPDATE too (narrowed to label changes by matchConditions; pods/status can rewrite labels)`);
@@ -245,11 +259,15 @@ t.test('matchConditions: rendered from Kubernetes 1.30, guarded against errors; 
     const name = String(w['name']);
     const conditions = (w['matchConditions'] ?? []) as { name: string; expression: string }[];
     // The opt-in controllers' entry adds a second condition, the opt-in pod entries two (their own tests cover them).
+    if (/^(injection|revision)\.pods\./.test(name)) {
+      t.notOk('matchConditions' in w, `${name}: CREATE only, no condition to evaluate`);
+      continue;
+    }
     const extra = name.startsWith('pod-opt-in.workloads') ? 1 : /^pod-(inject|revision)\.pods\./.test(name) ? 2 : 0;
     t.equal(conditions.length, 1 + extra, `${name} has its matchConditions`);
     const expression = conditions[0]?.expression ?? '';
     t.match(expression, /^request\.operation != 'UPDATE' \|\|/, 'CREATE and DELETE always call the webhook');
-    if (name.includes('.pods.')) {
+    if (name.includes('.pods.') || name.includes('.pod-updates.')) {
       t.equal(conditions[0]?.name, 'pod-labels-changed');
       t.match(expression, /has\(object\.metadata\.labels\) != has\(oldObject\.metadata\.labels\)/, 'labels added or all removed count as a change');
       t.match(expression, /\(has\(object\.metadata\.labels\) && object\.metadata\.labels != oldObject\.metadata\.labels\)/, 'labels are compared only when present');
@@ -273,6 +291,7 @@ t.test('matchConditions: rendered from Kubernetes 1.30, guarded against errors; 
   for (const options of [{ kubeVersion: '1.29.9' }, { values: { webhook: { matchConditions: false } } }]) {
     for (const w of webhooksOf(one(render(options), 'ValidatingWebhookConfiguration'))) {
       t.notOk('matchConditions' in w, `${w['name']}: none (${JSON.stringify(options)})`);
+      t.notOk(String(w['name']).includes('.pod-updates.'), `${w['name']}: no pod UPDATE entry (${JSON.stringify(options)})`);
       if (String(w['name']).includes('.pods.')) {
         t.same(get(w, 'rules', 0, 'operations'), ['CREATE'], `${w['name']}: no pod UPDATE without them`);
         t.same(get(w, 'rules', 0, 'resources'), ['pods'], `${w['name']}: nor pods/status`);
@@ -356,7 +375,10 @@ t.test('pods: one entry for every pod Istio injects (namespace or pod opt-in), n
   const objects = render({ namespace: 'guard-system' });
   const groups = {
     mutating: webhooksOf(one(objects, 'MutatingWebhookConfiguration')),
-    validating: webhooksOf(one(objects, 'ValidatingWebhookConfiguration')).filter((w) => String(w['name']).includes('.pods.')),
+    // Every entry whose rules take a pod CREATE.
+    validating: webhooksOf(one(objects, 'ValidatingWebhookConfiguration')).filter((w) =>
+      asArray(w['rules']).some((r) => asArray(asRecord(r)['resources']).includes('pods') && asArray(asRecord(r)['operations']).includes('CREATE')),
+    ),
   };
   const cases: [string, Record<string, string>, Record<string, string>, boolean | 'validating-only'][] = [
     ['meshed namespace, plain pod', ns('shop', { 'istio-injection': 'enabled' }), {}, true],

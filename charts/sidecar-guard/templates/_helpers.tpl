@@ -256,6 +256,19 @@ keep the expression from erroring, which failurePolicy Fail would turn into a de
     (has(object.spec.jobTemplate) && object.spec.jobTemplate != oldObject.spec.jobTemplate)
 {{- end }}
 
+{{/*
+matchCondition: a relabel can move a running proxy out of a Sidecar's workloadSelector, and istiod
+re-pushes its configuration with no other admission call: pod UPDATEs (and pods/status UPDATEs,
+which can rewrite labels too) come to the webhook when the labels change, and only then.
+*/}}
+{{- define "sidecar-guard.podLabelsChanged" -}}
+- name: pod-labels-changed
+  expression: >-
+    request.operation != 'UPDATE' ||
+    has(object.metadata.labels) != has(oldObject.metadata.labels) ||
+    (has(object.metadata.labels) && object.metadata.labels != oldObject.metadata.labels)
+{{- end }}
+
 {{/* matchCondition: skip Sidecar UPDATEs that change only metadata (labels, annotations, finalizers). */}}
 {{- define "sidecar-guard.sidecarSpecChanged" -}}
 - name: sidecar-spec-changed

@@ -84,6 +84,8 @@ export interface StartWebhookOptions {
   apiserverCaKeyFile: string;
   configFile: string;
   extraArgs?: readonly string[];
+  /** Node flags before the script (e.g. --cpu-prof). */
+  nodeArgs?: readonly string[];
   port?: number;
 }
 
@@ -123,6 +125,7 @@ export async function startWebhook(options: StartWebhookOptions): Promise<Webhoo
   const port = options.port ?? (await freePort());
   const url = `https://127.0.0.1:${port}`;
   const process_ = startDetached(options.name, process.execPath, [
+    ...(options.nodeArgs ?? []),
     join(ROOT, 'dist', 'cli', 'main.js'),
     'serve',
     '--port', String(port),

@@ -42,11 +42,11 @@ t.test('relabelling a pod out of its selector Sidecar is denied; relabels that s
   await createWhenSeen('the pod is admitted once its Sidecar is seen', proxyPod(ns, 'web-1', { app: 'web' }));
 
   const away = kubectl(['label', 'pod', 'web-1', '-n', ns, 'app=other', '--overwrite']);
-  t.ok(denied(away, 'injection.pods.validate.sidecar-guard.io'), `relabelled away: ${away.stderr}`);
+  t.ok(denied(away, 'injection.pod-updates.validate.sidecar-guard.io'), `relabelled away: ${away.stderr}`);
   t.match(away.stderr, `Pod "web-1" runs an istio-proxy scoped by Sidecar ${ns}/web, and the new labels (app=web→other) would take it out`);
   t.match(away.stderr, `namespace "${ns}" has no Sidecar that applies to it`);
   const removed = kubectl(['label', 'pod', 'web-1', '-n', ns, 'app-']);
-  t.ok(denied(removed, 'injection.pods.validate.sidecar-guard.io'), `label removed: ${removed.stderr}`);
+  t.ok(denied(removed, 'injection.pod-updates.validate.sidecar-guard.io'), `label removed: ${removed.stderr}`);
   t.same(labelsOf(ns, 'web-1'), { app: 'web' }, 'the stored pod keeps its labels');
 
   const added = kubectl(['label', 'pod', 'web-1', '-n', ns, 'tier=frontend']);
@@ -99,7 +99,7 @@ t.test('operators relabel freely pods that have no proxy or were not scoped; aud
   t.equal(kubectl(['label', 'namespace', ns, 'sidecar-guard.io/mode-']).code, 0, 'the admin switches the namespace to enforce');
   await eventually('the webhook enforces in the namespace', () => {
     const probe = kubectl(['label', 'pod', 'web-1', '-n', ns, 'app=api', '--overwrite', '--dry-run=server']);
-    return denied(probe, 'injection.pods.validate.sidecar-guard.io') ? probe : undefined;
+    return denied(probe, 'injection.pod-updates.validate.sidecar-guard.io') ? probe : undefined;
   });
   const unscoped = kubectl(['label', 'pod', 'legacy', '-n', ns, 'app=legacy-2', '--overwrite']);
   t.equal(unscoped.code, 0, `a pod that was not scoped before is not blocked: ${unscoped.stderr}`);
