@@ -57,7 +57,9 @@ export class LineBlocks implements DestinationStream {
 export function createServerLogger(level: string, dest: number | string = 1): ServerLogger {
   const destination = pino.destination({ dest, sync: false, minLength: 0 });
   const blocks = new LineBlocks(destination);
-  const logger = pino({ level, name: 'sidecar-guard' }, blocks);
+  // No logger `name`: the decision line's own `name` (the object's) would be a second key of that
+  // name, which strict JSON parsers (Elasticsearch's ingest, for one) refuse.
+  const logger = pino({ level }, blocks);
   const timer = setInterval(() => blocks.handOver(), LOG_FLUSH_INTERVAL_MS);
   timer.unref();
   return {

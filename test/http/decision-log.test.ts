@@ -24,7 +24,7 @@ function setup(level: 'info' | 'debug', objects: Json[], options: LoggerOptions 
       done();
     },
   });
-  const logger = pino({ level, name: 'sidecar-guard', ...options }, sink);
+  const logger = pino({ level, ...options }, sink);
   const app = buildApp(
     { config: () => BUILT_IN_CONFIG, view: new MemoryView(objects), metrics: createMetrics({ defaultMetrics: false }), now: () => NOW, readiness: () => ({ ready: true }) },
     { loggerInstance: logger },
@@ -91,13 +91,14 @@ t.test("the server's decision line is the line pino writes for the request's log
   for (const text of lines) {
     const parsed = JSON.parse(text) as Record<string, unknown> & { reqId: string };
     t.match(parsed, { level: 30, pid: process.pid, reqId: /^req-/, msg: 'admission decision' });
-    // Rebuilt in the fields' own order (parsed, the decision's `name` would sit where the logger's is).
+    // Rebuilt in the fields' own order.
     const fields = Object.fromEntries(Object.keys(decisionLogFieldsSchema.properties ?? {}).filter((key) => key in parsed).map((key) => [key, parsed[key]]));
     const expected: string[] = [];
-    const reference = pino({ name: 'sidecar-guard' }, { write: (line: string) => void expected.push(line) }).child({ reqId: parsed.reqId });
+    const reference = pino({}, { write: (line: string) => void expected.push(line) }).child({ reqId: parsed.reqId });
     reference.info(fields, 'admission decision');
     const withoutTime = (line: string) => line.replace(/,"time":\d+/, '').trimEnd();
     t.equal(withoutTime(text), withoutTime(expected[0] as string), 'byte for byte, time aside');
+    t.equal(text.split('"name":').length, 2, 'one `name` key: the object\'s');
   }
   t.ok(lines.some((text) => text.includes(JSON.stringify(odd).slice(1, -1))), 'the odd name is in a line, escaped');
 });
