@@ -46,26 +46,16 @@ export function compileLogLine<T>(schema: ObjectSchema, message: string): Compil
   const keys = Object.keys(schema.properties ?? {});
   const messageField = `,"msg":${JSON.stringify(message)}`;
   // Shared by a logger's children unless a child is given its own: checked once per object.
-  const plainSerializers = new WeakMap<object, boolean>();
-  const plainStringifiers = new WeakMap<object, boolean>();
-  const serializersPlain = (serializers: object): boolean => {
-    let plain = plainSerializers.get(serializers);
-    if (plain === undefined) {
-      const table = serializers as Record<string, unknown>;
-      plain = keys.every((key) => table[key] === undefined);
-      plainSerializers.set(serializers, plain);
-    }
-    return plain;
+  const once = (check: (table: Record<string | symbol, unknown>) => boolean) => {
+    const seen = new WeakMap<object, boolean>();
+    return (table: object): boolean => {
+      let plain = seen.get(table);
+      if (plain === undefined) seen.set(table, (plain = check(table as Record<string | symbol, unknown>)));
+      return plain;
+    };
   };
-  const stringifiersPlain = (stringifiers: object): boolean => {
-    let plain = plainStringifiers.get(stringifiers);
-    if (plain === undefined) {
-      const table = stringifiers as Record<string | symbol, unknown>;
-      plain = table[wildcardFirstSym] === undefined && keys.every((key) => table[key] === undefined) && table.msg === undefined;
-      plainStringifiers.set(stringifiers, plain);
-    }
-    return plain;
-  };
+  const serializersPlain = once((table) => keys.every((key) => table[key] === undefined));
+  const stringifiersPlain = once((table) => table[wildcardFirstSym] === undefined && keys.every((key) => table[key] === undefined) && table.msg === undefined);
 
   /** The pieces of pino's line for this logger, or undefined when pino must write it. */
   const head = (log: Internals, levelValue: number): string | undefined => {
